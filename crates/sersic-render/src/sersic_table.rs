@@ -1,0 +1,213 @@
+//! The Sérsic Fourier transform for any index n, with no per-n set-up.
+//!
+//! GalSim tabulates the Hankel transform of each new n (about 50 ms), caching 100 of them. Here the unit
+//! Sérsic transform F(n, q), q = k·hlr, is stored once for all n ∈ [0.3, 6.2]: on the octave grid of
+//! [`crate::radial_table`] in x = q², and piecewise Chebyshev in n (a few segments, each with a polynomial of
+//! modest degree). Drawing a galaxy of index n costs one dot product per grid node to get F(n, ·) on the grid
+//! (and one more for ∂F/∂n), then a cubic spline: a few tens of microseconds for any n.
+//!
+//! The coefficients are generated offline by `cargo run --release -p sersic-render --example
+//! build_sersic_table` from direct Hankel transforms ([`crate::sersic::unit_sersic_kvalue_exact`]), which
+//! also reports the table's interpolation error against fresh transforms at n values between the Chebyshev
+//! nodes, and are embedded in the library. Because spline and Chebyshev interpolation are linear in the node
+//! values, ∂F/∂n from the series is the exact n-derivative of the interpolated F: the renderer's Jacobian is
+//! the derivative of the very image it draws.
+
+use crate::radial_table::{grid_nodes, RadialTable, Tail};
+use std::f64::consts::PI;
+use std::sync::OnceLock;
+
+const MAGIC: f64 = 5_385_251.0;
+const VERSION: f64 = 1.0;
+
+/// The embedded table (little-endian f64; see [`SersicTable::to_bytes`]).
+static EMBEDDED: &[u8] = include_bytes!("../data/sersic_ft.bin");
+
+/// F(n, q) for the unit-flux, unit-half-light-radius Sérsic profile, piecewise Chebyshev in n.
+#[derive(Clone, Debug)]
+pub struct SersicTable {
+    e_min: i32,
+    e_max: i32,
+    degree: usize,
+    /// Segment boundaries in n, increasing; segment s is [bounds[s], bounds[s+1]].
+    bounds: Vec<f64>,
+    /// coeffs[(s * nodes + j) * (degree + 1) + c]: Chebyshev coefficient c of node j in segment s.
+    coeffs: Vec<f64>,
+}
+
+/// F(n, ·) and optionally ∂F/∂n(n, ·) on the octave grid in x = (k·hlr)², ready for lookups.
+#[derive(Clone, Debug)]
+pub struct SersicTransform {
+    /// The unit transform F(x), x = (k·hlr)².
+    pub value: RadialTable,
+    /// ∂F/∂n at fixed x (present when derivatives were asked for).
+    pub d_dn: Option<RadialTable>,
+}
+
+impl SersicTable {
+    /// The table compiled into the library (decoded once, on first use).
+    pub fn embedded() -> &'static SersicTable {
+        static TABLE: OnceLock<SersicTable> = OnceLock::new();
+        TABLE.get_or_init(|| SersicTable::from_bytes(EMBEDDED).expect("the embedded Sérsic table is valid"))
+    }
+
+    /// Number of grid nodes in x.
+    pub fn nodes(&self) -> usize {
+        grid_nodes(self.e_min, self.e_max).len()
+    }
+
+    /// The x positions of the grid nodes.
+    pub fn node_positions(&self) -> Vec<f64> {
+        grid_nodes(self.e_min, self.e_max)
+    }
+
+    /// The range of n covered.
+    pub fn n_range(&self) -> (f64, f64) {
+        (self.bounds[0], *self.bounds.last().unwrap())
+    }
+
+    /// F(n, x_j) and, if `with_dn`, ∂F/∂n(n, x_j) at every grid node. `n` must lie in [`Self::n_range`].
+    pub fn node_values(&self, n: f64, with_dn: bool) -> (Vec<f64>, Option<Vec<f64>>) {
+        let (lo, hi) = self.n_range();
+        assert!((lo..=hi).contains(&n), "Sérsic index {n} outside the table's range [{lo}, {hi}]");
+        let s = self.bounds.windows(2).position(|w| n <= w[1]).unwrap_or(self.bounds.len() - 2);
+        let (a, b) = (self.bounds[s], self.bounds[s + 1]);
+        let z = (2.0 * n - a - b) / (b - a);
+        let d = self.degree + 1;
+        // T_c(z) and dT_c/dn.
+        let mut t = vec![0.0; d];
+        let mut dt = vec![0.0; d];
+        chebyshev_basis(z, &mut t, &mut dt);
+        let dz_dn = 2.0 / (b - a);
+        let nodes = self.nodes();
+        let block = &self.coeffs[s * nodes * d..(s + 1) * nodes * d];
+        let mut values = Vec::with_capacity(nodes);
+        let mut dn = with_dn.then(|| Vec::with_capacity(nodes));
+        for row in block.chunks_exact(d) {
+            values.push(dot(row, &t));
+            if let Some(dn) = dn.as_mut() {
+                dn.push(dot(row, &dt) * dz_dn);
+            }
+        }
+        (values, dn)
+    }
+
+    /// The lookup tables of F (and ∂F/∂n if `with_dn`) for index n.
+    pub fn transform(&self, n: f64, with_dn: bool) -> SersicTransform {
+        let (values, dn) = self.node_values(n, with_dn);
+        // Large-k asymptote of the Sérsic transform: F ∝ q^(-2-1/n) = x^(-1-1/(2n)).
+        let tail = Tail::PowerLaw(1.0 + 0.5 / n);
+        SersicTransform {
+            value: RadialTable::from_nodes(self.e_min, self.e_max, &values, 1.0, tail),
+            d_dn: dn.map(|dn| RadialTable::from_nodes(self.e_min, self.e_max, &dn, 0.0, tail)),
+        }
+    }
+
+    /// Builds the table from exact transforms: `exact(n, q)` at the Chebyshev nodes of every segment.
+    /// `progress` is called with the number of n values done out of the total.
+    pub fn generate(
+        bounds: &[f64],
+        degree: usize,
+        e_min: i32,
+        e_max: i32,
+        exact: impl Fn(f64, f64) -> f64 + Sync,
+        progress: impl Fn(usize, usize) + Sync,
+    ) -> SersicTable {
+        use rayon::prelude::*;
+        let xs = grid_nodes(e_min, e_max);
+        let d = degree + 1;
+        let segments = bounds.len() - 1;
+        let jobs: Vec<(usize, usize)> = (0..segments).flat_map(|s| (0..d).map(move |m| (s, m))).collect();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        // values[s][m][j] = F(n_{s,m}, x_j)
+        let values: Vec<Vec<f64>> = jobs
+            .par_iter()
+            .map(|&(s, m)| {
+                let (a, b) = (bounds[s], bounds[s + 1]);
+                let z = (PI * (m as f64 + 0.5) / d as f64).cos();
+                let n = 0.5 * (a + b) + 0.5 * (b - a) * z;
+                let row = xs.iter().map(|x| exact(n, x.sqrt())).collect();
+                let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(k, jobs.len());
+                row
+            })
+            .collect();
+        let nodes = xs.len();
+        let mut coeffs = vec![0.0; segments * nodes * d];
+        for s in 0..segments {
+            for j in 0..nodes {
+                for c in 0..d {
+                    let mut sum = 0.0;
+                    for m in 0..d {
+                        sum += values[s * d + m][j] * (PI * c as f64 * (m as f64 + 0.5) / d as f64).cos();
+                    }
+                    let scale = if c == 0 { 1.0 } else { 2.0 };
+                    coeffs[(s * nodes + j) * d + c] = scale * sum / d as f64;
+                }
+            }
+        }
+        SersicTable { e_min, e_max, degree, bounds: bounds.to_vec(), coeffs }
+    }
+
+    /// Serialises the table: header (magic, version, e_min, e_max, segments, degree), the segment bounds,
+    /// then the coefficients, all little-endian f64.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut words = vec![
+            MAGIC,
+            VERSION,
+            self.e_min as f64,
+            self.e_max as f64,
+            (self.bounds.len() - 1) as f64,
+            self.degree as f64,
+        ];
+        words.extend_from_slice(&self.bounds);
+        words.extend_from_slice(&self.coeffs);
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    /// Reads a table written by [`Self::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<SersicTable, String> {
+        if bytes.len() % 8 != 0 || bytes.len() < 48 {
+            return Err("Sérsic table: truncated file".into());
+        }
+        let words: Vec<f64> =
+            bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))).collect();
+        if words[0] != MAGIC || words[1] != VERSION {
+            return Err("Sérsic table: wrong magic number or version".into());
+        }
+        let (e_min, e_max) = (words[2] as i32, words[3] as i32);
+        let segments = words[4] as usize;
+        let degree = words[5] as usize;
+        let bounds = words[6..7 + segments].to_vec();
+        let nodes = grid_nodes(e_min, e_max).len();
+        let coeffs = words[7 + segments..].to_vec();
+        if coeffs.len() != segments * nodes * (degree + 1) {
+            return Err(format!(
+                "Sérsic table: expected {} coefficients, found {}",
+                segments * nodes * (degree + 1),
+                coeffs.len()
+            ));
+        }
+        Ok(SersicTable { e_min, e_max, degree, bounds, coeffs })
+    }
+}
+
+/// T_c(z) and T_c'(z) for c = 0..t.len().
+fn chebyshev_basis(z: f64, t: &mut [f64], dt: &mut [f64]) {
+    let d = t.len();
+    t[0] = 1.0;
+    dt[0] = 0.0;
+    if d > 1 {
+        t[1] = z;
+        dt[1] = 1.0;
+    }
+    for c in 2..d {
+        t[c] = 2.0 * z * t[c - 1] - t[c - 2];
+        dt[c] = 2.0 * t[c - 1] + 2.0 * z * dt[c - 1] - dt[c - 2];
+    }
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

@@ -1,0 +1,4 @@
+//! Umbrella crate of the galaxy toolkit: re-exports each library so that the top-level `examples/` and
+//! `tests/` can use them under one name. Applications should depend on the single crate they need.
+
+pub use sersic_render;
