@@ -211,3 +211,49 @@ fn chebyshev_basis(z: f64, t: &mut [f64], dt: &mut [f64]) {
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sersic::unit_sersic_kvalue_exact;
+
+    #[test]
+    fn embedded_table_matches_direct_transforms_between_its_nodes() {
+        let table = SersicTable::embedded();
+        assert_eq!(table.n_range(), (0.3, 6.2));
+        let xs = table.node_positions();
+        // n values off the Chebyshev nodes, every 37th grid node.
+        for n in [0.3, 0.4321, 0.9876, 1.5, 2.71828, 4.4444, 6.2] {
+            let (values, _) = table.node_values(n, false);
+            for j in (0..xs.len()).step_by(37) {
+                let exact = unit_sersic_kvalue_exact(n, xs[j].sqrt());
+                assert!((values[j] - exact).abs() < 1e-9, "n={n} q={}: {} vs {exact}", xs[j].sqrt(), values[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn n_derivative_matches_finite_differences_of_the_table() {
+        let table = SersicTable::embedded();
+        let h = 1e-5;
+        for n in [0.35, 1.0, 3.0, 6.1] {
+            let (_, dn) = table.node_values(n, true);
+            let dn = dn.unwrap();
+            let (up, _) = table.node_values(n + h, false);
+            let (down, _) = table.node_values(n - h, false);
+            for j in (0..dn.len()).step_by(50) {
+                let fd = (up[j] - down[j]) / (2.0 * h);
+                assert!((fd - dn[j]).abs() < 1e-7, "n={n} node {j}: {fd} vs {}", dn[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn serialisation_round_trips_and_rejects_garbage() {
+        let table = SersicTable::embedded();
+        let again = SersicTable::from_bytes(&table.to_bytes()).unwrap();
+        assert_eq!(again.node_values(2.0, false).0, table.node_values(2.0, false).0);
+        assert!(SersicTable::from_bytes(&[0u8; 80]).is_err());
+        assert!(SersicTable::from_bytes(&[0u8; 7]).is_err());
+    }
+}
