@@ -29,8 +29,17 @@ fn bench_render(c: &mut Criterion) {
     let renderer = Renderer::new(Stamp::default()).unwrap();
     let psf = Psf::moffat(2.0, 0.5).unwrap();
     let galaxies = prior(512, 1);
-    let fixed_n: Vec<GalaxyParams> = galaxies.iter().map(|g| GalaxyParams { sersic_index: 3.0, ..*g }).collect();
-    let psfs: Vec<Psf> = prior(512, 2).iter().map(|g| Psf::moffat(2.0, 0.5 + g.half_light_radius - 0.1).unwrap()).collect();
+    let fixed_n: Vec<GalaxyParams> = galaxies
+        .iter()
+        .map(|g| GalaxyParams {
+            sersic_index: 3.0,
+            ..*g
+        })
+        .collect();
+    let psfs: Vec<Psf> = prior(512, 2)
+        .iter()
+        .map(|g| Psf::moffat(2.0, 0.5 + g.half_light_radius - 0.1).unwrap())
+        .collect();
     let mut group = c.benchmark_group("render_64");
     let mut i = 0;
     group.bench_function("varying_n", |b| {

@@ -11,18 +11,38 @@ const E_MAX: i32 = 16;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let out = args.get(1).cloned().unwrap_or_else(|| "sersic_ft.bin".into());
-    let segments: usize = args.get(2).map(|s| s.parse().expect("segments")).unwrap_or(6);
-    let degree: usize = args.get(3).map(|s| s.parse().expect("degree")).unwrap_or(14);
+    let out = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "sersic_ft.bin".into());
+    let segments: usize = args
+        .get(2)
+        .map(|s| s.parse().expect("segments"))
+        .unwrap_or(6);
+    let degree: usize = args
+        .get(3)
+        .map(|s| s.parse().expect("degree"))
+        .unwrap_or(14);
     // Geometric segments: the transform changes faster with n at small n.
-    let bounds: Vec<f64> =
-        (0..=segments).map(|i| N_MIN * (N_MAX / N_MIN).powf(i as f64 / segments as f64)).collect();
+    let bounds: Vec<f64> = (0..=segments)
+        .map(|i| N_MIN * (N_MAX / N_MIN).powf(i as f64 / segments as f64))
+        .collect();
     let start = std::time::Instant::now();
-    let table = SersicTable::generate(&bounds, degree, E_MIN, E_MAX, unit_sersic_kvalue_exact, |k, total| {
-        if k % 20 == 0 || k == total {
-            eprintln!("{k}/{total} n values ({:.0} s)", start.elapsed().as_secs_f64());
-        }
-    });
+    let table = SersicTable::generate(
+        &bounds,
+        degree,
+        E_MIN,
+        E_MAX,
+        unit_sersic_kvalue_exact,
+        |k, total| {
+            if k % 20 == 0 || k == total {
+                eprintln!(
+                    "{k}/{total} n values ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        },
+    );
     // Validate between the Chebyshev nodes: three n per segment, every 4th grid node.
     let xs = table.node_positions();
     let mut worst = 0f64;
@@ -36,10 +56,17 @@ fn main() {
                 seg_worst = seg_worst.max((values[j] - exact).abs());
             }
         }
-        println!("segment [{:.4}, {:.4}]: max |table - exact| = {seg_worst:.2e}", w[0], w[1]);
+        println!(
+            "segment [{:.4}, {:.4}]: max |table - exact| = {seg_worst:.2e}",
+            w[0], w[1]
+        );
         worst = worst.max(seg_worst);
     }
     println!("worst interpolation error in n: {worst:.2e} (of F(0) = 1)");
     std::fs::write(&out, table.to_bytes()).expect("write table");
-    println!("wrote {out} ({} nodes x {} segments x degree {degree})", xs.len(), segments);
+    println!(
+        "wrote {out} ({} nodes x {} segments x degree {degree})",
+        xs.len(),
+        segments
+    );
 }

@@ -7,13 +7,20 @@ use ndarray_npy::NpzReader;
 use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
 
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/galsim_renders.npz").into());
-    let mut npz = NpzReader::new(std::fs::File::open(&path).expect("open reference npz")).expect("npz");
+    let path = std::env::args().nth(1).unwrap_or_else(|| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/galsim_renders.npz"
+        )
+        .into()
+    });
+    let mut npz =
+        NpzReader::new(std::fs::File::open(&path).expect("open reference npz")).expect("npz");
     let params: Array2<f64> = npz.by_name("params.npy").expect("params");
     let accurate: Array3<f32> = npz.by_name("img_accurate.npy").expect("img_accurate");
-    let default: Array3<f32> = npz.by_name("img_galsim_default.npy").expect("img_galsim_default");
+    let default: Array3<f32> = npz
+        .by_name("img_galsim_default.npy")
+        .expect("img_galsim_default");
     // Optional accuracy overrides: fold_tolerance k_tolerance.
     let mut accuracy = Accuracy::default();
     if let Some(v) = std::env::args().nth(2) {
@@ -42,7 +49,10 @@ fn main() {
             .fold(0.0, f64::max)
             / peak;
         let lattice = renderer.lattice_for(&g, &psf).unwrap();
-        let (period, points) = (lattice.period, renderer.lattice_points(&lattice, &psf).unwrap());
+        let (period, points) = (
+            lattice.period,
+            renderer.lattice_points(&lattice, &psf).unwrap(),
+        );
         println!(
             "{i:4} {:9.0} {:5.2} {:5.3} {:6.3} {:6.3} {:4.2} | {max:9.2e} {sum:9.2e} | {gd:9.2e}  N={period} pts={points}",
             p[0], p[1], p[2], p[3], p[4], p[5]
@@ -57,7 +67,10 @@ fn main() {
     };
     let worst = ours_max.iter().cloned().fold(0.0, f64::max);
     let gworst = gs_max.iter().cloned().fold(0.0, f64::max);
-    println!("mean lattice points per image: {}", total_points / ours_max.len());
+    println!(
+        "mean lattice points per image: {}",
+        total_points / ours_max.len()
+    );
     println!(
         "ours: median max/peak {:.2e}, worst {worst:.2e} | galsim default: median {:.2e}, worst {gworst:.2e}",
         median(&mut ours_max),

@@ -55,11 +55,18 @@ const EPSILON_TERMS: usize = 24;
 /// (or cut there, as a truncated profile is). `r_min` is the radius below which the profile's contribution
 /// is negligible (the integral starts there); it must be positive and below r_max.
 pub fn hankel0<F: Fn(f64) -> f64>(f: F, k: f64, r_min: f64, r_max: f64) -> f64 {
-    assert!(r_min > 0.0 && r_max > r_min && k >= 0.0, "hankel0: need 0 < r_min < r_max, k >= 0");
+    assert!(
+        r_min > 0.0 && r_max > r_min && k >= 0.0,
+        "hankel0: need 0 < r_min < r_max, k >= 0"
+    );
     let rule = rule();
     let integrand = |r: f64| f(r) * bessel_j0(k * r) * r;
     // Non-oscillating part, in s = ln r.
-    let first_zero = if k > 0.0 { bessel_j0_zero(1) / k } else { f64::INFINITY };
+    let first_zero = if k > 0.0 {
+        bessel_j0_zero(1) / k
+    } else {
+        f64::INFINITY
+    };
     let r_a = first_zero.min(r_max);
     let (s0, s1) = (r_min.ln(), r_a.ln());
     let panels = ((s1 - s0) / 0.5).ceil().max(1.0) as usize;
@@ -115,7 +122,11 @@ mod tests {
     fn j0_zeros_are_zeros() {
         for k in [1usize, 2, 10, 100, 1000] {
             let z = bessel_j0_zero(k);
-            assert!(bessel_j0(z).abs() < 1e-13, "J0(zero {k}) = {}", bessel_j0(z));
+            assert!(
+                bessel_j0(z).abs() < 1e-13,
+                "J0(zero {k}) = {}",
+                bessel_j0(z)
+            );
         }
         assert!((bessel_j0_zero(1) - 2.404_825_557_695_773).abs() < 1e-13);
     }

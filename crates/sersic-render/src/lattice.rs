@@ -86,7 +86,10 @@ impl PsfGrid {
         // (c - (S-1)/2 - offset)·s, so every mode carries the phase exp(i k·δ) with δ = (S/2 - (S-1)/2 - offset)·s.
         let c0 = (stamp.size / 2) as f64;
         let true_centre = (stamp.size as f64 - 1.0) / 2.0;
-        let shift = [(c0 - true_centre - offset[0]) * s, (c0 - true_centre - offset[1]) * s];
+        let shift = [
+            (c0 - true_centre - offset[0]) * s,
+            (c0 - true_centre - offset[1]) * s,
+        ];
         let fx = axis_factors(m, dk, s, shift[0]);
         let fy = axis_factors(m, dk, s, shift[1]);
         let norm = 1.0 / (period as f64).powi(2);
@@ -98,7 +101,13 @@ impl PsfGrid {
                 continue;
             }
             let j_max = ((r2 - (i * i) as f64).max(0.0)).sqrt().floor() as i64;
-            columns.push(Column { i, kx: i as f64 * dk, fold_col, j_max, start: weights.len() });
+            columns.push(Column {
+                i,
+                kx: i as f64 * dk,
+                fold_col,
+                j_max,
+                start: weights.len(),
+            });
             let wx = fx[(i + m) as usize] * norm;
             for j in -j_max..=j_max {
                 let p = match psf {
@@ -111,7 +120,13 @@ impl PsfGrid {
                 weights.push(wx * fy[(j + m) as usize] * p);
             }
         }
-        PsfGrid { period, dk, k_max, columns, weights }
+        PsfGrid {
+            period,
+            dk,
+            k_max,
+            columns,
+            weights,
+        }
     }
 
     /// Calls `visit(column, j_lo, weights, first_fold_row)` for the points of each column within radius k,
@@ -129,13 +144,24 @@ impl PsfGrid {
             let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
             let lo = col.start + (col.j_max - jl) as usize;
             let hi = col.start + (col.j_max + jl) as usize;
-            visit(col, -jl, &self.weights[lo..=hi], (-jl).rem_euclid(n) as usize);
+            visit(
+                col,
+                -jl,
+                &self.weights[lo..=hi],
+                (-jl).rem_euclid(n) as usize,
+            );
         }
     }
 
     /// Adds Σ F(x(k))·w(k) into `out` (column-major fold grid, (N/2+1) columns of N), for the points within
     /// radius `k`, where x(k) is the quadratic `form` and F the `profile` table.
-    pub fn accumulate(&self, k: f64, form: &QuadraticForm, profile: &RadialTable, out: &mut [Complex64]) {
+    pub fn accumulate(
+        &self,
+        k: f64,
+        form: &QuadraticForm,
+        profile: &RadialTable,
+        out: &mut [Complex64],
+    ) {
         let n = self.period;
         let dk = self.dk;
         self.for_each_column(k, |col, j_lo, w, mut row| {

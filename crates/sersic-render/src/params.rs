@@ -55,12 +55,24 @@ pub enum ParamError {
 impl GalaxyParams {
     /// A galaxy from its five parameters (not validated: see [`Self::validate`]).
     pub fn new(flux: f64, sersic_index: f64, half_light_radius: f64, g1: f64, g2: f64) -> Self {
-        GalaxyParams { flux, sersic_index, half_light_radius, g1, g2 }
+        GalaxyParams {
+            flux,
+            sersic_index,
+            half_light_radius,
+            g1,
+            g2,
+        }
     }
 
     /// The parameters as an array in [`PARAM_NAMES`] order.
     pub fn to_array(&self) -> [f64; 5] {
-        [self.flux, self.sersic_index, self.half_light_radius, self.g1, self.g2]
+        [
+            self.flux,
+            self.sersic_index,
+            self.half_light_radius,
+            self.g1,
+            self.g2,
+        ]
     }
 
     /// From an array in [`PARAM_NAMES`] order.
@@ -82,14 +94,21 @@ impl GalaxyParams {
             return Err(ParamError::HalfLightRadius(self.half_light_radius));
         }
         if self.g1 * self.g1 + self.g2 * self.g2 >= 1.0 {
-            return Err(ParamError::Shear { g1: self.g1, g2: self.g2 });
+            return Err(ParamError::Shear {
+                g1: self.g1,
+                g2: self.g2,
+            });
         }
         Ok(())
     }
 
     /// The circular profile.
     pub fn sersic(&self) -> Sersic {
-        Sersic { n: self.sersic_index, half_light_radius: self.half_light_radius, flux: self.flux }
+        Sersic {
+            n: self.sersic_index,
+            half_light_radius: self.half_light_radius,
+            flux: self.flux,
+        }
     }
 
     /// The shear.
@@ -110,7 +129,10 @@ pub struct Stamp {
 impl Default for Stamp {
     /// The seed's geometry: 64 x 64 pixels of 0.23 arcsec.
     fn default() -> Self {
-        Stamp { size: 64, scale: 0.23 }
+        Stamp {
+            size: 64,
+            scale: 0.23,
+        }
     }
 }
 
@@ -118,10 +140,16 @@ impl Stamp {
     /// Checks the geometry.
     pub fn validate(&self) -> Result<(), ParamError> {
         if !(2..=4096).contains(&self.size) {
-            return Err(ParamError::Stamp(format!("size must be in [2, 4096] pixels, got {}", self.size)));
+            return Err(ParamError::Stamp(format!(
+                "size must be in [2, 4096] pixels, got {}",
+                self.size
+            )));
         }
         if !(self.scale.is_finite() && self.scale > 0.0) {
-            return Err(ParamError::Stamp(format!("scale must be a positive finite number, got {}", self.scale)));
+            return Err(ParamError::Stamp(format!(
+                "scale must be a positive finite number, got {}",
+                self.scale
+            )));
         }
         Ok(())
     }
@@ -135,10 +163,37 @@ mod tests {
     fn validation_names_the_field() {
         let ok = GalaxyParams::new(1e5, 3.0, 0.3, -0.069, 0.15);
         assert_eq!(ok.validate(), Ok(()));
-        assert_eq!(GalaxyParams { sersic_index: 7.0, ..ok }.validate(), Err(ParamError::SersicIndex(7.0)));
-        assert_eq!(GalaxyParams { half_light_radius: 0.0, ..ok }.validate(), Err(ParamError::HalfLightRadius(0.0)));
-        assert!(matches!(GalaxyParams { g1: 0.8, g2: 0.6, ..ok }.validate(), Err(ParamError::Shear { .. })));
-        let nan = GalaxyParams { flux: f64::NAN, ..ok }.validate().unwrap_err();
+        assert_eq!(
+            GalaxyParams {
+                sersic_index: 7.0,
+                ..ok
+            }
+            .validate(),
+            Err(ParamError::SersicIndex(7.0))
+        );
+        assert_eq!(
+            GalaxyParams {
+                half_light_radius: 0.0,
+                ..ok
+            }
+            .validate(),
+            Err(ParamError::HalfLightRadius(0.0))
+        );
+        assert!(matches!(
+            GalaxyParams {
+                g1: 0.8,
+                g2: 0.6,
+                ..ok
+            }
+            .validate(),
+            Err(ParamError::Shear { .. })
+        ));
+        let nan = GalaxyParams {
+            flux: f64::NAN,
+            ..ok
+        }
+        .validate()
+        .unwrap_err();
         assert!(nan.to_string().starts_with("flux must be a finite number"));
     }
 }

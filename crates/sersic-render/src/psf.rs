@@ -51,7 +51,12 @@ pub enum PsfError {
 impl Psf {
     /// Moffat of the given beta and FWHM, untruncated.
     pub fn moffat(beta: f64, fwhm: f64) -> Result<Psf, PsfError> {
-        Psf::Moffat { beta, fwhm, trunc: None }.validated()
+        Psf::Moffat {
+            beta,
+            fwhm,
+            trunc: None,
+        }
+        .validated()
     }
 
     /// Gaussian of the given FWHM.
@@ -114,13 +119,19 @@ impl Psf {
         let u = k * rd;
         match *self {
             Psf::Gaussian { .. } => (-0.5 * u * u).exp(),
-            Psf::Moffat { beta, trunc: None, .. } => {
+            Psf::Moffat {
+                beta, trunc: None, ..
+            } => {
                 if u == 0.0 {
                     return 1.0;
                 }
                 let nu = beta - 1.0;
                 // x^ν K_ν(x) → 2^(ν-1) Γ(ν) as x → 0.
-                let k_nu = if (nu - 1.0).abs() < 1e-12 { puruspe::Kn(1, u) } else { puruspe::Inu_Knu(nu, u).1 };
+                let k_nu = if (nu - 1.0).abs() < 1e-12 {
+                    puruspe::Kn(1, u)
+                } else {
+                    puruspe::Inu_Knu(nu, u).1
+                };
                 u.powf(nu) * k_nu / (2f64.powf(nu - 1.0) * puruspe::gamma(nu))
             }
             Psf::Moffat { trunc: Some(t), .. } => {
@@ -133,15 +144,22 @@ impl Psf {
     /// The transform as a lookup table in y = (k · scale radius)².
     pub fn k_table(&self) -> RadialTable {
         let rd = self.scale_radius();
-        let values: Vec<f64> =
-            grid_nodes(PSF_E_MIN, PSF_E_MAX).iter().map(|y| self.kvalue_exact(y.sqrt() / rd)).collect();
+        let values: Vec<f64> = grid_nodes(PSF_E_MIN, PSF_E_MAX)
+            .iter()
+            .map(|y| self.kvalue_exact(y.sqrt() / rd))
+            .collect();
         RadialTable::from_nodes(PSF_E_MIN, PSF_E_MAX, &values, 1.0, Tail::Zero)
     }
 
     /// A hashable identity for caches (bit patterns of the parameters).
     pub(crate) fn cache_key(&self) -> [u64; 4] {
         match *self {
-            Psf::Moffat { beta, fwhm, trunc } => [1, beta.to_bits(), fwhm.to_bits(), trunc.map_or(0, f64::to_bits)],
+            Psf::Moffat { beta, fwhm, trunc } => [
+                1,
+                beta.to_bits(),
+                fwhm.to_bits(),
+                trunc.map_or(0, f64::to_bits),
+            ],
             Psf::Gaussian { fwhm } => [2, fwhm.to_bits(), 0, 0],
         }
     }
@@ -158,11 +176,25 @@ mod tests {
         assert!((psf.xvalue(0.35) / peak - 0.5).abs() < 1e-12);
         assert!((psf.kvalue_exact(0.0) - 1.0).abs() < 1e-15);
         // Untruncated and truncated-at-infinity agree; general beta path agrees with the beta = 2 closed form.
-        let far = Psf::Moffat { beta: 2.0, fwhm: 0.7, trunc: Some(2000.0) };
-        let general = Psf::Moffat { beta: 2.0 + 1e-9, fwhm: 0.7, trunc: None };
+        let far = Psf::Moffat {
+            beta: 2.0,
+            fwhm: 0.7,
+            trunc: Some(2000.0),
+        };
+        let general = Psf::Moffat {
+            beta: 2.0 + 1e-9,
+            fwhm: 0.7,
+            trunc: None,
+        };
         for k in [0.5, 2.0, 6.0] {
-            assert!((far.kvalue_exact(k) - psf.kvalue_exact(k)).abs() < 1e-6, "k={k}");
-            assert!((general.kvalue_exact(k) - psf.kvalue_exact(k)).abs() < 1e-7, "k={k}");
+            assert!(
+                (far.kvalue_exact(k) - psf.kvalue_exact(k)).abs() < 1e-6,
+                "k={k}"
+            );
+            assert!(
+                (general.kvalue_exact(k) - psf.kvalue_exact(k)).abs() < 1e-7,
+                "k={k}"
+            );
         }
     }
 
@@ -173,14 +205,21 @@ mod tests {
             let rd = psf.scale_radius();
             for k in [0.3, 1.5, 5.0] {
                 let num = hankel0(|r| psf.xvalue(r), k, 1e-9, 1e5 * rd);
-                assert!((psf.kvalue_exact(k) - num).abs() < 1e-8, "beta={beta} k={k}");
+                assert!(
+                    (psf.kvalue_exact(k) - num).abs() < 1e-8,
+                    "beta={beta} k={k}"
+                );
             }
         }
     }
 
     #[test]
     fn table_matches_exact_transform() {
-        for psf in [Psf::moffat(2.0, 0.5).unwrap(), Psf::moffat(3.5, 1.0).unwrap(), Psf::gaussian(0.6).unwrap()] {
+        for psf in [
+            Psf::moffat(2.0, 0.5).unwrap(),
+            Psf::moffat(3.5, 1.0).unwrap(),
+            Psf::gaussian(0.6).unwrap(),
+        ] {
             let table = psf.k_table();
             let rd = psf.scale_radius();
             for i in 0..300 {

@@ -60,15 +60,31 @@ pub struct RadialTable {
 impl RadialTable {
     /// Builds the natural cubic spline through `values` at [`grid_nodes`]`(e_min, e_max)`; `value_at_zero` is
     /// F(0) (the linear piece below the grid joins it to the first node).
-    pub fn from_nodes(e_min: i32, e_max: i32, values: &[f64], value_at_zero: f64, tail: Tail) -> Self {
+    pub fn from_nodes(
+        e_min: i32,
+        e_max: i32,
+        values: &[f64],
+        value_at_zero: f64,
+        tail: Tail,
+    ) -> Self {
         let xs = grid_nodes(e_min, e_max);
-        assert_eq!(xs.len(), values.len(), "RadialTable: one value per grid node");
+        assert_eq!(
+            xs.len(),
+            values.len(),
+            "RadialTable: one value per grid node"
+        );
         let m = natural_spline_second_derivatives(&xs, values);
         let segments: Vec<[f64; 5]> = (0..xs.len() - 1)
             .map(|j| {
                 let h = xs[j + 1] - xs[j];
                 let slope = (values[j + 1] - values[j]) / h - h * (2.0 * m[j] + m[j + 1]) / 6.0;
-                [values[j], slope * h, 0.5 * m[j] * h * h, (m[j + 1] - m[j]) * h * h / 6.0, 1.0 / h]
+                [
+                    values[j],
+                    slope * h,
+                    0.5 * m[j] * h * h,
+                    (m[j + 1] - m[j]) * h * h / 6.0,
+                    1.0 / h,
+                ]
             })
             .collect();
         let last = segments.len() - 1;
@@ -115,7 +131,10 @@ impl RadialTable {
     #[cold]
     fn outside(&self, x: f64) -> (f64, f64) {
         if x < self.x_first {
-            (self.value_at_zero + self.slope_below * x.max(0.0), self.slope_below)
+            (
+                self.value_at_zero + self.slope_below * x.max(0.0),
+                self.slope_below,
+            )
         } else {
             match self.tail {
                 Tail::Zero => (0.0, 0.0),

@@ -36,7 +36,11 @@ pub struct Accuracy {
 
 impl Default for Accuracy {
     fn default() -> Self {
-        Accuracy { fold_tolerance: 1e-7, k_tolerance: 1e-6, max_k_nyquist: 8.0 }
+        Accuracy {
+            fold_tolerance: 1e-7,
+            k_tolerance: 1e-6,
+            max_k_nyquist: 8.0,
+        }
     }
 }
 
@@ -146,7 +150,12 @@ impl Renderer {
     }
 
     /// Like [`Self::render`] with the profile's centre moved by `offset` = (dx, dy) pixels.
-    pub fn render_offset(&self, galaxy: &GalaxyParams, psf: &Psf, offset: [f64; 2]) -> Result<Array2<f64>, RenderError> {
+    pub fn render_offset(
+        &self,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+        offset: [f64; 2],
+    ) -> Result<Array2<f64>, RenderError> {
         self.render_on(None, galaxy, psf, offset)
     }
 
@@ -160,12 +169,17 @@ impl Renderer {
     ) -> Result<Array2<f64>, RenderError> {
         let plan = self.plan(galaxy, psf, offset, false, lattice)?;
         let mut grid = vec![Complex64::default(); plan.grid.period * (plan.grid.period / 2 + 1)];
-        plan.grid.accumulate(plan.k, &plan.form, &plan.transform.value, &mut grid);
+        plan.grid
+            .accumulate(plan.k, &plan.form, &plan.transform.value, &mut grid);
         Ok(self.finish(&plan.grid, &mut grid, galaxy.flux))
     }
 
     /// The image and its exact Jacobian with respect to (flux, n, hlr, g1, g2).
-    pub fn render_with_jacobian(&self, galaxy: &GalaxyParams, psf: &Psf) -> Result<ImageWithJacobian, RenderError> {
+    pub fn render_with_jacobian(
+        &self,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+    ) -> Result<ImageWithJacobian, RenderError> {
         self.render_with_jacobian_offset(galaxy, psf, [0.0, 0.0])
     }
 
@@ -189,7 +203,8 @@ impl Renderer {
     ) -> Result<ImageWithJacobian, RenderError> {
         let plan = self.plan(galaxy, psf, offset, true, lattice)?;
         let cells = plan.grid.period * (plan.grid.period / 2 + 1);
-        let mut grids: [Vec<Complex64>; 5] = std::array::from_fn(|_| vec![Complex64::default(); cells]);
+        let mut grids: [Vec<Complex64>; 5] =
+            std::array::from_fn(|_| vec![Complex64::default(); cells]);
         let hlr2 = galaxy.half_light_radius.powi(2);
         let (dg1, dg2) = galaxy.shear().k_form_derivatives();
         plan.grid.accumulate_with_derivatives(
@@ -198,7 +213,10 @@ impl Renderer {
             &dg1.scaled(hlr2),
             &dg2.scaled(hlr2),
             &plan.transform.value,
-            plan.transform.d_dn.as_ref().expect("derivative table requested"),
+            plan.transform
+                .d_dn
+                .as_ref()
+                .expect("derivative table requested"),
             &mut grids,
         );
         let flux = galaxy.flux;
@@ -228,19 +246,29 @@ impl Renderer {
     }
 
     /// Draws many galaxies with one PSF in parallel (rayon), in order.
-    pub fn render_batch(&self, galaxies: &[GalaxyParams], psf: &Psf) -> Result<Vec<Array2<f64>>, RenderError> {
+    pub fn render_batch(
+        &self,
+        galaxies: &[GalaxyParams],
+        psf: &Psf,
+    ) -> Result<Vec<Array2<f64>>, RenderError> {
         galaxies.par_iter().map(|g| self.render(g, psf)).collect()
     }
 
     /// Draws many (galaxy, PSF) pairs in parallel, in order.
-    pub fn render_pairs(&self, items: &[(GalaxyParams, Psf)]) -> Result<Vec<Array2<f64>>, RenderError> {
+    pub fn render_pairs(
+        &self,
+        items: &[(GalaxyParams, Psf)],
+    ) -> Result<Vec<Array2<f64>>, RenderError> {
         items.par_iter().map(|(g, p)| self.render(g, p)).collect()
     }
 
     /// The lattice this galaxy would be drawn on with this PSF.
     pub fn lattice_for(&self, galaxy: &GalaxyParams, psf: &Psf) -> Result<Lattice, RenderError> {
         let plan = self.plan(galaxy, psf, [0.0, 0.0], false, None)?;
-        Ok(Lattice { period: plan.grid.period, k_max: plan.k })
+        Ok(Lattice {
+            period: plan.grid.period,
+            k_max: plan.k,
+        })
     }
 
     /// Number of k-lattice points summed on a lattice (for diagnostics and docs).
@@ -259,7 +287,8 @@ impl Renderer {
     fn finish(&self, grid: &PsfGrid, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
         let size = self.stamp.size;
         let mut out = vec![0.0; size * size];
-        self.fft_plans(grid.period).to_stamp(cells, size, factor, &mut out);
+        self.fft_plans(grid.period)
+            .to_stamp(cells, size, factor, &mut out);
         Array2::from_shape_vec((size, size), out).expect("stamp buffer has size² pixels")
     }
 
@@ -286,8 +315,16 @@ impl Renderer {
             Some(l) if l.k_max.is_finite() && l.k_max > 0.0 => l.k_max.min(grid.k_max),
             _ => self.galaxy_k_max(galaxy, &psf, &grid, &transform.value),
         };
-        let form = galaxy.shear().k_form().scaled(galaxy.half_light_radius.powi(2));
-        Ok(DrawPlan { grid, transform, k, form })
+        let form = galaxy
+            .shear()
+            .k_form()
+            .scaled(galaxy.half_light_radius.powi(2));
+        Ok(DrawPlan {
+            grid,
+            transform,
+            k,
+            form,
+        })
     }
 
     /// Smallest good period whose wrapped wings (galaxy along its major axis, plus PSF) stay below
@@ -316,7 +353,13 @@ impl Renderer {
     }
 
     /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel.
-    fn galaxy_k_max(&self, galaxy: &GalaxyParams, psf: &Psf, grid: &PsfGrid, sersic: &RadialTable) -> f64 {
+    fn galaxy_k_max(
+        &self,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+        grid: &PsfGrid,
+        sersic: &RadialTable,
+    ) -> f64 {
         let table = self.psf_table(psf);
         let radius = psf.scale_radius();
         let scale = self.stamp.scale;
@@ -330,7 +373,9 @@ impl Renderer {
             let k = m as f64 * dk;
             envelope = envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
             let pixel = (2.0 / (k * scale)).min(1.0);
-            tail += envelope * table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale / (2.0 * PI);
+            tail +=
+                envelope * table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale
+                    / (2.0 * PI);
             if tail > self.accuracy.k_tolerance {
                 return ((m + 1) as f64 * dk).min(grid.k_max);
             }
@@ -350,7 +395,8 @@ impl Renderer {
         for m in (1..=steps).rev() {
             let k = m as f64 * dk;
             let pixel = (2.0 / (k * scale)).min(1.0);
-            tail += table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale / (2.0 * PI);
+            tail += table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale
+                / (2.0 * PI);
             if tail > self.accuracy.k_tolerance {
                 return ((m + 1) as f64 * dk).min(k_cap);
             }
@@ -373,7 +419,11 @@ impl Renderer {
     }
 
     fn psf_grid(&self, psf: &Psf, period: usize, offset: [f64; 2]) -> Arc<PsfGrid> {
-        let key = GridKey { psf: psf.cache_key(), period, offset: [offset[0].to_bits(), offset[1].to_bits()] };
+        let key = GridKey {
+            psf: psf.cache_key(),
+            period,
+            offset: [offset[0].to_bits(), offset[1].to_bits()],
+        };
         {
             let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
             if let Some(pos) = grids.iter().position(|(k, _)| *k == key) {
@@ -386,7 +436,13 @@ impl Renderer {
         // Built outside the lock: other threads keep drawing meanwhile.
         let table = self.psf_table(psf);
         let k_max = self.psf_k_max(psf, &table);
-        let grid = Arc::new(PsfGrid::build(&self.stamp, period, k_max, offset, Some((&table, psf.scale_radius()))));
+        let grid = Arc::new(PsfGrid::build(
+            &self.stamp,
+            period,
+            k_max,
+            offset,
+            Some((&table, psf.scale_radius())),
+        ));
         let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
         grids.insert(0, (key, grid.clone()));
         grids.truncate(PSF_GRID_CACHE);
@@ -395,7 +451,10 @@ impl Renderer {
 
     fn fft_plans(&self, period: usize) -> Arc<FftPlans> {
         let mut plans = self.plans.lock().expect("FFT plan cache poisoned");
-        plans.entry(period).or_insert_with(|| Arc::new(FftPlans::new(period))).clone()
+        plans
+            .entry(period)
+            .or_insert_with(|| Arc::new(FftPlans::new(period)))
+            .clone()
     }
 }
 

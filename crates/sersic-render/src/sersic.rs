@@ -64,7 +64,11 @@ impl Sersic {
     /// Flux enclosed within radius r (arcsec), from the incomplete gamma function.
     pub fn enclosed_flux(&self, r: f64) -> f64 {
         let b = sersic_b(self.n);
-        self.flux * puruspe::gammp(2.0 * self.n, b * (r / self.half_light_radius).powf(1.0 / self.n))
+        self.flux
+            * puruspe::gammp(
+                2.0 * self.n,
+                b * (r / self.half_light_radius).powf(1.0 / self.n),
+            )
     }
 
     /// Fourier transform at wavenumber k (rad/arcsec) by direct numerical Hankel transform.
@@ -106,12 +110,18 @@ mod tests {
         let b = sersic_b(0.5);
         for q in [0.0, 0.5, 2.0, 5.0] {
             let want = (-q * q / (4.0 * b)).exp();
-            assert!((unit_sersic_kvalue_exact(0.5, q) - want).abs() < 1e-10, "n=0.5 q={q}");
+            assert!(
+                (unit_sersic_kvalue_exact(0.5, q) - want).abs() < 1e-10,
+                "n=0.5 q={q}"
+            );
         }
         let b = sersic_b(1.0);
         for q in [0.0, 0.5, 2.0, 50.0, 500.0] {
             let want = (1.0 + (q / b).powi(2)).powf(-1.5);
-            assert!((unit_sersic_kvalue_exact(1.0, q) - want).abs() < 1e-10, "n=1 q={q}");
+            assert!(
+                (unit_sersic_kvalue_exact(1.0, q) - want).abs() < 1e-10,
+                "n=1 q={q}"
+            );
         }
     }
 }

@@ -48,7 +48,9 @@ impl SersicTable {
     /// The table compiled into the library (decoded once, on first use).
     pub fn embedded() -> &'static SersicTable {
         static TABLE: OnceLock<SersicTable> = OnceLock::new();
-        TABLE.get_or_init(|| SersicTable::from_bytes(EMBEDDED).expect("the embedded Sérsic table is valid"))
+        TABLE.get_or_init(|| {
+            SersicTable::from_bytes(EMBEDDED).expect("the embedded Sérsic table is valid")
+        })
     }
 
     /// Number of grid nodes in x.
@@ -69,8 +71,15 @@ impl SersicTable {
     /// F(n, x_j) and, if `with_dn`, ∂F/∂n(n, x_j) at every grid node. `n` must lie in [`Self::n_range`].
     pub fn node_values(&self, n: f64, with_dn: bool) -> (Vec<f64>, Option<Vec<f64>>) {
         let (lo, hi) = self.n_range();
-        assert!((lo..=hi).contains(&n), "Sérsic index {n} outside the table's range [{lo}, {hi}]");
-        let s = self.bounds.windows(2).position(|w| n <= w[1]).unwrap_or(self.bounds.len() - 2);
+        assert!(
+            (lo..=hi).contains(&n),
+            "Sérsic index {n} outside the table's range [{lo}, {hi}]"
+        );
+        let s = self
+            .bounds
+            .windows(2)
+            .position(|w| n <= w[1])
+            .unwrap_or(self.bounds.len() - 2);
         let (a, b) = (self.bounds[s], self.bounds[s + 1]);
         let z = (2.0 * n - a - b) / (b - a);
         let d = self.degree + 1;
@@ -117,7 +126,9 @@ impl SersicTable {
         let xs = grid_nodes(e_min, e_max);
         let d = degree + 1;
         let segments = bounds.len() - 1;
-        let jobs: Vec<(usize, usize)> = (0..segments).flat_map(|s| (0..d).map(move |m| (s, m))).collect();
+        let jobs: Vec<(usize, usize)> = (0..segments)
+            .flat_map(|s| (0..d).map(move |m| (s, m)))
+            .collect();
         let done = std::sync::atomic::AtomicUsize::new(0);
         // values[s][m][j] = F(n_{s,m}, x_j)
         let values: Vec<Vec<f64>> = jobs
@@ -139,14 +150,21 @@ impl SersicTable {
                 for c in 0..d {
                     let mut sum = 0.0;
                     for m in 0..d {
-                        sum += values[s * d + m][j] * (PI * c as f64 * (m as f64 + 0.5) / d as f64).cos();
+                        sum += values[s * d + m][j]
+                            * (PI * c as f64 * (m as f64 + 0.5) / d as f64).cos();
                     }
                     let scale = if c == 0 { 1.0 } else { 2.0 };
                     coeffs[(s * nodes + j) * d + c] = scale * sum / d as f64;
                 }
             }
         }
-        SersicTable { e_min, e_max, degree, bounds: bounds.to_vec(), coeffs }
+        SersicTable {
+            e_min,
+            e_max,
+            degree,
+            bounds: bounds.to_vec(),
+            coeffs,
+        }
     }
 
     /// Serialises the table: header (magic, version, e_min, e_max, segments, degree), the segment bounds,
@@ -170,8 +188,10 @@ impl SersicTable {
         if bytes.len() % 8 != 0 || bytes.len() < 48 {
             return Err("Sérsic table: truncated file".into());
         }
-        let words: Vec<f64> =
-            bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))).collect();
+        let words: Vec<f64> = bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk")))
+            .collect();
         if words[0] != MAGIC || words[1] != VERSION {
             return Err("Sérsic table: wrong magic number or version".into());
         }
@@ -188,7 +208,13 @@ impl SersicTable {
                 coeffs.len()
             ));
         }
-        Ok(SersicTable { e_min, e_max, degree, bounds, coeffs })
+        Ok(SersicTable {
+            e_min,
+            e_max,
+            degree,
+            bounds,
+            coeffs,
+        })
     }
 }
 
@@ -227,7 +253,12 @@ mod tests {
             let (values, _) = table.node_values(n, false);
             for j in (0..xs.len()).step_by(37) {
                 let exact = unit_sersic_kvalue_exact(n, xs[j].sqrt());
-                assert!((values[j] - exact).abs() < 1e-9, "n={n} q={}: {} vs {exact}", xs[j].sqrt(), values[j]);
+                assert!(
+                    (values[j] - exact).abs() < 1e-9,
+                    "n={n} q={}: {} vs {exact}",
+                    xs[j].sqrt(),
+                    values[j]
+                );
             }
         }
     }
@@ -243,7 +274,11 @@ mod tests {
             let (down, _) = table.node_values(n - h, false);
             for j in (0..dn.len()).step_by(50) {
                 let fd = (up[j] - down[j]) / (2.0 * h);
-                assert!((fd - dn[j]).abs() < 1e-7, "n={n} node {j}: {fd} vs {}", dn[j]);
+                assert!(
+                    (fd - dn[j]).abs() < 1e-7,
+                    "n={n} node {j}: {fd} vs {}",
+                    dn[j]
+                );
             }
         }
     }
@@ -252,7 +287,10 @@ mod tests {
     fn serialisation_round_trips_and_rejects_garbage() {
         let table = SersicTable::embedded();
         let again = SersicTable::from_bytes(&table.to_bytes()).unwrap();
-        assert_eq!(again.node_values(2.0, false).0, table.node_values(2.0, false).0);
+        assert_eq!(
+            again.node_values(2.0, false).0,
+            table.node_values(2.0, false).0
+        );
         assert!(SersicTable::from_bytes(&[0u8; 80]).is_err());
         assert!(SersicTable::from_bytes(&[0u8; 7]).is_err());
     }

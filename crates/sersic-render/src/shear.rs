@@ -34,7 +34,11 @@ impl QuadraticForm {
 
     /// The form multiplied by s.
     pub fn scaled(&self, s: f64) -> QuadraticForm {
-        QuadraticForm { a: self.a * s, b: self.b * s, c: self.c * s }
+        QuadraticForm {
+            a: self.a * s,
+            b: self.b * s,
+            c: self.c * s,
+        }
     }
 }
 
@@ -52,7 +56,10 @@ impl Shear {
     /// The matrix S.
     pub fn matrix(&self) -> [[f64; 2]; 2] {
         let s = 1.0 / (1.0 - self.g1 * self.g1 - self.g2 * self.g2).sqrt();
-        [[(1.0 + self.g1) * s, self.g2 * s], [self.g2 * s, (1.0 - self.g1) * s]]
+        [
+            [(1.0 + self.g1) * s, self.g2 * s],
+            [self.g2 * s, (1.0 - self.g1) * s],
+        ]
     }
 
     /// Ratio of the major to the minor axis stretch: sqrt((1+|g|)/(1-|g|)) per axis (the profile's major axis
@@ -77,11 +84,23 @@ impl Shear {
     pub fn k_form_derivatives(&self) -> (QuadraticForm, QuadraticForm) {
         let (g1, g2) = (self.g1, self.g2);
         let d = 1.0 - g1 * g1 - g2 * g2;
-        let (na, nb, nc) = ((1.0 + g1).powi(2) + g2 * g2, 2.0 * g2, (1.0 - g1).powi(2) + g2 * g2);
+        let (na, nb, nc) = (
+            (1.0 + g1).powi(2) + g2 * g2,
+            2.0 * g2,
+            (1.0 - g1).powi(2) + g2 * g2,
+        );
         // ∂(1/d)/∂g_i = 2 g_i / d²
         let (e1, e2) = (2.0 * g1 / (d * d), 2.0 * g2 / (d * d));
-        let dg1 = QuadraticForm { a: 2.0 * (1.0 + g1) / d + na * e1, b: nb * e1, c: -2.0 * (1.0 - g1) / d + nc * e1 };
-        let dg2 = QuadraticForm { a: 2.0 * g2 / d + na * e2, b: 2.0 / d + nb * e2, c: 2.0 * g2 / d + nc * e2 };
+        let dg1 = QuadraticForm {
+            a: 2.0 * (1.0 + g1) / d + na * e1,
+            b: nb * e1,
+            c: -2.0 * (1.0 - g1) / d + nc * e1,
+        };
+        let dg2 = QuadraticForm {
+            a: 2.0 * g2 / d + na * e2,
+            b: 2.0 / d + nb * e2,
+            c: 2.0 * g2 / d + nc * e2,
+        };
         (dg1, dg2)
     }
 }
@@ -108,7 +127,15 @@ mod tests {
         let f = |a: f64, b: f64| Shear::new(a, b).k_form().at(kx, ky);
         let fd1 = (f(g1 + h, g2) - f(g1 - h, g2)) / (2.0 * h);
         let fd2 = (f(g1, g2 + h) - f(g1, g2 - h)) / (2.0 * h);
-        assert!((d1.at(kx, ky) - fd1).abs() < 1e-7, "{} vs {fd1}", d1.at(kx, ky));
-        assert!((d2.at(kx, ky) - fd2).abs() < 1e-7, "{} vs {fd2}", d2.at(kx, ky));
+        assert!(
+            (d1.at(kx, ky) - fd1).abs() < 1e-7,
+            "{} vs {fd1}",
+            d1.at(kx, ky)
+        );
+        assert!(
+            (d2.at(kx, ky) - fd2).abs() < 1e-7,
+            "{} vs {fd2}",
+            d2.at(kx, ky)
+        );
     }
 }

@@ -13,21 +13,34 @@ fn check(galaxy: GalaxyParams, fwhm: f64) -> Result<(), TestCaseError> {
     let renderer = Renderer::new(Stamp::default()).unwrap();
     let psf = Psf::moffat(2.0, fwhm).unwrap();
     let lattice = Some(renderer.lattice_for(&galaxy, &psf).unwrap());
-    let jac = renderer.render_with_jacobian_on(lattice, &galaxy, &psf, [0.0, 0.0]).unwrap();
-    let plain = renderer.render_on(lattice, &galaxy, &psf, [0.0, 0.0]).unwrap();
+    let jac = renderer
+        .render_with_jacobian_on(lattice, &galaxy, &psf, [0.0, 0.0])
+        .unwrap();
+    let plain = renderer
+        .render_on(lattice, &galaxy, &psf, [0.0, 0.0])
+        .unwrap();
     let image_peak = plain.iter().cloned().fold(0.0, f64::max);
-    prop_assert!((&jac.image - &plain).iter().all(|d| d.abs() <= 1e-12 * image_peak));
+    prop_assert!((&jac.image - &plain)
+        .iter()
+        .all(|d| d.abs() <= 1e-12 * image_peak));
     let theta = galaxy.to_array();
     for (p, h) in STEPS.iter().enumerate() {
         let mut up = theta;
         let mut down = theta;
         up[p] += h;
         down[p] -= h;
-        let render = |t: [f64; 5]| renderer.render_on(lattice, &GalaxyParams::from_array(t), &psf, [0.0, 0.0]).unwrap();
+        let render = |t: [f64; 5]| {
+            renderer
+                .render_on(lattice, &GalaxyParams::from_array(t), &psf, [0.0, 0.0])
+                .unwrap()
+        };
         let fd: Array2<f64> = (render(up) - render(down)) / (2.0 * h);
         let analytic = jac.jacobian.index_axis(Axis(0), p);
         let peak = analytic.iter().map(|v| v.abs()).fold(0.0, f64::max);
-        let worst = (&fd - &analytic).iter().map(|d| d.abs()).fold(0.0, f64::max);
+        let worst = (&fd - &analytic)
+            .iter()
+            .map(|d| d.abs())
+            .fold(0.0, f64::max);
         prop_assert!(
             worst <= 1e-4 * peak,
             "parameter {p} of {galaxy:?}, fwhm {fwhm}: max |fd - analytic| / peak = {:.2e}",

@@ -10,12 +10,25 @@ fn peak(img: &Array2<f64>) -> f64 {
 #[test]
 fn flux_is_conserved_on_a_large_stamp() {
     // 256 x 256 pixels of 0.23": the Gaussian PSF and these galaxies leave < 1e-7 of the flux outside.
-    let renderer = Renderer::new(Stamp { size: 256, scale: 0.23 }).unwrap();
+    let renderer = Renderer::new(Stamp {
+        size: 256,
+        scale: 0.23,
+    })
+    .unwrap();
     let psf = Psf::gaussian(0.7).unwrap();
-    for (n, hlr, g1, g2) in [(0.5, 0.4, 0.3, 0.1), (1.0, 0.3, -0.2, 0.4), (2.5, 0.5, 0.0, -0.5)] {
-        let img = renderer.render(&GalaxyParams::new(2e5, n, hlr, g1, g2), &psf).unwrap();
+    for (n, hlr, g1, g2) in [
+        (0.5, 0.4, 0.3, 0.1),
+        (1.0, 0.3, -0.2, 0.4),
+        (2.5, 0.5, 0.0, -0.5),
+    ] {
+        let img = renderer
+            .render(&GalaxyParams::new(2e5, n, hlr, g1, g2), &psf)
+            .unwrap();
         let relative = img.sum() / 2e5 - 1.0;
-        assert!(relative.abs() < 1e-5, "n={n}: sum/flux - 1 = {relative:.2e}");
+        assert!(
+            relative.abs() < 1e-5,
+            "n={n}: sum/flux - 1 = {relative:.2e}"
+        );
     }
 }
 
@@ -24,7 +37,9 @@ fn unsheared_galaxies_have_four_fold_symmetry() {
     let renderer = Renderer::new(Stamp::default()).unwrap();
     let psf = Psf::moffat(2.0, 0.6).unwrap();
     for n in [0.4, 1.7, 4.2] {
-        let img = renderer.render(&GalaxyParams::new(1e5, n, 0.35, 0.0, 0.0), &psf).unwrap();
+        let img = renderer
+            .render(&GalaxyParams::new(1e5, n, 0.35, 0.0, 0.0), &psf)
+            .unwrap();
         let tol = 1e-10 * peak(&img);
         let flipped_x = img.slice(s![.., ..;-1]).to_owned();
         let flipped_y = img.slice(s![..;-1, ..]).to_owned();
@@ -41,19 +56,32 @@ fn sheared_galaxies_have_180_degree_symmetry_and_the_right_orientation() {
     let renderer = Renderer::new(Stamp::default()).unwrap();
     let psf = Psf::moffat(2.0, 0.5).unwrap();
     for (g1, g2) in [(0.5, 0.0), (0.0, 0.5), (-0.3, 0.45)] {
-        let img = renderer.render(&GalaxyParams::new(1e5, 2.0, 0.4, g1, g2), &psf).unwrap();
+        let img = renderer
+            .render(&GalaxyParams::new(1e5, 2.0, 0.4, g1, g2), &psf)
+            .unwrap();
         let rotated = img.slice(s![..;-1, ..;-1]).to_owned();
-        let worst = (&img - &rotated).iter().map(|d| d.abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-10 * peak(&img), "g=({g1},{g2}): asymmetry {worst:.2e}");
+        let worst = (&img - &rotated)
+            .iter()
+            .map(|d| d.abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-10 * peak(&img),
+            "g=({g1},{g2}): asymmetry {worst:.2e}"
+        );
     }
     // g1 > 0 stretches along x (array columns), as in GalSim: the second moment along x is the larger.
-    let img = renderer.render(&GalaxyParams::new(1e5, 1.0, 0.4, 0.4, 0.0), &psf).unwrap();
+    let img = renderer
+        .render(&GalaxyParams::new(1e5, 1.0, 0.4, 0.4, 0.0), &psf)
+        .unwrap();
     let (mut mxx, mut myy) = (0.0, 0.0);
     for ((y, x), v) in img.indexed_iter() {
         mxx += v * (x as f64 - 31.5).powi(2);
         myy += v * (y as f64 - 31.5).powi(2);
     }
-    assert!(mxx > 1.5 * myy, "g1 > 0 must elongate along x: Mxx = {mxx}, Myy = {myy}");
+    assert!(
+        mxx > 1.5 * myy,
+        "g1 > 0 must elongate along x: Mxx = {mxx}, Myy = {myy}"
+    );
 }
 
 #[test]
@@ -70,42 +98,91 @@ fn the_profile_sits_on_the_true_centre_and_offsets_move_it() {
         (sx / img.sum(), sy / img.sum())
     };
     let (cx, cy) = centroid(&renderer.render(&galaxy, &psf).unwrap());
-    assert!((cx - 31.5).abs() < 1e-3 && (cy - 31.5).abs() < 1e-3, "centroid ({cx}, {cy})");
+    assert!(
+        (cx - 31.5).abs() < 1e-3 && (cy - 31.5).abs() < 1e-3,
+        "centroid ({cx}, {cy})"
+    );
     let (ox, oy) = centroid(&renderer.render_offset(&galaxy, &psf, [0.7, -1.25]).unwrap());
-    assert!((ox - 32.2).abs() < 5e-3 && (oy - 30.25).abs() < 5e-3, "offset centroid ({ox}, {oy})");
+    assert!(
+        (ox - 32.2).abs() < 5e-3 && (oy - 30.25).abs() < 5e-3,
+        "offset centroid ({ox}, {oy})"
+    );
 }
 
 #[test]
 fn psf_alone_integrates_to_one() {
-    let renderer = Renderer::new(Stamp { size: 200, scale: 0.1 }).unwrap();
+    let renderer = Renderer::new(Stamp {
+        size: 200,
+        scale: 0.1,
+    })
+    .unwrap();
     // Profiles whose flux lies entirely (Gaussian, truncated Moffat) inside the 20" stamp.
     for psf in [
         Psf::gaussian(0.8).unwrap(),
-        Psf::Moffat { beta: 2.0, fwhm: 0.7, trunc: Some(6.0) }.validated().unwrap(),
-        Psf::Moffat { beta: 4.5, fwhm: 1.0, trunc: None }.validated().unwrap(),
+        Psf::Moffat {
+            beta: 2.0,
+            fwhm: 0.7,
+            trunc: Some(6.0),
+        }
+        .validated()
+        .unwrap(),
+        Psf::Moffat {
+            beta: 4.5,
+            fwhm: 1.0,
+            trunc: None,
+        }
+        .validated()
+        .unwrap(),
     ] {
         let img = renderer.render_psf(&psf).unwrap();
-        assert!((img.sum() - 1.0).abs() < 1e-5, "{psf:?}: sum = {}", img.sum());
-        assert!((psf.kvalue_exact(0.0) - 1.0).abs() < 1e-12, "{psf:?}: F(0) = {}", psf.kvalue_exact(0.0));
+        assert!(
+            (img.sum() - 1.0).abs() < 1e-5,
+            "{psf:?}: sum = {}",
+            img.sum()
+        );
+        assert!(
+            (psf.kvalue_exact(0.0) - 1.0).abs() < 1e-12,
+            "{psf:?}: F(0) = {}",
+            psf.kvalue_exact(0.0)
+        );
     }
     // An untruncated beta = 2 Moffat loses exactly its analytic wing: 1/(1 + (R/r_d)²) beyond radius R.
     // Its r⁻⁴ wings wrap round the period: the default per-pixel budget (1e-7 of the flux) would allow
     // 4e-3 over 40,000 pixels, so this check draws with tight tolerances.
-    let tight = Accuracy { fold_tolerance: 1e-12, k_tolerance: 1e-10, ..Accuracy::default() };
-    let renderer = Renderer::with_accuracy(Stamp { size: 200, scale: 0.1 }, tight).unwrap();
+    let tight = Accuracy {
+        fold_tolerance: 1e-12,
+        k_tolerance: 1e-10,
+        ..Accuracy::default()
+    };
+    let renderer = Renderer::with_accuracy(
+        Stamp {
+            size: 200,
+            scale: 0.1,
+        },
+        tight,
+    )
+    .unwrap();
     let psf = Psf::moffat(2.0, 0.7).unwrap();
     let img = renderer.render_psf(&psf).unwrap();
     let rd = psf.scale_radius();
     let (inner, outer) = (10.0f64, 10.0 * 2f64.sqrt()); // the square lies between these circles
     let lost = |r: f64| 1.0 / (1.0 + (r / rd).powi(2));
-    assert!(img.sum() < 1.0 - lost(outer) && img.sum() > 1.0 - lost(inner), "sum {}", img.sum());
+    assert!(
+        img.sum() < 1.0 - lost(outer) && img.sum() > 1.0 - lost(inner),
+        "sum {}",
+        img.sum()
+    );
 }
 
 #[test]
 fn half_light_radius_encloses_half_the_flux() {
     // In real space, from the profile law...
     for n in [0.3, 1.0, 3.3, 6.2] {
-        let galaxy = Sersic { n, half_light_radius: 0.7, flux: 1.0 };
+        let galaxy = Sersic {
+            n,
+            half_light_radius: 0.7,
+            flux: 1.0,
+        };
         assert!((galaxy.enclosed_flux(0.7) - 0.5).abs() < 1e-10);
         // ...by direct integration of the surface brightness, 2π ∫ I(r) r dr up to hlr...
         let steps = 200_000;
@@ -115,15 +192,24 @@ fn half_light_radius_encloses_half_the_flux() {
             let r = 0.7 * (i as f64 + 0.5) / steps as f64;
             sum += galaxy.xvalue(r) * 2.0 * std::f64::consts::PI * r * 0.7 / steps as f64;
         }
-        assert!((sum - 0.5).abs() < 2e-4, "n={n}: enclosed by integration {sum}");
+        assert!(
+            (sum - 0.5).abs() < 2e-4,
+            "n={n}: enclosed by integration {sum}"
+        );
     }
     // ...and in a render (which goes through the Fourier table): a finely pixelised galaxy with a
     // negligible PSF has half its flux in the pixels whose centres lie within hlr.
-    let renderer = Renderer::new(Stamp { size: 320, scale: 0.02 }).unwrap();
+    let renderer = Renderer::new(Stamp {
+        size: 320,
+        scale: 0.02,
+    })
+    .unwrap();
     let psf = Psf::gaussian(0.01).unwrap();
     for n in [0.5, 1.0, 2.0] {
         let hlr = 0.8;
-        let img = renderer.render(&GalaxyParams::new(1.0, n, hlr, 0.0, 0.0), &psf).unwrap();
+        let img = renderer
+            .render(&GalaxyParams::new(1.0, n, hlr, 0.0, 0.0), &psf)
+            .unwrap();
         let c = 159.5;
         let mut inside = 0.0;
         for ((y, x), v) in img.indexed_iter() {
@@ -131,6 +217,9 @@ fn half_light_radius_encloses_half_the_flux() {
                 inside += v;
             }
         }
-        assert!((inside - 0.5).abs() < 2e-3, "n={n}: flux within hlr in the render = {inside}");
+        assert!(
+            (inside - 0.5).abs() < 2e-3,
+            "n={n}: flux within hlr in the render = {inside}"
+        );
     }
 }

@@ -11,8 +11,12 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/galsim_renders.npz");
-    let mut npz = NpzReader::new(std::fs::File::open(path).expect("fixture present")).expect("valid npz");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/galsim_renders.npz"
+    );
+    let mut npz =
+        NpzReader::new(std::fs::File::open(path).expect("fixture present")).expect("valid npz");
     Reference {
         params: npz.by_name("params.npy").expect("params"),
         accurate: npz.by_name("img_accurate.npy").expect("img_accurate"),
@@ -35,13 +39,25 @@ fn galaxies_match_galsim_tight_renders() {
         let diff = &ours - &want;
         let max = diff.iter().map(|d| d.abs()).fold(0.0, f64::max);
         let sum = diff.iter().map(|d| d.abs()).sum::<f64>();
-        assert!(max <= 1e-4 * peak, "case {i} {galaxy:?} psf {}: max |diff| / peak = {:.2e}", p[5], max / peak);
-        assert!(sum <= 1e-3 * p[0], "case {i}: sum |diff| / flux = {:.2e}", sum / p[0]);
+        assert!(
+            max <= 1e-4 * peak,
+            "case {i} {galaxy:?} psf {}: max |diff| / peak = {:.2e}",
+            p[5],
+            max / peak
+        );
+        assert!(
+            sum <= 1e-3 * p[0],
+            "case {i}: sum |diff| / flux = {:.2e}",
+            sum / p[0]
+        );
         relative_max.push(max / peak);
     }
     relative_max.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let median = relative_max[relative_max.len() / 2];
-    assert!(median <= 3e-5, "median over cases of max |diff| / peak = {median:.2e}");
+    assert!(
+        median <= 3e-5,
+        "median over cases of max |diff| / peak = {median:.2e}"
+    );
 }
 
 #[test]
@@ -54,6 +70,11 @@ fn psf_alone_matches_galsim() {
         let want = r.psf.index_axis(Axis(0), i).mapv(f64::from);
         let peak = want.iter().cloned().fold(f64::MIN, f64::max);
         let max = (&ours - &want).iter().map(|d| d.abs()).fold(0.0, f64::max);
-        assert!(max <= 1e-4 * peak, "PSF fwhm {}: max |diff| / peak = {:.2e}", p[5], max / peak);
+        assert!(
+            max <= 1e-4 * peak,
+            "PSF fwhm {}: max |diff| / peak = {:.2e}",
+            p[5],
+            max / peak
+        );
     }
 }

@@ -1,0 +1,63 @@
+//! `galaxy`: the command-line front of the toolkit. Each subcommand is a thin layer over a library crate.
+//!
+//! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
+
+mod output;
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Measure the shape and brightness of galaxies.
+#[derive(Parser)]
+#[command(name = "galaxy", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Draw Sérsic ⊗ PSF ⊗ pixel images (GalSim conventions) to a float32 .npy file.
+    Render(render::RenderArgs),
+}
+
+/// An error that ends the command: its message and whether the user's input was at fault.
+pub struct CliError {
+    /// What went wrong, naming the field, row or file.
+    pub message: String,
+    /// Bad input (exit status 2) rather than a failure of the tool (exit status 1).
+    pub bad_input: bool,
+}
+
+impl CliError {
+    /// Bad input: exit status 2.
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            bad_input: true,
+        }
+    }
+
+    /// A failure of the tool or the system: exit status 1.
+    pub fn internal(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            bad_input: false,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render(args) => render::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(if e.bad_input { 2 } else { 1 })
+        }
+    }
+}

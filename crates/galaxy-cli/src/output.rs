@@ -1,0 +1,33 @@
+//! Writing results so that a failure never leaves a partial file that looks complete.
+
+use crate::CliError;
+use ndarray::{ArrayBase, Data, Dimension};
+use ndarray_npy::WritableElement;
+use std::path::Path;
+
+/// Writes `array` as .npy to `path` atomically: into a temporary file beside it, then renamed.
+pub fn write_npy_atomic<S, D>(path: &Path, array: &ArrayBase<S, D>) -> Result<(), CliError>
+where
+    S: Data,
+    S::Elem: WritableElement,
+    D: Dimension,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::input(format!(
+            "output directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        CliError::internal(format!("cannot create a file in {}: {e}", dir.display()))
+    })?;
+    ndarray_npy::write_npy(tmp.path(), array)
+        .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    tmp.persist(path)
+        .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! `galaxy render`: one galaxy from flags, many from a CSV table, or the PSF alone.
+
+use crate::output::write_npy_atomic;
+use crate::CliError;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{Array2, Array3, Axis};
+use rayon::prelude::*;
+use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// The CSV columns of `--params`.
+const CSV_COLUMNS: [&str; 6] = [
+    "flux",
+    "sersic_index",
+    "half_light_radius",
+    "g1",
+    "g2",
+    "psf_fwhm",
+];
+
+/// Arguments of `galaxy render`.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Total flux, counts.
+    #[arg(long, allow_negative_numbers = true)]
+    flux: Option<f64>,
+    /// Sérsic index n, in [0.3, 6.2].
+    #[arg(long, allow_negative_numbers = true)]
+    sersic_index: Option<f64>,
+    /// Half-light radius, arcsec (> 0).
+    #[arg(long, allow_negative_numbers = true)]
+    half_light_radius: Option<f64>,
+    /// Reduced shear g1.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    g1: f64,
+    /// Reduced shear g2 (|g| < 1).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    g2: f64,
+    /// PSF full width at half maximum, arcsec.
+    #[arg(long, allow_negative_numbers = true)]
+    psf_fwhm: Option<f64>,
+    /// Moffat PSF beta (> 1.1).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2.0)]
+    psf_beta: f64,
+    /// Use a Gaussian PSF instead of a Moffat.
+    #[arg(long)]
+    gaussian_psf: bool,
+    /// Stamp size, pixels.
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+    /// Pixel scale, arcsec per pixel.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.23)]
+    scale: f64,
+    /// CSV table with header flux,sersic_index,half_light_radius,g1,g2,psf_fwhm: one image per row.
+    #[arg(long, conflicts_with_all = ["flux", "sersic_index", "half_light_radius"])]
+    params: Option<PathBuf>,
+    /// Draw the PSF alone (unit flux).
+    #[arg(long, conflicts_with = "params")]
+    psf_only: bool,
+    /// Output .npy file (float32: [size, size], or [N, size, size] with --params).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// One image to draw.
+struct Job {
+    galaxy: Option<GalaxyParams>,
+    psf: Psf,
+}
+
+fn make_psf(args: &RenderArgs, fwhm: f64) -> Result<Psf, sersic_render::PsfError> {
+    let psf = if args.gaussian_psf {
+        Psf::Gaussian { fwhm }
+    } else {
+        Psf::Moffat {
+            beta: args.psf_beta,
+            fwhm,
+            trunc: None,
+        }
+    };
+    psf.validated()
+}
+
+/// Runs `galaxy render`.
+pub fn run(args: RenderArgs) -> Result<(), CliError> {
+    let stamp = Stamp {
+        size: args.size,
+        scale: args.scale,
+    };
+    stamp
+        .validate()
+        .map_err(|e| CliError::input(format!("stamp: {e}")))?;
+    // Everything is parsed and validated before anything is drawn or written.
+    let jobs = if let Some(path) = &args.params {
+        read_table(path, &args)?
+    } else {
+        let fwhm = args
+            .psf_fwhm
+            .ok_or_else(|| CliError::input("--psf-fwhm is required"))?;
+        let psf = make_psf(&args, fwhm).map_err(|e| CliError::input(e.to_string()))?;
+        let galaxy = if args.psf_only {
+            None
+        } else {
+            let need = |v: Option<f64>, flag: &str| {
+                v.ok_or_else(|| CliError::input(format!("{flag} is required")))
+            };
+            let g = GalaxyParams::new(
+                need(args.flux, "--flux")?,
+                need(args.sersic_index, "--sersic-index")?,
+                need(args.half_light_radius, "--half-light-radius")?,
+                args.g1,
+                args.g2,
+            );
+            g.validate().map_err(|e| CliError::input(e.to_string()))?;
+            Some(g)
+        };
+        vec![Job { galaxy, psf }]
+    };
+    let renderer = Renderer::new(stamp).map_err(|e| CliError::input(e.to_string()))?;
+    let images = draw_all(&renderer, &jobs)?;
+    if args.params.is_some() {
+        let mut cube = Array3::<f32>::zeros((images.len(), args.size, args.size));
+        for (mut plane, img) in cube.axis_iter_mut(Axis(0)).zip(&images) {
+            plane.assign(&img.mapv(|v| v as f32));
+        }
+        write_npy_atomic(&args.output, &cube)?;
+    } else {
+        write_npy_atomic(&args.output, &images[0].mapv(|v| v as f32))?;
+    }
+    if images.len() > 1 || !std::io::stderr().is_terminal() {
+        eprintln!(
+            "rendered {} image(s) of {}x{} to {}",
+            images.len(),
+            args.size,
+            args.size,
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
+fn draw_all(renderer: &Renderer, jobs: &[Job]) -> Result<Vec<Array2<f64>>, CliError> {
+    let bar = if jobs.len() > 1 && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}")
+                .expect("valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let images: Result<Vec<_>, _> = jobs
+        .par_iter()
+        .map(|job| {
+            let img = match &job.galaxy {
+                Some(g) => renderer.render(g, &job.psf),
+                None => renderer.render_psf(&job.psf),
+            };
+            bar.inc(1);
+            img
+        })
+        .collect();
+    bar.finish_and_clear();
+    images.map_err(|e| CliError::internal(e.to_string()))
+}
+
+/// Reads and validates every row of a parameter table.
+fn read_table(path: &PathBuf, args: &RenderArgs) -> Result<Vec<Job>, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::input(format!("cannot open {}: {e}", path.display())))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(file);
+    let header = reader
+        .headers()
+        .map_err(|e| CliError::input(format!("{}: cannot read the header: {e}", path.display())))?
+        .clone();
+    let mut columns = [0usize; 6];
+    for (slot, name) in columns.iter_mut().zip(CSV_COLUMNS) {
+        *slot = header.iter().position(|h| h == name).ok_or_else(|| {
+            CliError::input(format!(
+                "{}: the header lacks column {name} (need {})",
+                path.display(),
+                CSV_COLUMNS.join(",")
+            ))
+        })?;
+    }
+    let mut jobs = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 1;
+        let record =
+            record.map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
+        let mut values = [0.0; 6];
+        for ((value, &col), name) in values.iter_mut().zip(&columns).zip(CSV_COLUMNS) {
+            let text = record.get(col).ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: row {row}: missing field {name}",
+                    path.display()
+                ))
+            })?;
+            *value = text.parse().map_err(|_| {
+                CliError::input(format!(
+                    "{}: row {row}: field {name}: '{text}' is not a number",
+                    path.display()
+                ))
+            })?;
+        }
+        let galaxy = GalaxyParams::new(values[0], values[1], values[2], values[3], values[4]);
+        galaxy
+            .validate()
+            .map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
+        let psf = make_psf(args, values[5])
+            .map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
+        jobs.push(Job {
+            galaxy: Some(galaxy),
+            psf,
+        });
+    }
+    if jobs.is_empty() {
+        return Err(CliError::input(format!(
+            "{}: the table has no rows",
+            path.display()
+        )));
+    }
+    Ok(jobs)
+}
