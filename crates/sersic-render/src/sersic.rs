@@ -17,7 +17,7 @@ pub fn sersic_b(n: f64) -> f64 {
     let a = 2.0 * n;
     // Ciotti & Bertin (1999) asymptotic series as the start, then Newton on P(2n, b) = 1/2.
     let mut b = 2.0 * n - 1.0 / 3.0 + 4.0 / (405.0 * n) + 46.0 / (25_515.0 * n * n);
-    if !(b > 0.0) {
+    if b.is_nan() || b <= 0.0 {
         b = puruspe::invgammp(0.5, a);
     }
     let ln_gamma_a = puruspe::ln_gamma(a);
