@@ -1,4 +1,5 @@
 //! Sérsic galaxy images in GalSim's conventions, fast and with exact derivatives.
+#![warn(missing_docs)]
 //!
 //! What a profile *is* lives in small immutable values: [`GalaxyParams`] (flux, Sérsic index, half-light
 //! radius, reduced shear), [`Psf`] (Moffat or Gaussian), [`Stamp`] (pixels and scale). How it is *drawn*
