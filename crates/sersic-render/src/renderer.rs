@@ -362,43 +362,42 @@ impl Renderer {
     ) -> f64 {
         let table = self.psf_table(psf);
         let radius = psf.scale_radius();
-        let scale = self.stamp.scale;
-        // The galaxy is widest in k along its minor axis: there |S k| = k / stretch.
+        // The galaxy is widest in k along its minor axis: there |S k| = k / stretch. Walking inwards, the
+        // running maximum of |F| is an envelope that also covers profiles with side lobes (n < 0.5).
         let q_per_k = galaxy.half_light_radius / galaxy.shear().major_axis_stretch();
-        let dk = grid.dk;
-        let steps = (grid.k_max / dk).floor() as usize;
         let mut envelope = 0f64;
-        let mut tail = 0.0;
-        for m in (1..=steps).rev() {
-            let k = m as f64 * dk;
+        let steps = (grid.k_max / grid.dk).floor() as usize;
+        let k = self.tail_radius(grid.dk, steps, |k| {
             envelope = envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
-            let pixel = (2.0 / (k * scale)).min(1.0);
-            tail +=
-                envelope * table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale
-                    / (2.0 * PI);
-            if tail > self.accuracy.k_tolerance {
-                return ((m + 1) as f64 * dk).min(grid.k_max);
-            }
-        }
-        dk
+            envelope * table.value((k * radius).powi(2)).abs()
+        });
+        k.min(grid.k_max)
     }
 
     /// The k radius for the PSF alone (a point source): the lattice disc a PSF grid holds.
     fn psf_k_max(&self, psf: &Psf, table: &RadialTable) -> f64 {
-        let scale = self.stamp.scale;
         let radius = psf.scale_radius();
-        let k_cap = self.accuracy.max_k_nyquist * PI / scale;
-        // Walk inwards from the cap on a fine radial grid.
+        let k_cap = self.accuracy.max_k_nyquist * PI / self.stamp.scale;
         let steps = 4096;
-        let dk = k_cap / steps as f64;
+        self.tail_radius(k_cap / steps as f64, steps, |k| {
+            table.value((k * radius).powi(2)).abs()
+        })
+        .min(k_cap)
+    }
+
+    /// Walks k = steps·dk, (steps-1)·dk, ... inwards, adding the per-pixel flux that the ring at k carries,
+    /// (s²/2π) · |transform(k)| · pixel envelope · k dk, and returns the radius just outside the ring at which
+    /// the accumulated tail first exceeds `k_tolerance` (dk if it never does). `transform` is called with
+    /// decreasing k.
+    fn tail_radius(&self, dk: f64, steps: usize, mut transform: impl FnMut(f64) -> f64) -> f64 {
+        let scale = self.stamp.scale;
         let mut tail = 0.0;
         for m in (1..=steps).rev() {
             let k = m as f64 * dk;
             let pixel = (2.0 / (k * scale)).min(1.0);
-            tail += table.value((k * radius).powi(2)).abs() * pixel * k * dk * scale * scale
-                / (2.0 * PI);
+            tail += transform(k) * pixel * k * dk * scale * scale / (2.0 * PI);
             if tail > self.accuracy.k_tolerance {
-                return ((m + 1) as f64 * dk).min(k_cap);
+                return (m + 1) as f64 * dk;
             }
         }
         dk
