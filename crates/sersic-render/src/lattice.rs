@@ -16,6 +16,7 @@ use crate::radial_table::RadialTable;
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 /// One column of the lattice (fixed kx index i), holding points j ∈ [-j_max, j_max].
 #[derive(Clone, Debug)]
@@ -44,6 +45,10 @@ pub(crate) struct PsfGrid {
     pub columns: Vec<Column>,
     /// PSF(k)·sinc(kx s/2)·sinc(ky s/2)·exp(i k·δ)/N², per point, column by column.
     pub weights: Vec<Complex64>,
+    /// The PSF's transform, in (k · psf_radius)², that the weights were made from.
+    pub psf_table: Arc<RadialTable>,
+    /// The PSF's scale radius, arcsec.
+    pub psf_radius: f64,
 }
 
 /// sin(x)/x.
@@ -68,14 +73,15 @@ fn axis_factors(m: i64, dk: f64, scale: f64, shift: f64) -> Vec<Complex64> {
 
 impl PsfGrid {
     /// Lays out the lattice disc of radius `k_max` for a stamp drawn with period `period` and the profile
-    /// centre offset by `offset` pixels from the stamp's true centre. `psf` is the PSF's table in
-    /// (k·psf_radius)², or `None` for no PSF (a unit transform).
+    /// centre offset by `offset` pixels from the stamp's true centre. `psf_table` is the PSF's transform in
+    /// (k·psf_radius)².
     pub fn build(
         stamp: &Stamp,
         period: usize,
         k_max: f64,
         offset: [f64; 2],
-        psf: Option<(&RadialTable, f64)>,
+        psf_table: Arc<RadialTable>,
+        psf_radius: f64,
     ) -> PsfGrid {
         let n = period as i64;
         let s = stamp.scale;
@@ -110,13 +116,8 @@ impl PsfGrid {
             });
             let wx = fx[(i + m) as usize] * norm;
             for j in -j_max..=j_max {
-                let p = match psf {
-                    Some((table, radius)) => {
-                        let k2 = ((i * i + j * j) as f64) * dk * dk;
-                        table.value(k2 * radius * radius)
-                    }
-                    None => 1.0,
-                };
+                let k2 = ((i * i + j * j) as f64) * dk * dk;
+                let p = psf_table.value(k2 * psf_radius * psf_radius);
                 weights.push(wx * fy[(j + m) as usize] * p);
             }
         }
@@ -126,7 +127,16 @@ impl PsfGrid {
             k_max,
             columns,
             weights,
+            psf_table,
+            psf_radius,
         }
+    }
+
+    /// Number of lattice points within radius k (what a draw on that radius sums over).
+    pub fn points_within(&self, k: f64) -> usize {
+        let mut count = 0;
+        self.for_each_column(k, |_, _, w, _| count += w.len());
+        count
     }
 
     /// Calls `visit(column, j_lo, weights, first_fold_row)` for the points of each column within radius k,

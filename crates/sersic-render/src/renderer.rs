@@ -275,13 +275,7 @@ impl Renderer {
     pub fn lattice_points(&self, lattice: &Lattice, psf: &Psf) -> Result<usize, RenderError> {
         let psf = psf.validated()?;
         let grid = self.psf_grid(&psf, lattice.period, [0.0, 0.0]);
-        let r2 = (lattice.k_max.min(grid.k_max) / grid.dk).powi(2);
-        Ok(grid
-            .columns
-            .iter()
-            .filter(|c| (c.i * c.i) as f64 <= r2)
-            .map(|c| 2 * c.j_max.min((r2 - (c.i * c.i) as f64).sqrt().floor() as i64) as usize + 1)
-            .sum())
+        Ok(grid.points_within(lattice.k_max))
     }
 
     fn finish(&self, grid: &PsfGrid, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
@@ -313,7 +307,7 @@ impl Renderer {
         let transform = self.table.transform(galaxy.sersic_index, with_dn);
         let k = match lattice {
             Some(l) if l.k_max.is_finite() && l.k_max > 0.0 => l.k_max.min(grid.k_max),
-            _ => self.galaxy_k_max(galaxy, &psf, &grid, &transform.value),
+            _ => self.galaxy_k_max(galaxy, &grid, &transform.value),
         };
         let form = galaxy
             .shear()
@@ -353,15 +347,8 @@ impl Renderer {
     }
 
     /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel.
-    fn galaxy_k_max(
-        &self,
-        galaxy: &GalaxyParams,
-        psf: &Psf,
-        grid: &PsfGrid,
-        sersic: &RadialTable,
-    ) -> f64 {
-        let table = self.psf_table(psf);
-        let radius = psf.scale_radius();
+    fn galaxy_k_max(&self, galaxy: &GalaxyParams, grid: &PsfGrid, sersic: &RadialTable) -> f64 {
+        let (table, radius) = (&grid.psf_table, grid.psf_radius);
         // The galaxy is widest in k along its minor axis: there |S k| = k / stretch. Walking inwards, the
         // running maximum of |F| is an envelope that also covers profiles with side lobes (n < 0.5).
         let q_per_k = galaxy.half_light_radius / galaxy.shear().major_axis_stretch();
@@ -440,7 +427,8 @@ impl Renderer {
             period,
             k_max,
             offset,
-            Some((&table, psf.scale_radius())),
+            table,
+            psf.scale_radius(),
         ));
         let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
         grids.insert(0, (key, grid.clone()));
