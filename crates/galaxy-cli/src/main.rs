@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
 
+mod generate;
 mod output;
 mod render;
 
@@ -20,6 +21,10 @@ struct Cli {
 enum Command {
     /// Draw Sérsic ⊗ PSF ⊗ pixel images (GalSim conventions) to a float32 .npy file.
     Render(render::RenderArgs),
+    /// Simulate one of the seed's labelled datasets (or a part of it) to an .npz in the seed's layout.
+    Generate(generate::GenerateArgs),
+    /// Concatenate .npz datasets (e.g. the shards of a generate run) into one file.
+    Merge(generate::MergeArgs),
 }
 
 /// An error that ends the command: its message and whether the user's input was at fault.
@@ -52,6 +57,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(args) => render::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Merge(args) => generate::run_merge(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,14 @@ where
     })?;
     ndarray_npy::write_npy(tmp.path(), array)
         .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        // Temporary files are created private (0600); an image file is meant to be shared.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    }
     tmp.persist(path)
         .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
     Ok(())

@@ -276,3 +276,47 @@ fn bad_inputs_are_named_errors() {
         Err(NoiseError::Border(_))
     ));
 }
+
+/// Both Poisson samplers (inversion below 12 expected counts, rand_distr above) against the exact
+/// probabilities, by a chi-square test over the count histogram.
+#[test]
+fn poisson_counts_follow_the_poisson_distribution() {
+    let noise = CcdNoise::poisson_gaussian(0.0).unwrap();
+    for (seed, &lambda) in [0.05f64, 0.9, 4.0, 11.9, 12.1, 30.0].iter().enumerate() {
+        let draws = 200_000;
+        let mut image = Array1::<f64>::from_elem(draws, lambda);
+        noise
+            .apply(&mut image, &mut Pcg64::seed_from_u64(300 + seed as u64))
+            .unwrap();
+        let kmax = (lambda + 8.0 * lambda.sqrt() + 8.0) as usize;
+        let mut hist = vec![0f64; kmax + 1];
+        for v in image.iter() {
+            hist[(*v as usize).min(kmax)] += 1.0;
+        }
+        // Exact probabilities, the last bin taking the tail; bins with < 5 expected counts are pooled.
+        let mut p = (-lambda).exp();
+        let mut probs = vec![p];
+        for k in 1..kmax {
+            p *= lambda / k as f64;
+            probs.push(p);
+        }
+        probs.push(1.0 - probs.iter().sum::<f64>());
+        let (mut chi2, mut dof, mut pooled_o, mut pooled_e) = (0.0, 0i32, 0.0, 0.0);
+        for (o, pr) in hist.iter().zip(&probs) {
+            pooled_o += o;
+            pooled_e += pr * draws as f64;
+            if pooled_e >= 5.0 {
+                chi2 += (pooled_o - pooled_e).powi(2) / pooled_e;
+                dof += 1;
+                pooled_o = 0.0;
+                pooled_e = 0.0;
+            }
+        }
+        let dof = f64::from(dof - 1);
+        // chi² beyond dof + 5 sqrt(2 dof) has probability < 1e-5 for these dof.
+        assert!(
+            chi2 < dof + 5.0 * (2.0 * dof).sqrt() + 5.0,
+            "lambda {lambda}: chi2 {chi2:.1} with {dof} dof"
+        );
+    }
+}

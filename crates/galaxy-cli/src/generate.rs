@@ -1,0 +1,259 @@
+//! `galaxy generate` and `galaxy merge`: the seed's datasets, sharded and streamed to disk.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use galaxy_data::{
+    write_dataset, DataError, Dist, Preset, Shard, SimSettings, Simulator, SnrWindow,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliError;
+
+/// Arguments of `galaxy generate`.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The seed's dataset to reproduce: data_v1, data_v2, data_v3, snr30 or snr60.
+    #[arg(long)]
+    preset: String,
+    /// Number of images of the whole dataset (all shards together); default: the seed's (200,000 for
+    /// data_v*, 10,000 for snr*).
+    #[arg(long)]
+    size: Option<u64>,
+    /// Random seed: sample i depends only on (seed, i).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write only part K of N (0-based), e.g. 3/10. Without it, a Slurm array's SLURM_ARRAY_TASK_ID /
+    /// SLURM_ARRAY_TASK_COUNT are used when set. "{shard}" in the output name becomes K (zero-padded).
+    #[arg(long)]
+    shard: Option<String>,
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Draw n from U(0.5, 6) instead of the seed's 1000-value grid.
+    #[arg(long)]
+    continuous_n: bool,
+    /// Fixed PSF FWHM (arcsec) for every image.
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "psf_fwhm_range")]
+    psf_fwhm: Option<f64>,
+    /// PSF FWHM drawn from U(A, B) (arcsec).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], allow_negative_numbers = true)]
+    psf_fwhm_range: Option<Vec<f64>>,
+    /// Fixed noise sigma (ADU) for every image.
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma_range")]
+    sigma: Option<f64>,
+    /// Noise sigma drawn from the integers A..=B when both are whole numbers (the seed's U{200..400}),
+    /// otherwise from U(A, B).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], allow_negative_numbers = true)]
+    sigma_range: Option<Vec<f64>>,
+    /// Keep only images with LO <= SNR <= HI (default: the preset's, [10, 100] for data_v*).
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true, conflicts_with = "no_snr_window")]
+    snr_window: Option<Vec<f64>>,
+    /// Keep every draw, whatever its SNR.
+    #[arg(long)]
+    no_snr_window: bool,
+    /// Output .npz file (its folder must exist).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// Arguments of `galaxy merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Input .npz files in the seed's layout, concatenated in this order (shards 0, 1, …).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output .npz file.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// Maps a library error to the CLI's exit status: the user's input, or the system.
+fn data_error(e: DataError) -> CliError {
+    match e {
+        DataError::Io { .. } | DataError::Render(_) | DataError::Noise(_) => {
+            CliError::internal(e.to_string())
+        }
+        _ => CliError::input(e.to_string()),
+    }
+}
+
+/// A range argument (A, B) as a distribution; `integers` makes whole-number ends an integer uniform.
+fn range_dist(name: &str, v: &[f64], integers: bool) -> Result<Dist, CliError> {
+    let (a, b) = (v[0], v[1]);
+    if !(a.is_finite() && b.is_finite()) {
+        return Err(CliError::input(format!(
+            "--{name} {a} {b}: both ends must be finite numbers"
+        )));
+    }
+    if a > b {
+        return Err(CliError::input(format!(
+            "--{name} {a} {b}: the lower end is above the upper end"
+        )));
+    }
+    if integers && a.fract() == 0.0 && b.fract() == 0.0 {
+        Ok(Dist::IntegerUniform {
+            lo: a as i64,
+            hi: b as i64,
+        })
+    } else {
+        Ok(Dist::Uniform { lo: a, hi: b })
+    }
+}
+
+fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, CliError> {
+    let mut settings = preset.settings();
+    if args.continuous_n {
+        settings = settings.with_continuous_n();
+    }
+    if let Some(x) = args.psf_fwhm {
+        settings.prior.psf_fwhm = Dist::Fixed(x);
+    }
+    if let Some(v) = &args.psf_fwhm_range {
+        settings.prior.psf_fwhm = range_dist("psf-fwhm-range", v, false)?;
+    }
+    if let Some(x) = args.sigma {
+        settings.prior.sigma = Dist::Fixed(x);
+    }
+    if let Some(v) = &args.sigma_range {
+        settings.prior.sigma = range_dist("sigma-range", v, true)?;
+    }
+    if let Some(v) = &args.snr_window {
+        if !(v[0] <= v[1]) {
+            return Err(CliError::input(format!(
+                "--snr-window {} {}: LO must not exceed HI",
+                v[0], v[1]
+            )));
+        }
+        settings.snr_window = Some(SnrWindow { lo: v[0], hi: v[1] });
+    }
+    if args.no_snr_window {
+        settings.snr_window = None;
+    }
+    settings.validate().map_err(data_error)?;
+    Ok(settings)
+}
+
+/// The output path with "{shard}" replaced by the shard index, zero-padded to the count's width.
+fn output_path(template: &Path, shard: Shard) -> PathBuf {
+    let text = template.to_string_lossy();
+    if !text.contains("{shard}") {
+        return template.to_path_buf();
+    }
+    let width = (shard.count.max(2) - 1).to_string().len();
+    PathBuf::from(text.replace("{shard}", &format!("{:0width$}", shard.index)))
+}
+
+/// Checks that a file's folder exists, so a long run does not fail at its end.
+pub fn check_output_folder(path: &Path) -> Result<(), CliError> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::input(format!(
+            "output folder {} does not exist (for {})",
+            folder.display(),
+            path.display()
+        )))
+    }
+}
+
+/// Runs `galaxy generate`.
+pub fn run(args: GenerateArgs) -> Result<(), CliError> {
+    let preset: Preset = args.preset.parse().map_err(data_error)?;
+    let total = args.size.unwrap_or_else(|| preset.default_size());
+    if total == 0 {
+        return Err(CliError::input("--size must be at least 1"));
+    }
+    let shard = match &args.shard {
+        Some(s) => s.parse::<Shard>().map_err(data_error)?,
+        None => Shard::from_slurm_env()
+            .map_err(data_error)?
+            .unwrap_or(Shard::WHOLE),
+    };
+    let range = shard.range(total);
+    if range.is_empty() {
+        return Err(CliError::input(format!(
+            "shard {shard} of {total} images is empty; use fewer shards"
+        )));
+    }
+    let settings = settings_from(&args, preset)?;
+    let output = output_path(&args.output, shard);
+    check_output_folder(&output)?;
+    let threads = match args.threads {
+        Some(0) => return Err(CliError::input("--threads must be at least 1")),
+        Some(t) => t,
+        None => 0, // rayon: one per core
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::internal(format!("cannot start {threads} threads: {e}")))?;
+    let sim = Simulator::new(settings, args.seed).map_err(data_error)?;
+
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(range.end - range.start);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = pool
+        .install(|| {
+            write_dataset(&sim, range.clone(), &output, &mut |p| {
+                bar.set_position(p.done);
+                bar.set_message(format!("{} rejected by SNR", p.rejected));
+            })
+        })
+        .map_err(data_error)?;
+    bar.finish_and_clear();
+    let shard_note = if shard.count > 1 {
+        format!(
+            " (shard {shard}: samples {}..{} of {total})",
+            range.start, range.end
+        )
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "generated {} {} images{shard_note} -> {}; rejected by SNR: {}; {:.0} images/s in {:.1} s",
+        summary.accepted,
+        preset,
+        output.display(),
+        summary.rejected,
+        summary.images_per_second(),
+        summary.seconds
+    );
+    Ok(())
+}
+
+/// Runs `galaxy merge`.
+pub fn run_merge(args: MergeArgs) -> Result<(), CliError> {
+    for p in &args.inputs {
+        if !p.is_file() {
+            return Err(CliError::input(format!(
+                "input file {} does not exist",
+                p.display()
+            )));
+        }
+    }
+    check_output_folder(&args.output)?;
+    let started = std::time::Instant::now();
+    let n = galaxy_data::merge(&args.inputs, &args.output).map_err(data_error)?;
+    eprintln!(
+        "merged {} files, {n} images -> {} in {:.1} s",
+        args.inputs.len(),
+        args.output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

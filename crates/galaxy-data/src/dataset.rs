@@ -1,0 +1,195 @@
+//! A labelled dataset in memory, in the seed's layout.
+
+use std::fs::File;
+use std::path::Path;
+
+use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
+use ndarray_npy::NpzReader;
+
+use crate::npz::NpzStreamWriter;
+use crate::DataError;
+
+/// The seed's array names, in the order its files hold them.
+pub const KEYS: [&str; 7] = [
+    "img",
+    "img_nonoise",
+    "label",
+    "psf_r",
+    "psf_img",
+    "snr",
+    "sigma",
+];
+
+/// N labelled images in the seed's layout, all float32.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Noisy images [N, S, S].
+    pub img: Array3<f32>,
+    /// Noiseless images [N, S, S].
+    pub img_nonoise: Array3<f32>,
+    /// Labels [N, 5]: flux, sersic_index, half_light_radius (the seed's "sersic_radius"), g1, g2.
+    pub label: Array2<f32>,
+    /// PSF FWHM per image [N] (arcsec).
+    pub psf_r: Array1<f32>,
+    /// PSF images: [N, S, S], or [1, S, S] when every image shares one PSF (the seed's single-PSF layout).
+    pub psf_img: Array3<f32>,
+    /// The seed's SNR of each noiseless image [N].
+    pub snr: Array1<f32>,
+    /// Noise sigma of each image [N].
+    pub sigma: Array1<f32>,
+}
+
+impl Dataset {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.img.len_of(Axis(0))
+    }
+
+    /// Whether the dataset has no image.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Side of the (square) images in pixels.
+    pub fn image_size(&self) -> usize {
+        self.img.len_of(Axis(1))
+    }
+
+    /// The PSF image of image `i`, whichever PSF layout the dataset has.
+    pub fn psf_image(&self, i: usize) -> ArrayView2<'_, f32> {
+        let k = if self.psf_img.len_of(Axis(0)) == 1 {
+            0
+        } else {
+            i
+        };
+        self.psf_img.index_axis(Axis(0), k)
+    }
+
+    /// The array shapes of an N-image dataset of S x S images, in [`KEYS`] order.
+    pub fn shapes(n: usize, size: usize, single_psf: bool) -> Vec<(&'static str, Vec<usize>)> {
+        let psf_n = if single_psf { 1 } else { n };
+        vec![
+            ("img", vec![n, size, size]),
+            ("img_nonoise", vec![n, size, size]),
+            ("label", vec![n, 5]),
+            ("psf_r", vec![n]),
+            ("psf_img", vec![psf_n, size, size]),
+            ("snr", vec![n]),
+            ("sigma", vec![n]),
+        ]
+    }
+
+    /// Checks that the arrays' shapes agree with each other and with the seed's layout.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.len();
+        let s = self.image_size();
+        let single = self.psf_img.len_of(Axis(0)) == 1 && n != 1;
+        let found: [(&str, &[usize]); 7] = [
+            ("img", self.img.shape()),
+            ("img_nonoise", self.img_nonoise.shape()),
+            ("label", self.label.shape()),
+            ("psf_r", self.psf_r.shape()),
+            ("psf_img", self.psf_img.shape()),
+            ("snr", self.snr.shape()),
+            ("sigma", self.sigma.shape()),
+        ];
+        if self.img.len_of(Axis(2)) != s {
+            return Err(format!(
+                "images must be square, img has shape {:?}",
+                self.img.shape()
+            ));
+        }
+        for ((name, shape), (_, expected)) in found.iter().zip(Self::shapes(n, s, single)) {
+            if *shape != expected.as_slice() {
+                let psf_note = if *name == "psf_img" {
+                    format!(" (or [1, {s}, {s}])")
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "{name} has shape {shape:?}, expected {expected:?}{psf_note} for {n} images"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a dataset in the seed's layout: `np.savez` or `np.savez_compressed`, one PSF image or N.
+    pub fn read(path: &Path) -> Result<Dataset, DataError> {
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let mut npz = NpzReader::new(file)
+            .map_err(|e| DataError::format(path, format!("not an .npz file: {e}")))?;
+        let names = npz
+            .names()
+            .map_err(|e| DataError::format(path, e.to_string()))?;
+        for key in KEYS {
+            if !names
+                .iter()
+                .any(|n| n == key || n.strip_suffix(".npy") == Some(key))
+            {
+                return Err(DataError::format(
+                    path,
+                    format!(
+                        "missing array '{key}' (the seed's layout has {})",
+                        KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+        macro_rules! get {
+            ($key:literal) => {
+                npz.by_name($key)
+                    .map_err(|e| DataError::format(path, format!("array '{}': {e}", $key)))?
+            };
+        }
+        let data = Dataset {
+            img: get!("img"),
+            img_nonoise: get!("img_nonoise"),
+            label: get!("label"),
+            psf_r: get!("psf_r"),
+            psf_img: get!("psf_img"),
+            snr: get!("snr"),
+            sigma: get!("sigma"),
+        };
+        data.validate().map_err(|e| DataError::format(path, e))?;
+        Ok(data)
+    }
+
+    /// Writes the dataset as a stored `.npz` in the seed's layout (atomically: temporary name, then rename).
+    pub fn write(&self, path: &Path) -> Result<(), DataError> {
+        self.validate()
+            .map_err(|e| DataError::BadSettings(format!("cannot write {}: {e}", path.display())))?;
+        let single = self.psf_img.len_of(Axis(0)) == 1 && self.len() != 1;
+        let mut writer =
+            NpzStreamWriter::create(path, &Self::shapes(self.len(), self.image_size(), single))?;
+        let arrays = [
+            self.img
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0,
+            self.img_nonoise
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0,
+            self.label
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0,
+            self.psf_r.to_vec(),
+            self.psf_img
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0,
+            self.snr.to_vec(),
+            self.sigma.to_vec(),
+        ];
+        for (k, values) in arrays.iter().enumerate() {
+            writer.append(k, values)?;
+        }
+        writer.finish()
+    }
+}
