@@ -120,7 +120,7 @@ fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, Cli
         settings.prior.sigma = range_dist("sigma-range", v, true)?;
     }
     if let Some(v) = &args.snr_window {
-        if !(v[0] <= v[1]) {
+        if v[0].is_nan() || v[1].is_nan() || v[0] > v[1] {
             return Err(CliError::input(format!(
                 "--snr-window {} {}: LO must not exceed HI",
                 v[0], v[1]
