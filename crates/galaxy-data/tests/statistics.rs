@@ -104,7 +104,10 @@ fn labels_follow_the_prior_without_a_window() {
             "ellipticity",
             ks_one_sample(ellipticity, uniform(0.0, 0.67)),
         ),
-        ("angle", ks_one_sample(angle, uniform(0.0, 3.14))),
+        (
+            "angle",
+            ks_one_sample(angle, uniform(0.0, galaxy_data::prior::SEED_ANGLE_MAX)),
+        ),
         ("psf_fwhm", ks_one_sample(psf, uniform(0.5, 1.0))),
     ];
     for (name, d) in checks {
