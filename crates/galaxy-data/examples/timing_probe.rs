@@ -4,6 +4,56 @@ use rand::SeedableRng;
 use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
 use std::time::Instant;
 fn main() {
+    if std::env::args().any(|a| a == "noise") {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
+        for (label, lam, sig) in [
+            ("lam 0.01", 0.01, 200.0),
+            ("lam 5", 5.0, 200.0),
+            ("lam 500", 500.0, 200.0),
+            ("lam 5000", 5000.0, 200.0),
+            ("gauss only", 5.0, -1.0),
+        ] {
+            let noise = if sig > 0.0 {
+                CcdNoise::poisson_gaussian(sig).unwrap()
+            } else {
+                CcdNoise::gaussian(200.0).unwrap()
+            };
+            let img = ndarray::Array2::<f32>::from_elem((64, 64), lam as f32);
+            let t = Instant::now();
+            for _ in 0..2000 {
+                let mut im = img.clone();
+                noise.apply(&mut im, &mut rng).unwrap();
+            }
+            println!(
+                "{label}: {:.1} ns/pixel",
+                t.elapsed().as_secs_f64() * 1e9 / 2000.0 / 4096.0
+            );
+        }
+        let img = Renderer::new(Stamp::default())
+            .unwrap()
+            .render(
+                &GalaxyParams::new(2e5, 3.0, 0.3, 0.1, 0.1),
+                &Psf::moffat(2.0, 0.7).unwrap(),
+            )
+            .unwrap();
+        let big = img.iter().filter(|&&v| v >= 12.0).count();
+        let small = img.iter().filter(|&&v| v < 0.05).count();
+        println!("typical image: {big} pixels >= 12 counts, {small} below 0.05");
+        return;
+    }
+    if std::env::args().any(|a| a == "v3") {
+        let sim3 =
+            galaxy_data::Simulator::new(Preset::DataV3.settings().with_continuous_n(), 1).unwrap();
+        let t = Instant::now();
+        for i in 0..3000u64 {
+            sim3.sample(i).unwrap();
+        }
+        println!(
+            "data_v3 continuous: {:.3} ms/accepted",
+            t.elapsed().as_secs_f64() * 1e3 / 3000.0
+        );
+        return;
+    }
     let r = Renderer::new(Stamp::default()).unwrap();
     let coarse = Renderer::with_accuracy(
         Stamp::default(),
@@ -58,6 +108,17 @@ fn main() {
     }
     println!(
         "noise: {:.3} ms/image",
+        t.elapsed().as_secs_f64() * 1e3 / m as f64
+    );
+    let sim3 =
+        galaxy_data::Simulator::new(Preset::DataV3.settings().with_continuous_n(), 1).unwrap();
+    let t = Instant::now();
+    let mut rej = 0;
+    for i in 0..m as u64 {
+        rej += sim3.sample(i).unwrap().rejected;
+    }
+    println!(
+        "data_v3 continuous sample: {:.3} ms/accepted, {rej} rejected",
         t.elapsed().as_secs_f64() * 1e3 / m as f64
     );
     let sim = galaxy_data::Simulator::new(Preset::DataV1.settings(), 1).unwrap();

@@ -1,6 +1,6 @@
 //! The seed's priors, as values: what each label is drawn from.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use std::fmt;
 
 use crate::DataError;
@@ -79,13 +79,13 @@ impl Dist {
             Dist::Fixed(v) => v,
             Dist::Uniform { lo, hi } => {
                 if lo < hi {
-                    rng.gen_range(lo..hi)
+                    rng.random_range(lo..hi)
                 } else {
                     lo
                 }
             }
-            Dist::IntegerUniform { lo, hi } => rng.gen_range(lo..=hi) as f64,
-            Dist::Grid { count, .. } => self.grid_value(rng.gen_range(0..count)),
+            Dist::IntegerUniform { lo, hi } => rng.random_range(lo..=hi) as f64,
+            Dist::Grid { count, .. } => self.grid_value(rng.random_range(0..count)),
         }
     }
 

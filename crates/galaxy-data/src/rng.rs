@@ -42,11 +42,11 @@ pub(crate) fn stream(seed: u64, domain: Domain, index: u64) -> Pcg64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::RngExt;
 
     #[test]
     fn streams_depend_on_seed_domain_and_index() {
-        let first = |s, d, i| stream(s, d, i).gen::<u64>();
+        let first = |s, d, i| stream(s, d, i).random::<u64>();
         assert_eq!(first(1, Domain::Sample, 5), first(1, Domain::Sample, 5));
         assert_ne!(first(1, Domain::Sample, 5), first(1, Domain::Sample, 6));
         assert_ne!(first(1, Domain::Sample, 5), first(2, Domain::Sample, 5));

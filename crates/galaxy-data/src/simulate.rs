@@ -137,6 +137,13 @@ impl Sample {
     }
 }
 
+/// A draw kept by the SNR window: its noiseless image, SNR and PSF image.
+struct Kept {
+    clean: Array2<f32>,
+    snr: f64,
+    psf_img: Arc<Array2<f32>>,
+}
+
 /// Simulates the samples of one dataset (settings + seed), each from its own random stream.
 ///
 /// Sample i depends only on (settings, seed, i): [`sample`](Self::sample) can be called in any order, from
@@ -235,6 +242,49 @@ impl Simulator {
         (GalaxyParams::new(flux, n, hlr, g1, g2), fwhm, sigma)
     }
 
+    /// Renders a draw and returns (noiseless image, SNR, PSF image) if its SNR is inside the window.
+    fn render_if_in_window(
+        &self,
+        params: &GalaxyParams,
+        fwhm: f64,
+        sigma: f64,
+    ) -> Result<Option<Kept>, DataError> {
+        let psf = Psf::moffat(self.settings.psf_beta, fwhm)
+            .map_err(|e| DataError::BadSettings(e.to_string()))?;
+        let in_window = |snr: f64, margin: f64| {
+            self.settings
+                .snr_window
+                .is_none_or(|w| w.lo * (1.0 - margin) <= snr && snr <= w.hi * (1.0 + margin))
+        };
+        // With a fixed PSF, most rejected draws are far outside the window and a cheap render decides
+        // them. A PSF that changes every draw needs a new PSF grid whatever the accuracy, and most draws
+        // are kept, so screening would cost more than it saves. (The screen never changes a decision, so
+        // whether it runs depends only on the settings and cannot break reproducibility.)
+        if self.settings.snr_window.is_some() && self.fixed_psf_img.is_some() {
+            let rough = self.screen.render(params, &psf)?;
+            if !in_window(
+                rough.iter().map(|v| v * v).sum::<f64>().sqrt() / sigma,
+                SCREEN_MARGIN,
+            ) {
+                return Ok(None);
+            }
+        }
+        let (clean, psf_img) = match &self.fixed_psf_img {
+            Some(shared) => (self.renderer.render(params, &psf)?, Arc::clone(shared)),
+            None => {
+                let (image, psf_image) = self.renderer.render_with_psf_image(params, &psf)?;
+                (image, Arc::new(psf_image.mapv(|v| v as f32)))
+            }
+        };
+        let clean = clean.mapv(|v| v as f32);
+        let snr = noise_model::snr::seed_snr(&clean, sigma)?;
+        Ok(in_window(snr, 0.0).then_some(Kept {
+            clean,
+            snr,
+            psf_img,
+        }))
+    }
+
     /// Simulates sample `index`: draws parameters until the SNR is inside the window, then adds noise.
     ///
     /// With a tiled grid prior on n, n is fixed by the index and only the other labels are redrawn on
@@ -245,31 +295,8 @@ impl Simulator {
         let mut rejected = 0u32;
         loop {
             let (params, fwhm, sigma) = self.draw(&mut rng, tiled_n);
-            let psf = Psf::moffat(self.settings.psf_beta, fwhm)
-                .map_err(|e| DataError::BadSettings(e.to_string()))?;
-            let in_window = |snr: f64, margin: f64| {
-                self.settings
-                    .snr_window
-                    .is_none_or(|w| w.lo * (1.0 - margin) <= snr && snr <= w.hi * (1.0 + margin))
-            };
-            // Most rejected draws are far outside the window: a cheap render decides those.
-            let screened = self.settings.snr_window.is_none() || {
-                let rough = self.screen.render(&params, &psf)?;
-                in_window(
-                    rough.iter().map(|v| v * v).sum::<f64>().sqrt() / sigma,
-                    SCREEN_MARGIN,
-                )
-            };
-            let clean = if screened {
-                Some(self.renderer.render(&params, &psf)?.mapv(|v| v as f32))
-            } else {
-                None
-            };
-            let snr = match &clean {
-                Some(c) => noise_model::snr::seed_snr(c, sigma)?,
-                None => f64::NAN,
-            };
-            let Some(clean) = clean.filter(|_| in_window(snr, 0.0)) else {
+            let Some((clean, snr, psf_img)) = self.render_if_in_window(&params, fwhm, sigma)?
+            else {
                 rejected += 1;
                 if rejected >= self.settings.max_attempts {
                     return Err(DataError::SnrWindowUnreachable {
@@ -281,10 +308,6 @@ impl Simulator {
             };
             let mut img = clean.clone();
             CcdNoise::poisson_gaussian(sigma)?.apply(&mut img, &mut rng)?;
-            let psf_img = match &self.fixed_psf_img {
-                Some(shared) => Arc::clone(shared),
-                None => Arc::new(self.draw_psf(fwhm)?),
-            };
             return Ok(Sample {
                 index,
                 params,

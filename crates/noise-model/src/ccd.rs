@@ -1,7 +1,7 @@
 //! GalSim's `CCDNoise`: Poisson noise in electrons plus Gaussian read noise.
 
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
-use rand::Rng;
+use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
 use crate::{check_finite, check_setting, NoiseError, Pixel};
@@ -161,7 +161,7 @@ impl CcdNoise {
 /// A Poisson(λ) deviate by sequential search of the cumulative distribution, for small λ > 0.
 #[inline]
 fn poisson_by_inversion<R: Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
-    let u: f64 = rng.gen();
+    let u: f64 = rng.random();
     let mut p = (-lambda).exp();
     let mut cumulative = p;
     let mut k = 0.0;

@@ -4,7 +4,7 @@
 //! flux 3e4..4e5) with a beta = 2 Moffat PSF of FWHM 0.5" (data_v1) or FWHM in [0.5, 1] (data_v3).
 //! `bench/compare_galsim.sh` runs this and GalSim on the same kind of list and prints the ratios.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 use std::f64::consts::PI;
 
@@ -12,12 +12,12 @@ fn prior(count: usize, seed: u64) -> Vec<GalaxyParams> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     (0..count)
         .map(|_| {
-            let a: f64 = rng.gen_range(0.0..0.67);
-            let b: f64 = rng.gen_range(0.0..PI);
+            let a: f64 = rng.random_range(0.0..0.67);
+            let b: f64 = rng.random_range(0.0..PI);
             GalaxyParams::new(
-                1e5 * rng.gen_range(0.3..4.0),
-                rng.gen_range(0.5..6.0),
-                rng.gen_range(0.1..0.6),
+                1e5 * rng.random_range(0.3..4.0),
+                rng.random_range(0.5..6.0),
+                rng.random_range(0.1..0.6),
                 a * (2.0 * b).cos(),
                 a * (2.0 * b).sin(),
             )

@@ -71,19 +71,33 @@ fn axis_factors(m: i64, dk: f64, scale: f64, shift: f64) -> Vec<Complex64> {
         .collect()
 }
 
-impl PsfGrid {
-    /// Lays out the lattice disc of radius `k_max` for a stamp drawn with period `period` and the profile
-    /// centre offset by `offset` pixels from the stamp's true centre. `psf_table` is the PSF's transform in
-    /// (k·psf_radius)².
-    pub fn build(
+/// PSF × pixel × centring phase at any lattice point of a disc, computed on demand: what a [`PsfGrid`]
+/// stores, and what a one-off draw ([`draw_once`]) uses without storing.
+struct WeightSource {
+    period: usize,
+    dk: f64,
+    /// Lattice radius in units of dk, and its square.
+    m: i64,
+    r2: f64,
+    /// Pixel response × phase along x and y for indices -m..=m.
+    fx: Vec<Complex64>,
+    fy: Vec<Complex64>,
+    /// The PSF at lattice point (a, b) of the quarter disc a, b >= 0, row a starting at `row_start[a]`.
+    quarter: Vec<f64>,
+    row_start: Vec<usize>,
+    psf_table: Arc<RadialTable>,
+    norm: f64,
+}
+
+impl WeightSource {
+    fn new(
         stamp: &Stamp,
         period: usize,
         k_max: f64,
         offset: [f64; 2],
         psf_table: Arc<RadialTable>,
         psf_radius: f64,
-    ) -> PsfGrid {
-        let n = period as i64;
+    ) -> WeightSource {
         let s = stamp.scale;
         let dk = 2.0 * PI / (period as f64 * s);
         let m = (k_max / dk).floor() as i64;
@@ -96,38 +110,111 @@ impl PsfGrid {
             (c0 - true_centre - offset[0]) * s,
             (c0 - true_centre - offset[1]) * s,
         ];
-        let fx = axis_factors(m, dk, s, shift[0]);
-        let fy = axis_factors(m, dk, s, shift[1]);
-        let norm = 1.0 / (period as f64).powi(2);
-        let mut columns = Vec::new();
-        let mut weights = Vec::new();
-        for i in -m..=m {
+        // The PSF depends on i² + j² only: look it up once per point with a <= b and copy it to (b, a),
+        // half the lookups of the quarter disc (an eighth of the disc's).
+        let b_max = |a: i64| ((r2 - (a * a) as f64).max(0.0)).sqrt().floor() as i64;
+        let mut row_start = Vec::with_capacity(m as usize + 2);
+        let mut quarter = Vec::with_capacity((PI * r2 / 4.0 + 2.0 * m as f64 + 8.0) as usize);
+        for a in 0..=m {
+            row_start.push(quarter.len());
+            for b in 0..=b_max(a) {
+                // Row b < a is complete; rounding in the square roots could in principle leave (b, a)
+                // outside it, then look the point up directly.
+                let mirrored =
+                    (b < a && a <= b_max(b)).then(|| quarter[row_start[b as usize] + a as usize]);
+                quarter
+                    .push(mirrored.unwrap_or_else(|| psf_value(&psf_table, psf_radius, dk, a, b)));
+            }
+        }
+        row_start.push(quarter.len());
+        WeightSource {
+            period,
+            dk,
+            m,
+            r2,
+            fx: axis_factors(m, dk, s, shift[0]),
+            fy: axis_factors(m, dk, s, shift[1]),
+            quarter,
+            row_start,
+            psf_table,
+            norm: 1.0 / (period as f64).powi(2),
+        }
+    }
+
+    /// Calls `visit(i, fold_col, j_max, x_factor)` for each lattice column with a fold column in [0, N/2].
+    fn for_each_column(&self, mut visit: impl FnMut(i64, usize, i64, Complex64)) {
+        let n = self.period as i64;
+        for i in -self.m..=self.m {
             let fold_col = i.rem_euclid(n) as usize;
-            if fold_col > period / 2 {
+            if fold_col > self.period / 2 {
                 continue;
             }
-            let j_max = ((r2 - (i * i) as f64).max(0.0)).sqrt().floor() as i64;
+            let j_max = ((self.r2 - (i * i) as f64).max(0.0)).sqrt().floor() as i64;
+            visit(
+                i,
+                fold_col,
+                j_max,
+                self.fx[(i + self.m) as usize] * self.norm,
+            );
+        }
+    }
+
+    /// The PSF values of column i at |j| = 0, 1, …, j_max.
+    #[inline]
+    fn psf_row(&self, i: i64) -> &[f64] {
+        let a = i.unsigned_abs() as usize;
+        &self.quarter[self.row_start[a]..self.row_start[a + 1]]
+    }
+
+    /// The weight of lattice point (i, j) of a column with x factor `wx` and PSF row `row`.
+    #[inline]
+    fn weight(&self, wx: Complex64, row: &[f64], j: i64) -> Complex64 {
+        wx * self.fy[(j + self.m) as usize] * row[j.unsigned_abs() as usize]
+    }
+}
+
+/// The PSF transform at lattice point (a, b).
+fn psf_value(table: &RadialTable, radius: f64, dk: f64, a: i64, b: i64) -> f64 {
+    let k2 = ((a * a + b * b) as f64) * dk * dk;
+    table.value(k2 * radius * radius)
+}
+
+impl PsfGrid {
+    /// Lays out the lattice disc of radius `k_max` for a stamp drawn with period `period` and the profile
+    /// centre offset by `offset` pixels from the stamp's true centre. `psf_table` is the PSF's transform in
+    /// (k·psf_radius)².
+    pub fn build(
+        stamp: &Stamp,
+        period: usize,
+        k_max: f64,
+        offset: [f64; 2],
+        psf_table: Arc<RadialTable>,
+        psf_radius: f64,
+    ) -> PsfGrid {
+        let source = WeightSource::new(stamp, period, k_max, offset, psf_table, psf_radius);
+        let mut columns = Vec::new();
+        let mut weights =
+            Vec::with_capacity((PI * source.r2 / 2.0 + 4.0 * source.m as f64 + 16.0) as usize);
+        source.for_each_column(|i, fold_col, j_max, wx| {
             columns.push(Column {
                 i,
-                kx: i as f64 * dk,
+                kx: i as f64 * source.dk,
                 fold_col,
                 j_max,
                 start: weights.len(),
             });
-            let wx = fx[(i + m) as usize] * norm;
+            let row = source.psf_row(i);
             for j in -j_max..=j_max {
-                let k2 = ((i * i + j * j) as f64) * dk * dk;
-                let p = psf_table.value(k2 * psf_radius * psf_radius);
-                weights.push(wx * fy[(j + m) as usize] * p);
+                weights.push(source.weight(wx, row, j));
             }
-        }
+        });
         PsfGrid {
             period,
-            dk,
+            dk: source.dk,
             k_max,
             columns,
             weights,
-            psf_table,
+            psf_table: source.psf_table,
             psf_radius,
         }
     }
@@ -247,4 +334,72 @@ impl PsfGrid {
             }
         });
     }
+}
+
+/// Draws a galaxy (within radius `k_galaxy`) and the PSF alone (within `k_psf`) in one pass over a lattice
+/// whose PSF weights are computed on the fly and never stored: for a PSF used by one image only, this saves
+/// building, writing and re-reading a [`PsfGrid`]. The sums are the same, in the same order, as
+/// [`PsfGrid::build`] followed by [`PsfGrid::accumulate`] and [`PsfGrid::accumulate_point`], so the images
+/// are bit for bit those of the cached path.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn draw_once(
+    stamp: &Stamp,
+    period: usize,
+    k_psf: f64,
+    psf_table: Arc<RadialTable>,
+    psf_radius: f64,
+    k_galaxy: f64,
+    form: &QuadraticForm,
+    profile: &RadialTable,
+    galaxy_out: &mut [Complex64],
+    psf_out: &mut [Complex64],
+) {
+    let source = WeightSource::new(stamp, period, k_psf, [0.0, 0.0], psf_table, psf_radius);
+    let n = period;
+    let dk = source.dk;
+    let rg2 = (k_galaxy / dk).powi(2);
+    source.for_each_column(|i, fold_col, j_max, wx| {
+        let kx = i as f64 * dk;
+        let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
+        let i2 = (i * i) as f64;
+        // The galaxy's part of this column, as PsfGrid's column walk computes it (-1: none).
+        let j_gal = if i2 > rg2 {
+            -1
+        } else {
+            j_max.min((rg2 - i2).sqrt().floor() as i64)
+        };
+        let base = fold_col * n;
+        let psf_row = source.psf_row(i);
+        let mut row = (-j_max).rem_euclid(n as i64) as usize;
+        let advance = |row: &mut usize| {
+            *row += 1;
+            if *row == n {
+                *row = 0;
+            }
+        };
+        // The column in three runs: PSF only, PSF and galaxy, PSF only.
+        let (g_lo, g_hi) = if j_gal < 0 {
+            (j_max + 1, j_max)
+        } else {
+            (-j_gal, j_gal)
+        };
+        for j in -j_max..g_lo.min(j_max + 1) {
+            psf_out[base + row] += source.weight(wx, psf_row, j);
+            advance(&mut row);
+        }
+        // ky advances by dk from the column's first galaxy point, exactly as in PsfGrid::accumulate.
+        let mut ky = g_lo as f64 * dk;
+        for j in g_lo..=g_hi {
+            let w = source.weight(wx, psf_row, j);
+            psf_out[base + row] += w;
+            let x = (qa * ky + qb) * ky + qc;
+            galaxy_out[base + row] += w * profile.value(x);
+            ky += dk;
+            advance(&mut row);
+        }
+        for j in (g_hi + 1).max(g_lo)..=j_max {
+            psf_out[base + row] += source.weight(wx, psf_row, j);
+            advance(&mut row);
+        }
+    });
 }

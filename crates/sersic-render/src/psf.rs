@@ -142,13 +142,43 @@ impl Psf {
     }
 
     /// The transform as a lookup table in y = (k · scale radius)².
+    ///
+    /// In these units the table depends only on the PSF's *shape* (Moffat beta and truncation in scale
+    /// radii; nothing for a Gaussian), not on its width: it is computed from the unit-scale-radius PSF of
+    /// that shape, so every width of one shape gets the very same table (see [`Psf::shape_key`]).
     pub fn k_table(&self) -> RadialTable {
-        let rd = self.scale_radius();
+        let unit = self.unit_scale();
         let values: Vec<f64> = grid_nodes(PSF_E_MIN, PSF_E_MAX)
             .iter()
-            .map(|y| self.kvalue_exact(y.sqrt() / rd))
+            .map(|y| unit.kvalue_exact(y.sqrt()))
             .collect();
         RadialTable::from_nodes(PSF_E_MIN, PSF_E_MAX, &values, 1.0, Tail::Zero)
+    }
+
+    /// The PSF of the same shape with a scale radius of 1 (up to rounding, identically for every width).
+    fn unit_scale(&self) -> Psf {
+        match *self {
+            Psf::Moffat { beta, trunc, .. } => {
+                let rd = self.scale_radius();
+                Psf::Moffat {
+                    beta,
+                    fwhm: 2.0 * (2f64.powf(1.0 / beta) - 1.0).sqrt(),
+                    trunc: trunc.map(|t| t / rd),
+                }
+            }
+            Psf::Gaussian { .. } => Psf::Gaussian {
+                fwhm: 2.0 * (2.0 * LN_2).sqrt(),
+            },
+        }
+    }
+
+    /// A hashable identity of the PSF's shape, independent of its width: PSFs with equal shape keys have
+    /// identical [`Psf::k_table`]s.
+    pub fn shape_key(&self) -> [u64; 3] {
+        match self.unit_scale() {
+            Psf::Moffat { beta, trunc, .. } => [1, beta.to_bits(), trunc.map_or(0, f64::to_bits)],
+            Psf::Gaussian { .. } => [2, 0, 0],
+        }
     }
 
     /// A hashable identity for caches (bit patterns of the parameters).

@@ -7,7 +7,7 @@
 //! (4) inverse-transforms the rows of the stamp. See docs/rendering.md for the accuracy this reaches.
 
 use crate::fft::FftPlans;
-use crate::lattice::PsfGrid;
+use crate::lattice::{self, PsfGrid};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
 use crate::radial_table::RadialTable;
@@ -87,7 +87,7 @@ pub struct Renderer {
     accuracy: Accuracy,
     table: &'static SersicTable,
     plans: Mutex<HashMap<usize, Arc<FftPlans>>>,
-    psf_tables: Mutex<Vec<([u64; 4], Arc<RadialTable>)>>,
+    psf_tables: Mutex<Vec<([u64; 3], Arc<RadialTable>)>>,
     /// Most recently used first.
     grids: Mutex<Vec<(GridKey, Arc<PsfGrid>)>>,
 }
@@ -97,6 +97,14 @@ struct GridKey {
     psf: [u64; 4],
     period: usize,
     offset: [u64; 2],
+}
+
+fn grid_key(psf: &Psf, period: usize, offset: [f64; 2]) -> GridKey {
+    GridKey {
+        psf: psf.cache_key(),
+        period,
+        offset: [offset[0].to_bits(), offset[1].to_bits()],
+    }
 }
 
 /// The periods tried, smallest first: even sizes whose only prime factors are 2, 3 and 5.
@@ -171,7 +179,7 @@ impl Renderer {
         let mut grid = vec![Complex64::default(); plan.grid.period * (plan.grid.period / 2 + 1)];
         plan.grid
             .accumulate(plan.k, &plan.form, &plan.transform.value, &mut grid);
-        Ok(self.finish(&plan.grid, &mut grid, galaxy.flux))
+        Ok(self.finish(plan.grid.period, &mut grid, galaxy.flux))
     }
 
     /// The image and its exact Jacobian with respect to (flux, n, hlr, g1, g2).
@@ -222,14 +230,14 @@ impl Renderer {
         let flux = galaxy.flux;
         let size = self.stamp.size;
         // ∂image/∂flux is the unit-flux image; the image is that times the flux (so flux = 0 works too).
-        let unit = self.finish(&plan.grid, &mut grids[0], 1.0);
+        let unit = self.finish(plan.grid.period, &mut grids[0], 1.0);
         let image = &unit * flux;
         let mut jacobian = Array3::zeros((5, size, size));
         jacobian.index_axis_mut(ndarray::Axis(0), 0).assign(&unit);
         // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: grid 2 holds Σ F'·x.
         let factors = [flux, 2.0 * flux / galaxy.half_light_radius, flux, flux];
         for (p, factor) in (1..5).zip(factors) {
-            let plane = self.finish(&plan.grid, &mut grids[p], factor);
+            let plane = self.finish(plan.grid.period, &mut grids[p], factor);
             jacobian.index_axis_mut(ndarray::Axis(0), p).assign(&plane);
         }
         Ok(ImageWithJacobian { image, jacobian })
@@ -242,7 +250,62 @@ impl Renderer {
         let grid = self.psf_grid(&psf, period, [0.0, 0.0]);
         let mut cells = vec![Complex64::default(); period * (period / 2 + 1)];
         grid.accumulate_point(grid.k_max, &mut cells);
-        Ok(self.finish(&grid, &mut cells, 1.0))
+        Ok(self.finish(grid.period, &mut cells, 1.0))
+    }
+
+    /// Draws the galaxy (like [`Self::render`]) and, on the same lattice and PSF grid, the PSF alone (like
+    /// [`Self::render_psf`]): what a simulation whose PSF changes every image needs, for about the price of
+    /// the galaxy alone.
+    pub fn render_with_psf_image(
+        &self,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+    ) -> Result<(Array2<f64>, Array2<f64>), RenderError> {
+        galaxy.validate()?;
+        let psf = psf.validated()?;
+        let period = self.choose_period(Some(galaxy), &psf);
+        let cells = period * (period / 2 + 1);
+        let mut galaxy_cells = vec![Complex64::default(); cells];
+        let mut psf_cells = vec![Complex64::default(); cells];
+        if let Some(grid) = self.cached_psf_grid(&psf, period, [0.0, 0.0]) {
+            let plan = self.plan(galaxy, &psf, [0.0, 0.0], false, None)?;
+            grid.accumulate(plan.k, &plan.form, &plan.transform.value, &mut galaxy_cells);
+            grid.accumulate_point(grid.k_max, &mut psf_cells);
+        } else {
+            // A PSF not seen before is most likely used once (a PSF that varies image to image): draw
+            // without building and caching its grid. Same sums, same order, same bits.
+            let table = self.psf_table(&psf);
+            let k_psf = self.psf_k_max(&psf, &table);
+            let dk = 2.0 * PI / (period as f64 * self.stamp.scale);
+            let transform = self.table.transform(galaxy.sersic_index, false);
+            let k_galaxy = self.galaxy_k_max(
+                galaxy,
+                &table,
+                psf.scale_radius(),
+                dk,
+                k_psf,
+                &transform.value,
+            );
+            let form = galaxy
+                .shear()
+                .k_form()
+                .scaled(galaxy.half_light_radius.powi(2));
+            lattice::draw_once(
+                &self.stamp,
+                period,
+                k_psf,
+                table,
+                psf.scale_radius(),
+                k_galaxy,
+                &form,
+                &transform.value,
+                &mut galaxy_cells,
+                &mut psf_cells,
+            );
+        }
+        let image = self.finish(period, &mut galaxy_cells, galaxy.flux);
+        let psf_image = self.finish(period, &mut psf_cells, 1.0);
+        Ok((image, psf_image))
     }
 
     /// Draws many galaxies with one PSF in parallel (rayon), in order.
@@ -278,10 +341,10 @@ impl Renderer {
         Ok(grid.points_within(lattice.k_max))
     }
 
-    fn finish(&self, grid: &PsfGrid, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
+    fn finish(&self, period: usize, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
         let size = self.stamp.size;
         let mut out = vec![0.0; size * size];
-        self.fft_plans(grid.period)
+        self.fft_plans(period)
             .to_stamp(cells, size, factor, &mut out);
         Array2::from_shape_vec((size, size), out).expect("stamp buffer has size² pixels")
     }
@@ -307,7 +370,14 @@ impl Renderer {
         let transform = self.table.transform(galaxy.sersic_index, with_dn);
         let k = match lattice {
             Some(l) if l.k_max.is_finite() && l.k_max > 0.0 => l.k_max.min(grid.k_max),
-            _ => self.galaxy_k_max(galaxy, &grid, &transform.value),
+            _ => self.galaxy_k_max(
+                galaxy,
+                &grid.psf_table,
+                grid.psf_radius,
+                grid.dk,
+                grid.k_max,
+                &transform.value,
+            ),
         };
         let form = galaxy
             .shear()
@@ -347,18 +417,26 @@ impl Renderer {
     }
 
     /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel.
-    fn galaxy_k_max(&self, galaxy: &GalaxyParams, grid: &PsfGrid, sersic: &RadialTable) -> f64 {
-        let (table, radius) = (&grid.psf_table, grid.psf_radius);
+    /// The k radius a galaxy needs on a lattice of spacing `dk` whose PSF disc has radius `k_psf`.
+    fn galaxy_k_max(
+        &self,
+        galaxy: &GalaxyParams,
+        psf_table: &RadialTable,
+        psf_radius: f64,
+        dk: f64,
+        k_psf: f64,
+        sersic: &RadialTable,
+    ) -> f64 {
         // The galaxy is widest in k along its minor axis: there |S k| = k / stretch. Walking inwards, the
         // running maximum of |F| is an envelope that also covers profiles with side lobes (n < 0.5).
         let q_per_k = galaxy.half_light_radius / galaxy.shear().major_axis_stretch();
         let mut envelope = 0f64;
-        let steps = (grid.k_max / grid.dk).floor() as usize;
-        let k = self.tail_radius(grid.dk, steps, |k| {
+        let steps = (k_psf / dk).floor() as usize;
+        let k = self.tail_radius(dk, steps, |k| {
             envelope = envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
-            envelope * table.value((k * radius).powi(2)).abs()
+            envelope * psf_table.value((k * psf_radius).powi(2)).abs()
         });
-        k.min(grid.k_max)
+        k.min(k_psf)
     }
 
     /// The k radius for the PSF alone (a point source): the lattice disc a PSF grid holds.
@@ -390,8 +468,9 @@ impl Renderer {
         dk
     }
 
+    /// The PSF's k table, shared by every width of one shape (the table is in units of the scale radius).
     fn psf_table(&self, psf: &Psf) -> Arc<RadialTable> {
-        let key = psf.cache_key();
+        let key = psf.shape_key();
         let mut tables = self.psf_tables.lock().expect("PSF table cache poisoned");
         if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
             return t.clone();
@@ -404,21 +483,22 @@ impl Renderer {
         table
     }
 
+    /// The cached grid for (PSF, period, offset), if there is one (moved to the front of the cache).
+    fn cached_psf_grid(&self, psf: &Psf, period: usize, offset: [f64; 2]) -> Option<Arc<PsfGrid>> {
+        let key = grid_key(psf, period, offset);
+        let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
+        let pos = grids.iter().position(|(k, _)| *k == key)?;
+        let entry = grids.remove(pos);
+        let grid = entry.1.clone();
+        grids.insert(0, entry);
+        Some(grid)
+    }
+
     fn psf_grid(&self, psf: &Psf, period: usize, offset: [f64; 2]) -> Arc<PsfGrid> {
-        let key = GridKey {
-            psf: psf.cache_key(),
-            period,
-            offset: [offset[0].to_bits(), offset[1].to_bits()],
-        };
-        {
-            let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
-            if let Some(pos) = grids.iter().position(|(k, _)| *k == key) {
-                let entry = grids.remove(pos);
-                let grid = entry.1.clone();
-                grids.insert(0, entry);
-                return grid;
-            }
+        if let Some(grid) = self.cached_psf_grid(psf, period, offset) {
+            return grid;
         }
+        let key = grid_key(psf, period, offset);
         // Built outside the lock: other threads keep drawing meanwhile.
         let table = self.psf_table(psf);
         let k_max = self.psf_k_max(psf, &table);
