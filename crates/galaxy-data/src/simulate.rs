@@ -295,7 +295,11 @@ impl Simulator {
         let mut rejected = 0u32;
         loop {
             let (params, fwhm, sigma) = self.draw(&mut rng, tiled_n);
-            let Some((clean, snr, psf_img)) = self.render_if_in_window(&params, fwhm, sigma)?
+            let Some(Kept {
+                clean,
+                snr,
+                psf_img,
+            }) = self.render_if_in_window(&params, fwhm, sigma)?
             else {
                 rejected += 1;
                 if rejected >= self.settings.max_attempts {
