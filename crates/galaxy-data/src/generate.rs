@@ -128,14 +128,13 @@ fn append_samples(
             }
             writer.append(k, &buf)
         };
-    let contiguous = |a: &ndarray::Array2<f32>| {
-        a.as_slice()
-            .expect("rendered images are contiguous")
-            .to_vec()
-    };
-    put(writer, 0, &|s, b| b.extend_from_slice(&contiguous(&s.img)))?;
+    fn contiguous(a: &ndarray::Array2<f32>) -> &[f32] {
+        // Images are made by mapv/clone of standard-layout renders, hence contiguous.
+        a.as_slice().expect("rendered images are contiguous")
+    }
+    put(writer, 0, &|s, b| b.extend_from_slice(contiguous(&s.img)))?;
     put(writer, 1, &|s, b| {
-        b.extend_from_slice(&contiguous(&s.img_nonoise))
+        b.extend_from_slice(contiguous(&s.img_nonoise))
     })?;
     put(writer, 2, &|s, b| {
         b.extend(s.label().iter().map(|&v| v as f32))
@@ -143,7 +142,7 @@ fn append_samples(
     put(writer, 3, &|s, b| b.push(s.psf_fwhm as f32))?;
     if !single_psf {
         put(writer, 4, &|s, b| {
-            b.extend_from_slice(&contiguous(&s.psf_img))
+            b.extend_from_slice(contiguous(&s.psf_img))
         })?;
     }
     put(writer, 5, &|s, b| b.push(s.snr as f32))?;

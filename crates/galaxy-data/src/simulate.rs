@@ -192,12 +192,8 @@ impl Simulator {
         &self.renderer
     }
 
-    /// Whether every sample has the same PSF (then files store one PSF image, as the seed's did).
-    pub fn has_fixed_psf(&self) -> bool {
-        self.fixed_psf_img.is_some()
-    }
-
-    /// The PSF image shared by every sample, when the PSF does not vary.
+    /// The PSF image shared by every sample, when the PSF does not vary (then files store this one PSF
+    /// image, as the seed's did).
     pub fn fixed_psf_image(&self) -> Option<&Array2<f32>> {
         self.fixed_psf_img.as_deref()
     }
@@ -334,7 +330,10 @@ impl Simulator {
     /// Simulates an index range into arrays in the seed's layout: what a training loop consumes.
     pub fn batch(&self, range: Range<u64>) -> Result<Dataset, DataError> {
         let samples = self.samples(range)?;
-        Ok(Dataset::from_samples(&samples, self.has_fixed_psf()))
+        Ok(Dataset::from_samples(
+            &samples,
+            self.fixed_psf_img.is_some(),
+        ))
     }
 
     /// An endless stream of batches of `batch_size` samples starting at index `start`, for training on

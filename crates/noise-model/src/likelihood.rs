@@ -69,12 +69,8 @@ impl Likelihood {
         T: Data<Elem = Q>,
         D: Dimension,
     {
-        check_pair(data, model)?;
-        let mut total = 0.0;
-        Zip::from(data)
-            .and(model)
-            .for_each(|d, m| total += self.pixel(noise, d.to_f64(), m.to_f64()).log_l);
-        Ok(total)
+        self.log_likelihood_with_gradient(noise, data, model)
+            .map(|(total, _)| total)
     }
 
     /// Log-likelihood and its gradient with respect to every model pixel.
