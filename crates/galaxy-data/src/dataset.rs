@@ -115,6 +115,10 @@ impl Dataset {
     }
 
     /// Reads a dataset in the seed's layout: `np.savez` or `np.savez_compressed`, one PSF image or N.
+    ///
+    /// This loads every array into memory; for files larger than memory, stream members with
+    /// [`npz::with_member`](crate::npz::with_member), or simulate on the fly with
+    /// [`Simulator::batches`](crate::Simulator::batches).
     pub fn read(path: &Path) -> Result<Dataset, DataError> {
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
         let mut npz = NpzReader::new(file)
