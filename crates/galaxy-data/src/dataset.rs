@@ -29,13 +29,13 @@ pub struct Dataset {
     pub img_nonoise: Array3<f32>,
     /// Labels [N, 5]: flux, sersic_index, half_light_radius (the seed's "sersic_radius"), g1, g2.
     pub label: Array2<f32>,
-    /// PSF FWHM per image [N] (arcsec).
+    /// PSF FWHM per image, shape (N,), arcsec.
     pub psf_r: Array1<f32>,
     /// PSF images: [N, S, S], or [1, S, S] when every image shares one PSF (the seed's single-PSF layout).
     pub psf_img: Array3<f32>,
-    /// The seed's SNR of each noiseless image [N].
+    /// The seed's SNR of each noiseless image, shape (N,).
     pub snr: Array1<f32>,
-    /// Noise sigma of each image [N].
+    /// Noise sigma of each image, shape (N,).
     pub sigma: Array1<f32>,
 }
 
