@@ -37,6 +37,9 @@ pub struct ProjectedLbfgs {
     y_history: VecDeque<Vec<f64>>,
     small_decreases: u32,
     last_pg: f64,
+    /// An approximate Hessian B₀ whose inverse (on the free variables) replaces γI as the initial
+    /// L-BFGS matrix, e.g. a Fisher matrix for a likelihood.
+    initial_hessian: Option<Vec<Vec<f64>>>,
 }
 
 /// Armijo constant of the sufficient-decrease test.
@@ -67,6 +70,7 @@ impl ProjectedLbfgs {
             y_history: VecDeque::new(),
             small_decreases: 0,
             last_pg: f64::INFINITY,
+            initial_hessian: None,
         })
     }
 
@@ -90,6 +94,43 @@ impl ProjectedLbfgs {
     pub fn with_first_step(mut self, step: f64) -> Self {
         self.first_step = step;
         self
+    }
+
+    /// Use B₀⁻¹ (restricted to the free variables) as the initial inverse-Hessian approximation instead of a
+    /// scaled identity. For a maximum-likelihood problem the Fisher matrix is the natural B₀: the first
+    /// step is then a Fisher-scoring step and L-BFGS only has to learn the difference. B₀ must be square,
+    /// of the problem's size, with a positive diagonal.
+    pub fn with_initial_hessian(mut self, b0: Vec<Vec<f64>>) -> Result<Self, Error> {
+        let n = self.lower.len();
+        if b0.len() != n || b0.iter().any(|row| row.len() != n) || (0..n).any(|i| !(b0[i][i] > 0.0))
+        {
+            return Err(argmin::core::ArgminError::InvalidParameter {
+                text: format!("the initial Hessian must be {n} x {n} with a positive diagonal"),
+            }
+            .into());
+        }
+        self.initial_hessian = Some(b0);
+        Ok(self)
+    }
+
+    /// H₀·q on the free variables: B₀_free⁻¹ q when B₀ is given (None if that block is not positive
+    /// definite), else γ q.
+    fn apply_initial(&self, q: &[f64], active: &[bool], gamma: f64) -> Option<Vec<f64>> {
+        let Some(b0) = &self.initial_hessian else {
+            return Some(q.iter().map(|v| gamma * v).collect());
+        };
+        let free: Vec<usize> = (0..q.len()).filter(|&i| !active[i]).collect();
+        let mut out = vec![0.0; q.len()];
+        if free.is_empty() {
+            return Some(out);
+        }
+        let m = nalgebra::DMatrix::from_fn(free.len(), free.len(), |a, b| b0[free[a]][free[b]]);
+        let rhs = nalgebra::DVector::from_iterator(free.len(), free.iter().map(|&i| q[i]));
+        let x = m.cholesky()?.solve(&rhs);
+        for (k, &i) in free.iter().enumerate() {
+            out[i] = x[k];
+        }
+        Some(out)
     }
 
     /// The projection of x onto the box.
@@ -120,7 +161,9 @@ impl ProjectedLbfgs {
             .collect()
     }
 
-    /// −H·g on the free variables by the L-BFGS two-loop recursion, zero on the active ones.
+    /// −H·g on the free variables by the L-BFGS two-loop recursion; active variables take a scaled
+    /// steepest-descent step, which the projection clamps onto their bound (Bertsekas' diagonal block on
+    /// the active set).
     fn direction(&self, g: &[f64], active: &[bool]) -> Vec<f64> {
         let mask = |v: &[f64]| -> Vec<f64> {
             v.iter()
@@ -130,60 +173,64 @@ impl ProjectedLbfgs {
         };
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
         let mut q = mask(g);
-        if self.s_history.is_empty() {
-            let scale = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let step = if scale > 0.0 {
-                self.first_step / scale
-            } else {
-                0.0
-            };
-            return g.iter().map(|v| -step * v).collect();
-        }
         let pairs: Vec<(Vec<f64>, Vec<f64>)> = self
             .s_history
             .iter()
             .zip(&self.y_history)
             .map(|(s, y)| (mask(s), mask(y)))
             .collect();
+        // Scale of the active variables' steps, and γ of a scaled-identity H₀.
+        let (active_scale, gamma): (Box<dyn Fn(usize) -> f64>, f64) =
+            match (&self.initial_hessian, pairs.last()) {
+                (Some(b0), _) => (Box::new(move |i| 1.0 / b0[i][i]), 1.0),
+                (None, Some((s, y))) if dot(s, y) > 0.0 && dot(y, y) > 0.0 => {
+                    let gamma = dot(s, y) / dot(y, y);
+                    (Box::new(move |_| gamma), gamma)
+                }
+                (None, _) => {
+                    // No curvature known: a steepest-descent step of at most `first_step` per variable.
+                    let scale = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    let step = if scale > 0.0 {
+                        self.first_step / scale
+                    } else {
+                        0.0
+                    };
+                    (Box::new(move |_| step), step)
+                }
+            };
         let mut alphas = Vec::with_capacity(pairs.len());
         for (s, y) in pairs.iter().rev() {
             let sy = dot(s, y);
-            if sy <= 0.0 {
-                alphas.push(0.0);
-                continue;
-            }
-            let a = dot(s, &q) / sy;
-            for (qi, yi) in q.iter_mut().zip(y) {
-                *qi -= a * yi;
+            let a = if sy > 0.0 { dot(s, &q) / sy } else { 0.0 };
+            if sy > 0.0 {
+                for (qi, yi) in q.iter_mut().zip(y) {
+                    *qi -= a * yi;
+                }
             }
             alphas.push(a);
         }
-        let (s_last, y_last) = pairs.last().expect("history is not empty");
-        let yy = dot(y_last, y_last);
-        let gamma = if yy > 0.0 && dot(s_last, y_last) > 0.0 {
-            dot(s_last, y_last) / yy
-        } else {
-            1.0
+        let mut r = match self.apply_initial(&q, active, gamma) {
+            Some(r) => r,
+            None => q.iter().map(|v| gamma * v).collect(),
         };
-        for v in q.iter_mut() {
-            *v *= gamma;
-        }
         for ((s, y), a) in pairs.iter().zip(alphas.iter().rev()) {
             let sy = dot(s, y);
             if sy <= 0.0 {
                 continue;
             }
-            let b = dot(y, &q) / sy;
-            for (qi, si) in q.iter_mut().zip(s) {
-                *qi += (a - b) * si;
+            let b = dot(y, &r) / sy;
+            for (ri, si) in r.iter_mut().zip(s) {
+                *ri += (a - b) * si;
             }
         }
-        // Active variables take a scaled steepest-descent step, which the projection clamps onto their
-        // bound (Bertsekas' diagonal block on the active set).
-        q.iter()
-            .zip(active)
-            .zip(g)
-            .map(|((v, a), gi)| if *a { -gamma * gi } else { -v })
+        (0..g.len())
+            .map(|i| {
+                if active[i] {
+                    -active_scale(i) * g[i]
+                } else {
+                    -r[i]
+                }
+            })
             .collect()
     }
 }

@@ -1,0 +1,228 @@
+//! Fitting one image: robust start, bounded L-BFGS, errors from the Fisher matrix at the estimate.
+
+use argmin::core::{Executor, State, TerminationReason};
+use ndarray::ArrayView2;
+use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
+
+use crate::bounds::Bounds;
+use crate::fisher::{crb_from_fisher, fisher_from_jacobian};
+use crate::lbfgsb::ProjectedLbfgs;
+use crate::noise_option::NoiseOption;
+use crate::objective::{Nll, ScaledNll};
+use crate::start::initial_guess;
+use crate::FitError;
+
+/// How fits are made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// The box searched (default: the seed's prior box).
+    pub bounds: Bounds,
+    /// The noise model of the likelihood (default: sigma² + max(model, 0)).
+    pub noise: NoiseOption,
+    /// Starting values of n: each start runs `scout_iterations`, the best continues.
+    pub n_starts: Vec<f64>,
+    /// Iterations of each start before the best is chosen.
+    pub scout_iterations: u64,
+    /// Iteration cap of the final run.
+    pub max_iterations: u64,
+    /// Convergence: largest projected-gradient component, in NLL units per unit-box width.
+    pub pg_tolerance: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            bounds: Bounds::SEED,
+            noise: NoiseOption::Poisson,
+            n_starts: vec![1.0, 2.5, 4.5],
+            scout_iterations: 4,
+            max_iterations: 200,
+            pg_tolerance: 1e-2,
+        }
+    }
+}
+
+/// The outcome of one fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitResult {
+    /// The estimate (flux, n, hlr, g1, g2).
+    pub params: [f64; 5],
+    /// 1-sigma errors: sqrt(diag F⁻¹) at the estimate (infinite when F is singular there).
+    pub errors: [f64; 5],
+    /// F⁻¹ at the estimate (infinite entries when singular).
+    pub covariance: [[f64; 5]; 5],
+    /// −ln L at the estimate.
+    pub nll: f64,
+    /// Solver iterations, all starts included.
+    pub iterations: u64,
+    /// Whether the solver met its convergence test.
+    pub converged: bool,
+    /// Why the solver stopped.
+    pub message: String,
+}
+
+/// Fits Sérsic galaxies by maximum likelihood with a shared renderer.
+pub struct Fitter<'r> {
+    renderer: &'r Renderer,
+    options: FitOptions,
+}
+
+struct Run {
+    u: Vec<f64>,
+    nll: f64,
+    iterations: u64,
+    reason: TerminationReason,
+}
+
+impl<'r> Fitter<'r> {
+    /// A fitter; the options' n starts are clamped into the bounds.
+    pub fn new(renderer: &'r Renderer, options: FitOptions) -> Result<Self, FitError> {
+        Bounds::new(options.bounds.lower, options.bounds.upper)?;
+        if options.n_starts.is_empty() {
+            return Err(FitError::BadInput(
+                "at least one starting n is needed".into(),
+            ));
+        }
+        Ok(Fitter { renderer, options })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &FitOptions {
+        &self.options
+    }
+
+    /// Runs the solver from `start` (unit box) with the Fisher matrix there as its initial Hessian.
+    fn run(&self, nll: Nll<'_, '_>, start: Vec<f64>, iterations: u64) -> Result<Run, FitError> {
+        let bounds = self.options.bounds;
+        let fisher = nll.fisher(bounds.from_unit(&start))?;
+        let b0: Vec<Vec<f64>> = (0..5)
+            .map(|i| {
+                (0..5)
+                    .map(|j| fisher[i][j] * bounds.width(i) * bounds.width(j))
+                    .collect()
+            })
+            .collect();
+        let solver = ProjectedLbfgs::new(vec![0.0; 5], vec![1.0; 5], 8)
+            .map_err(|e| FitError::Solver(e.to_string()))?
+            .with_pg_tolerance(self.options.pg_tolerance)
+            .with_f_tolerance(1e-10);
+        let solver = match solver.clone().with_initial_hessian(b0) {
+            Ok(s) => s,
+            Err(_) => solver, // an unconstrained direction at the start: plain L-BFGS
+        };
+        let problem = ScaledNll { nll, bounds };
+        let result = Executor::new(problem, solver)
+            .configure(|s| s.param(start).max_iters(iterations))
+            .run()
+            .map_err(|e| FitError::Solver(e.to_string()))?;
+        let state = result.state;
+        Ok(Run {
+            u: state
+                .get_best_param()
+                .cloned()
+                .ok_or_else(|| FitError::Solver("no parameters returned".into()))?,
+            nll: state.get_best_cost(),
+            iterations: state.get_iter(),
+            reason: state
+                .get_termination_reason()
+                .cloned()
+                .unwrap_or(TerminationReason::MaxItersReached),
+        })
+    }
+
+    /// Fits one image (the renderer's stamp shape) seen through `psf` with read-noise `sigma`.
+    pub fn fit(
+        &self,
+        data: ArrayView2<'_, f64>,
+        psf: &Psf,
+        sigma: f64,
+    ) -> Result<FitResult, FitError> {
+        let stamp = self.renderer.stamp();
+        if data.dim() != (stamp.size, stamp.size) {
+            return Err(FitError::BadInput(format!(
+                "image is {:?}, the renderer draws {} x {}",
+                data.dim(),
+                stamp.size,
+                stamp.size
+            )));
+        }
+        if let Some((k, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(FitError::BadInput(format!("pixel {} has the value {v}", k)));
+        }
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(FitError::BadInput(format!(
+                "sigma must be a finite number > 0, got {sigma}"
+            )));
+        }
+        let bounds = self.options.bounds;
+        let noise = self.options.noise.noise(sigma)?;
+        let likelihood = self.options.noise.likelihood();
+        let renderer: &Renderer = self.renderer;
+        let nll = |lattice| Nll::new(renderer, data, *psf, noise, likelihood, lattice);
+        let psf_image = self.renderer.render_psf(psf)?;
+        let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale).unwrap_or([
+            data.sum(),
+            0.3,
+            0.0,
+            0.0,
+        ]);
+        // Scout each starting n for a few iterations; the best continues.
+        let mut best: Option<(Run, Lattice)> = None;
+        let mut iterations = 0;
+        for &n in &self.options.n_starts {
+            let theta = bounds.clamp([flux, n, hlr, g1, g2]);
+            let lattice = self
+                .renderer
+                .lattice_for(&GalaxyParams::from_array(theta), psf)?;
+            let run = self.run(
+                nll(lattice),
+                bounds.to_unit(theta).to_vec(),
+                self.options.scout_iterations,
+            )?;
+            iterations += run.iterations;
+            if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
+                best = Some((run, lattice));
+            }
+        }
+        let (scout, lattice) = best.expect("at least one start");
+        let mut run = self.run(nll(lattice), scout.u, self.options.max_iterations)?;
+        iterations += run.iterations;
+        // The lattice was chosen at the start; if the estimate wants a finer one, polish there.
+        let theta = bounds.from_unit(&run.u);
+        let wanted = self
+            .renderer
+            .lattice_for(&GalaxyParams::from_array(theta), psf)?;
+        if wanted.period > lattice.period || wanted.k_max > lattice.k_max * (1.0 + 1e-12) {
+            let polish = self.run(nll(wanted), run.u.clone(), self.options.max_iterations)?;
+            iterations += polish.iterations;
+            run = polish;
+        }
+        let params = bounds.clamp(bounds.from_unit(&run.u));
+        let converged = matches!(run.reason, TerminationReason::SolverConverged);
+        let message = match &run.reason {
+            TerminationReason::SolverConverged => "converged".to_string(),
+            TerminationReason::MaxItersReached => format!(
+                "not converged: {} iterations reached",
+                self.options.max_iterations
+            ),
+            other => format!("not converged: {}", other.text()),
+        };
+        // Errors from the Fisher matrix at the estimate, with the fit's noise model.
+        let galaxy = GalaxyParams::from_array(params);
+        let model = self.renderer.render_with_jacobian(&galaxy, psf)?;
+        let fisher = fisher_from_jacobian(&model.image, &model.jacobian, &noise);
+        let (errors, covariance) = match crb_from_fisher(fisher) {
+            Ok(c) => (c.sigma, c.covariance),
+            Err(_) => ([f64::INFINITY; 5], [[f64::INFINITY; 5]; 5]),
+        };
+        Ok(FitResult {
+            params,
+            errors,
+            covariance,
+            nll: run.nll,
+            iterations,
+            converged,
+            message,
+        })
+    }
+}
