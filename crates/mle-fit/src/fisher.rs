@@ -58,12 +58,8 @@ pub fn fisher_from_jacobian(
             }
         }
     }
-    for i in 0..5 {
-        for j in 0..i {
-            f[i][j] = f[j][i];
-        }
-    }
-    f
+    // Mirror the upper triangle.
+    std::array::from_fn(|i| std::array::from_fn(|j| if j < i { f[j][i] } else { f[i][j] }))
 }
 
 /// Inverts a Fisher matrix into the Cramér–Rao covariance and bounds.

@@ -53,7 +53,12 @@ impl ProjectedLbfgs {
     /// A solver for the box [lower, upper] (same lengths, lower <= upper), keeping `memory` correction
     /// pairs (5 to 20 is usual).
     pub fn new(lower: Vec<f64>, upper: Vec<f64>, memory: usize) -> Result<Self, Error> {
-        if lower.len() != upper.len() || lower.iter().zip(&upper).any(|(l, u)| !(l <= u)) {
+        if lower.len() != upper.len()
+            || lower
+                .iter()
+                .zip(&upper)
+                .any(|(l, u)| l.is_nan() || u.is_nan() || l > u)
+        {
             return Err(argmin::core::ArgminError::InvalidParameter {
                 text: "bounds must have equal lengths and lower <= upper".into(),
             }
@@ -102,7 +107,9 @@ impl ProjectedLbfgs {
     /// of the problem's size, with a positive diagonal.
     pub fn with_initial_hessian(mut self, b0: Vec<Vec<f64>>) -> Result<Self, Error> {
         let n = self.lower.len();
-        if b0.len() != n || b0.iter().any(|row| row.len() != n) || (0..n).any(|i| !(b0[i][i] > 0.0))
+        if b0.len() != n
+            || b0.iter().any(|row| row.len() != n)
+            || (0..n).any(|i| b0[i][i].is_nan() || b0[i][i] <= 0.0)
         {
             return Err(argmin::core::ArgminError::InvalidParameter {
                 text: format!("the initial Hessian must be {n} x {n} with a positive diagonal"),
@@ -283,7 +290,7 @@ where
         let active = self.active_set(&x, &g);
         let mut d = self.direction(&g, &active);
         let slope: f64 = d.iter().zip(&g).map(|(a, b)| a * b).sum();
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             // Not a descent direction (stale curvature): restart from steepest descent.
             self.s_history.clear();
             self.y_history.clear();

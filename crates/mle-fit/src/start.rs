@@ -26,7 +26,7 @@ impl Moments {
         };
         for _ in 0..40 {
             let det = m.xx * m.yy - m.xy * m.xy;
-            if !(det > 0.0) {
+            if det.is_nan() || det <= 0.0 {
                 return None;
             }
             let (ixx, iyy, ixy) = (m.yy / det, m.xx / det, -m.xy / det);
@@ -43,7 +43,7 @@ impl Moments {
                 syy += w * dy * dy;
                 sxy += w * dx * dy;
             }
-            if !(s > 0.0) {
+            if s.is_nan() || s <= 0.0 {
                 return None;
             }
             // For a Gaussian source of covariance C under a weight of covariance M the weighted moments are
@@ -101,7 +101,9 @@ pub fn initial_guess(
         yy: object.yy - psf.yy,
         xy: object.xy - psf.xy,
     };
-    if !(galaxy.xx > 0.0 && galaxy.yy > 0.0 && galaxy.xx * galaxy.yy > galaxy.xy * galaxy.xy) {
+    let resolved =
+        galaxy.xx > 0.0 && galaxy.yy > 0.0 && galaxy.xx * galaxy.yy > galaxy.xy * galaxy.xy;
+    if !resolved {
         // Barely resolved: a small round start.
         galaxy = Moments {
             xx: 0.25 * object.xx,
