@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
 
+mod fit;
 mod generate;
 mod output;
 mod render;
@@ -25,6 +26,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Concatenate .npz datasets (e.g. the shards of a generate run) into one file.
     Merge(generate::MergeArgs),
+    /// Cramér–Rao bounds (1 sigma) on (flux, n, hlr, g1, g2) for one galaxy, PSF and noise.
+    Crb(fit::CrbArgs),
+    /// Maximum-likelihood fits of every image of an .npz dataset, to CSV.
+    Fit(fit::FitArgs),
 }
 
 /// An error that ends the command: its message and whether the user's input was at fault.
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Merge(args) => generate::run_merge(args),
+        Command::Crb(args) => fit::run_crb(args),
+        Command::Fit(args) => fit::run_fit(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
