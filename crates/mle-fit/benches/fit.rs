@@ -11,7 +11,10 @@ fn fit(c: &mut Criterion) {
     let renderer = Renderer::new(Stamp::default()).expect("default stamp");
     let fitter = Fitter::new(&renderer, FitOptions::default()).expect("default options");
     let psf = Psf::moffat(2.0, 0.5).expect("valid PSF");
-    let data = Simulator::new(Preset::Snr60.settings(), 7).expect("preset").batch(0..32).expect("samples");
+    let data = Simulator::new(Preset::Snr60.settings(), 7)
+        .expect("preset")
+        .batch(0..32)
+        .expect("samples");
     let images: Vec<_> = data.img.outer_iter().map(|i| i.mapv(f64::from)).collect();
     let mut group = c.benchmark_group("fit");
     group.sample_size(30);

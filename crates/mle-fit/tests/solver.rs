@@ -266,3 +266,76 @@ fn bad_bounds_are_refused() {
     assert!(ProjectedLbfgs::new(vec![0.0], vec![1.0, 2.0], 5).is_err());
     assert!(ProjectedLbfgs::new(vec![f64::NAN], vec![1.0], 5).is_err());
 }
+
+#[test]
+fn an_exact_initial_hessian_solves_a_bounded_quadratic_faster() {
+    // With B0 = A the first step is Newton's; the active bounds are found on the way, in fewer steps
+    // than from a scaled identity.
+    let n: usize = 6;
+    let a: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    if i == j {
+                        3.0 + i as f64
+                    } else if i.abs_diff(j) == 1 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let b: Vec<f64> = (0..n).map(|i| 4.0 * (i as f64 - 2.5)).collect();
+    let solver = ProjectedLbfgs::new(vec![-1.0; n], vec![1.0; n], 5)
+        .unwrap()
+        .with_pg_tolerance(1e-10)
+        .with_initial_hessian(a.clone())
+        .unwrap();
+    let q = Quadratic {
+        a: a.clone(),
+        b: b.clone(),
+    };
+    let plain = ProjectedLbfgs::new(vec![-1.0; n], vec![1.0; n], 5)
+        .unwrap()
+        .with_pg_tolerance(1e-10);
+    let plain_iters = Executor::new(
+        Quadratic {
+            a: a.clone(),
+            b: b.clone(),
+        },
+        plain,
+    )
+    .configure(|s| s.param(vec![0.0; n]).max_iters(200))
+    .run()
+    .unwrap()
+    .state
+    .get_iter();
+    let res = Executor::new(Quadratic { a, b }, solver)
+        .configure(|s| s.param(vec![0.0; n]).max_iters(50))
+        .run()
+        .unwrap();
+    let x = res.state.get_best_param().unwrap().clone();
+    let iters = res.state.get_iter();
+    eprintln!("with B0: {iters} iterations; with a scaled identity: {plain_iters}");
+    assert!(
+        iters < plain_iters,
+        "B0 = A took {iters} iterations, the scaled identity {plain_iters}"
+    );
+    let g = q.gradient(&x).unwrap();
+    for i in 0..n {
+        let ok = if x[i] <= -1.0 + 1e-12 {
+            g[i] >= -1e-8
+        } else if x[i] >= 1.0 - 1e-12 {
+            g[i] <= 1e-8
+        } else {
+            g[i].abs() < 1e-7
+        };
+        assert!(ok, "x{i} = {} gradient {}", x[i], g[i]);
+    }
+    assert!(ProjectedLbfgs::new(vec![0.0; 2], vec![1.0; 2], 5)
+        .unwrap()
+        .with_initial_hessian(vec![vec![1.0, 0.0]])
+        .is_err());
+}
