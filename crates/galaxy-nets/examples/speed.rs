@@ -1,0 +1,53 @@
+//! Images per second of an estimator, inference and training, custom ops vs candle's stock ops.
+//!
+//!     RAYON_NUM_THREADS=2 cargo run --release -p galaxy-nets --example speed [config.json]
+
+use std::time::Instant;
+
+// candle allocates a fresh buffer per op; glibc's malloc made inference several times slower.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use galaxy_nets::ops::use_stock_depthwise;
+use galaxy_nets::{Architecture, Estimator, EstimatorConfig};
+
+fn measure(cfg: &EstimatorConfig, batch: usize) -> (f64, f64) {
+    let dev = Device::Cpu;
+    let vm = VarMap::new();
+    let net = Estimator::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev)).unwrap();
+    let x = Tensor::randn(0f32, 1.0, (batch, 1, 64, 64), &dev).unwrap();
+    let y = Tensor::randn(0f32, 1.0, (batch, 5), &dev).unwrap();
+    let mut opt = AdamW::new(vm.all_vars(), ParamsAdamW::default()).unwrap();
+    let _ = net.forward_t(&x, None, false).unwrap();
+    let t = Instant::now();
+    let mut n = 0;
+    while t.elapsed().as_secs_f64() < 3.0 {
+        let _ = net.forward_t(&x, None, false).unwrap();
+        n += batch;
+    }
+    let infer = n as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut n = 0;
+    while t.elapsed().as_secs_f64() < 4.0 {
+        let out = net.forward_t(&x, None, true).unwrap();
+        let loss = (out - &y).unwrap().sqr().unwrap().mean_all().unwrap();
+        opt.backward_step(&loss).unwrap();
+        n += batch;
+    }
+    (infer, n as f64 / t.elapsed().as_secs_f64())
+}
+
+fn main() {
+    let cfg = match std::env::args().nth(1) {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
+        None => EstimatorConfig::new(Architecture::by_name("xception").unwrap()),
+    };
+    let (ci, ct) = measure(&cfg, 64);
+    use_stock_depthwise(true);
+    let (si, st) = measure(&cfg, 64);
+    println!("custom ops: inference {ci:.0} images/s, training {ct:.0} images/s");
+    println!("stock candle: inference {si:.0} images/s, training {st:.0} images/s");
+    println!("ratio: inference {:.1}x, training {:.1}x", ci / si, ct / st);
+}

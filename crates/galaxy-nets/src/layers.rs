@@ -1,0 +1,164 @@
+//! Building blocks shared by the architectures.
+
+use candle_core::{Module, ModuleT, Result, Tensor};
+use candle_nn::{
+    batch_norm, conv2d, conv2d_no_bias, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
+    VarBuilder,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::ops::depthwise_conv2d;
+
+/// Activation functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(x, 0).
+    Relu,
+    /// Scaled exponential linear unit (the seed's choice).
+    #[default]
+    Selu,
+}
+
+impl Activation {
+    /// Applies the activation.
+    pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Activation::Relu => x.relu(),
+            Activation::Selu => {
+                // selu(x) = λ (x if x > 0 else α (eˣ − 1))
+                const ALPHA: f64 = 1.673_263_242_354_377_3;
+                const LAMBDA: f64 = 1.050_700_987_355_480_5;
+                let pos = x.relu()?;
+                let neg = (x.minimum(0.0)?.exp()? - 1.0)?.affine(ALPHA, 0.0)?;
+                (pos + neg)?.affine(LAMBDA, 0.0)
+            }
+        }
+    }
+}
+
+/// How the last feature map becomes a vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// Global average pooling (the seed's).
+    #[default]
+    Avg,
+    /// Global max pooling.
+    Max,
+    /// Flatten the whole map.
+    Flatten,
+}
+
+impl Pooling {
+    /// [N, C, H, W] → [N, features].
+    pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Pooling::Avg => x.flatten_from(2)?.mean(2),
+            Pooling::Max => x.flatten_from(2)?.max(2),
+            Pooling::Flatten => x.flatten_from(1),
+        }
+    }
+
+    /// Features out of a C x H x W map.
+    pub fn features(&self, channels: usize, side: usize) -> usize {
+        match self {
+            Pooling::Flatten => channels * side * side,
+            _ => channels,
+        }
+    }
+}
+
+/// A batch normalisation with the seed's (Keras') defaults.
+pub fn bn(channels: usize, vb: VarBuilder) -> Result<BatchNorm> {
+    batch_norm(
+        channels,
+        BatchNormConfig {
+            eps: 1e-3,
+            ..Default::default()
+        },
+        vb,
+    )
+}
+
+/// Depthwise K x K (same padding) then pointwise 1 x 1 without bias (a batch norm follows).
+#[derive(Debug, Clone)]
+pub struct SeparableConv {
+    depthwise: Tensor,
+    pointwise: Conv2d,
+    kernel: usize,
+    stride: usize,
+}
+
+impl SeparableConv {
+    /// A separable convolution from `c_in` to `c_out` channels.
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        stride: usize,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let bound = 1.0 / ((kernel * kernel) as f64).sqrt();
+        let depthwise = vb.get_with_hints(
+            (c_in, 1, kernel, kernel),
+            "depthwise.weight",
+            candle_nn::Init::Uniform {
+                lo: -bound,
+                up: bound,
+            },
+        )?;
+        let pointwise =
+            conv2d_no_bias(c_in, c_out, 1, Conv2dConfig::default(), vb.pp("pointwise"))?;
+        Ok(SeparableConv {
+            depthwise,
+            pointwise,
+            kernel,
+            stride,
+        })
+    }
+}
+
+impl Module for SeparableConv {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let d = depthwise_conv2d(x, &self.depthwise, self.stride, self.kernel / 2)?;
+        self.pointwise.forward(&d)
+    }
+}
+
+/// Convolution + batch norm + activation.
+#[derive(Debug, Clone)]
+pub struct ConvBnAct {
+    conv: Conv2d,
+    norm: BatchNorm,
+    act: Activation,
+}
+
+impl ConvBnAct {
+    /// A K x K convolution with "same" padding and the given stride.
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        stride: usize,
+        act: Activation,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let cfg = Conv2dConfig {
+            padding: kernel / 2,
+            stride,
+            ..Default::default()
+        };
+        Ok(ConvBnAct {
+            conv: conv2d(c_in, c_out, kernel, cfg, vb.pp("conv"))?,
+            norm: bn(c_out, vb.pp("bn"))?,
+            act,
+        })
+    }
+
+    /// Forward in training (batch statistics) or inference mode.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.act
+            .apply(&self.norm.forward_t(&self.conv.forward(x)?, train)?)
+    }
+}

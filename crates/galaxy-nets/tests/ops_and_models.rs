@@ -1,0 +1,195 @@
+//! Custom ops against candle's reference ops, and every architecture's shape and size.
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{VarBuilder, VarMap};
+use galaxy_nets::models::xception::XceptionConfig;
+use galaxy_nets::ops::{depthwise_conv2d, max_pool_3x3_s2_same};
+use galaxy_nets::{Architecture, Estimator, EstimatorConfig};
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
+}
+
+/// Forward and both gradients of the custom depthwise op equal candle's grouped conv2d (f64).
+#[test]
+fn depthwise_matches_candles_grouped_convolution() {
+    let dev = Device::Cpu;
+    for (k, stride, h) in [(3, 1, 8), (3, 2, 8), (5, 1, 9), (5, 2, 10), (3, 2, 7)] {
+        let c = 3;
+        let x = Var::from_tensor(&Tensor::randn(0f64, 1.0, (2, c, h, h), &dev).unwrap()).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f64, 1.0, (c, 1, k, k), &dev).unwrap()).unwrap();
+        let probe = Tensor::randn(
+            0f64,
+            1.0,
+            (
+                2,
+                c,
+                (h + 2 * (k / 2) - k) / stride + 1,
+                (h + 2 * (k / 2) - k) / stride + 1,
+            ),
+            &dev,
+        )
+        .unwrap();
+        let ours = depthwise_conv2d(x.as_tensor(), w.as_tensor(), stride, k / 2).unwrap();
+        let reference = x
+            .as_tensor()
+            .conv2d(w.as_tensor(), k / 2, stride, 1, c)
+            .unwrap();
+        assert_eq!(ours.dims(), reference.dims());
+        assert!(
+            max_abs_diff(&ours, &reference) < 1e-12,
+            "forward k{k} s{stride} h{h}"
+        );
+        let g_ours = (ours * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g_ref = (reference * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for v in [&x, &w] {
+            let d = max_abs_diff(
+                g_ours.get(v.as_tensor()).unwrap(),
+                g_ref.get(v.as_tensor()).unwrap(),
+            );
+            assert!(d < 1e-11, "gradient k{k} s{stride} h{h}: {d}");
+        }
+    }
+}
+
+/// The 3 x 3 / 2 "same" max pool against a direct loop, and its gradient against finite differences.
+#[test]
+fn max_pool_3x3_s2_same_is_keras() {
+    let dev = Device::Cpu;
+    let x = Tensor::randn(0f64, 1.0, (2, 3, 6, 8), &dev).unwrap();
+    let out = max_pool_3x3_s2_same(&x).unwrap();
+    assert_eq!(out.dims(), &[2, 3, 3, 4]);
+    let xv = x.to_vec3::<f64>().ok();
+    let _ = xv;
+    let xs: Vec<f64> = x.flatten_all().unwrap().to_vec1().unwrap();
+    let os: Vec<f64> = out.flatten_all().unwrap().to_vec1().unwrap();
+    for n in 0..2 {
+        for c in 0..3 {
+            for i in 0..3 {
+                for j in 0..4 {
+                    let mut m = f64::NEG_INFINITY;
+                    for di in 0..3 {
+                        for dj in 0..3 {
+                            let (r, q) = (2 * i + di, 2 * j + dj);
+                            if r < 6 && q < 8 {
+                                m = m.max(xs[((n * 3 + c) * 6 + r) * 8 + q]);
+                            }
+                        }
+                    }
+                    assert_eq!(os[((n * 3 + c) * 3 + i) * 4 + j], m);
+                }
+            }
+        }
+    }
+    // Gradient: d sum(out · probe) / dx by finite differences at a few points.
+    let probe = Tensor::randn(0f64, 1.0, (2, 3, 3, 4), &dev).unwrap();
+    let xv = Var::from_tensor(&x).unwrap();
+    let grads = (max_pool_3x3_s2_same(xv.as_tensor()).unwrap() * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g: Vec<f64> = grads
+        .get(xv.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let f = |v: &[f64]| -> f64 {
+        let t = Tensor::from_vec(v.to_vec(), (2, 3, 6, 8), &dev).unwrap();
+        (max_pool_3x3_s2_same(&t).unwrap() * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap()
+    };
+    for idx in [0, 17, 53, 101, 200, 287] {
+        let mut up = xs.clone();
+        let mut down = xs.clone();
+        up[idx] += 1e-6;
+        down[idx] -= 1e-6;
+        let fd = (f(&up) - f(&down)) / 2e-6;
+        assert!(
+            (fd - g[idx]).abs() < 1e-6,
+            "index {idx}: {fd} vs {}",
+            g[idx]
+        );
+    }
+}
+
+fn build(cfg: &EstimatorConfig) -> (Estimator, VarMap) {
+    let vm = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+    (Estimator::new(cfg, vb).unwrap(), vm)
+}
+
+fn parameters(vm: &VarMap) -> usize {
+    // Trainable parameters: BatchNorm running statistics are variables too but not parameters.
+    vm.data()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| !name.ends_with("running_mean") && !name.ends_with("running_var"))
+        .map(|(_, v)| v.elem_count())
+        .sum()
+}
+
+#[test]
+fn every_architecture_has_the_right_output_shape_and_size() {
+    let x = Tensor::randn(0f32, 1.0, (3, 1, 64, 64), &Device::Cpu).unwrap();
+    let cond = Tensor::zeros((3, 2), DType::F32, &Device::Cpu).unwrap();
+    for name in ["xception", "resnet", "cnn"] {
+        for (conditioning, uncertainty) in [(false, false), (true, true)] {
+            let cfg = EstimatorConfig {
+                conditioning,
+                uncertainty,
+                ..EstimatorConfig::new(Architecture::by_name(name).unwrap())
+            };
+            let (net, vm) = build(&cfg);
+            let out = net.forward_t(&x, Some(&cond), false).unwrap();
+            assert_eq!(out.dims(), &[3, cfg.outputs()], "{name}");
+            let out_t = net.forward_t(&x, Some(&cond), true).unwrap();
+            assert_eq!(out_t.dims(), &[3, cfg.outputs()]);
+            eprintln!(
+                "{name} (conditioning {conditioning}, uncertainty {uncertainty}): {} parameters",
+                parameters(&vm)
+            );
+        }
+    }
+    // The seed's tiny Xception: stem 16 (5 x 5, stride 2), separable 64, 8 blocks, exit 128; the seed
+    // reports about 100k parameters.
+    let (_, vm) = build(&EstimatorConfig::new(Architecture::Xception(
+        XceptionConfig::default(),
+    )));
+    let n = parameters(&vm);
+    eprintln!("seed's tiny Xception: {n} parameters (seed: ~100k)");
+    assert!((80_000..=120_000).contains(&n), "{n}");
+    // A conditioned estimator refuses to run without its conditioning.
+    let (net, _) = build(&EstimatorConfig {
+        conditioning: true,
+        ..EstimatorConfig::new(Architecture::by_name("cnn").unwrap())
+    });
+    assert!(net.forward_t(&x, None, false).is_err());
+}
