@@ -1,0 +1,278 @@
+//! Training an estimator: AdamW, cosine learning-rate decay, validation on a fixed set, early stopping,
+//! checkpoints, and batches simulated on a background thread.
+
+use std::sync::mpsc::sync_channel;
+
+use candle_core::{Device, Tensor, D};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use galaxy_data::{Dataset, SimSettings, Simulator};
+use serde::{Deserialize, Serialize};
+
+use crate::estimator::Estimator;
+use crate::scaling::Scaling;
+use crate::NetError;
+
+/// How to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// Samples per step.
+    pub batch: usize,
+    /// Peak learning rate (cosine decay to 1% of it over the run).
+    pub learning_rate: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Training samples to see in all.
+    pub samples: u64,
+    /// Validate every this many samples.
+    pub eval_every: u64,
+    /// Stop after this many validations without improvement.
+    pub patience: usize,
+    /// Seed of the simulated training stream (validation uses seed + 1).
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            batch: 64,
+            learning_rate: 2e-3,
+            weight_decay: 1e-4,
+            samples: 200_000,
+            eval_every: 20_000,
+            patience: 5,
+            seed: 1,
+        }
+    }
+}
+
+/// Where training samples come from.
+pub enum TrainSource {
+    /// Simulated afresh for every batch (no overfitting, no disk).
+    Simulated(SimSettings),
+    /// A dataset in memory, cycled in order.
+    Dataset(Box<Dataset>),
+}
+
+/// Validation metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Mean loss.
+    pub loss: f64,
+    /// RMSE per parameter, physical units.
+    pub rmse: [f64; 5],
+}
+
+/// Where a run stands, reported after every step.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Samples seen.
+    pub samples: u64,
+    /// Loss of the last step.
+    pub loss: f64,
+    /// The last validation, if any yet.
+    pub validation: Option<Metrics>,
+}
+
+/// The loss: MSE on scaled labels, or the Gaussian NLL ½(e^{−s}(y − μ)² + s) with log-variance outputs.
+pub fn loss(output: &Tensor, target: &Tensor, uncertainty: bool) -> candle_core::Result<Tensor> {
+    if uncertainty {
+        let mu = output.narrow(D::Minus1, 0, 5)?;
+        let s = output.narrow(D::Minus1, 5, 5)?.clamp(-12.0, 12.0)?;
+        let r2 = (mu - target)?.sqr()?;
+        ((s.neg()?.exp()? * r2)? + s)?.affine(0.5, 0.0)?.mean_all()
+    } else {
+        (output - target)?.sqr()?.mean_all()
+    }
+}
+
+/// Loss and per-parameter RMSE of a network on a dataset (inference mode).
+pub fn evaluate(
+    net: &Estimator,
+    scaling: &Scaling,
+    data: &Dataset,
+    device: &Device,
+) -> Result<Metrics, NetError> {
+    let n = data.len();
+    let (mut total, mut sq) = (0.0, [0.0f64; 5]);
+    let mut start = 0;
+    while start < n {
+        let end = (start + 256).min(n);
+        let (x, c) = scaling.dataset_inputs(data, start..end, device)?;
+        let y = scaling.targets(data, start..end, device)?;
+        let out = net.forward_t(&x, Some(&c), false)?;
+        total += loss(&out, &y, net.config().uncertainty)?.to_scalar::<f32>()? as f64
+            * (end - start) as f64;
+        let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, 5)?.to_vec2()?;
+        for (k, row) in pred.iter().enumerate() {
+            for j in 0..5 {
+                let est = scaling.unscale_label(j, f64::from(row[j]));
+                sq[j] += (est - f64::from(data.label[[start + k, j]])).powi(2);
+            }
+        }
+        start = end;
+    }
+    Ok(Metrics {
+        loss: total / n as f64,
+        rmse: sq.map(|s| (s / n as f64).sqrt()),
+    })
+}
+
+/// Trains `net` (whose variables live in `varmap`) and leaves the best validated weights in it.
+///
+/// `on_progress` is called after every step; `on_checkpoint` after every validation that improved, so the
+/// caller can save. Returns the best validation metrics.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    net: &Estimator,
+    varmap: &VarMap,
+    scaling: &Scaling,
+    options: &TrainOptions,
+    source: TrainSource,
+    validation: &Dataset,
+    device: &Device,
+    on_progress: &mut dyn FnMut(Progress),
+    on_checkpoint: &mut dyn FnMut(&Metrics, u64) -> Result<(), NetError>,
+) -> Result<Metrics, NetError> {
+    if options.batch == 0 || options.samples == 0 {
+        return Err(NetError::BadInput(
+            "batch and samples must be at least 1".into(),
+        ));
+    }
+    let params = ParamsAdamW {
+        lr: options.learning_rate,
+        weight_decay: options.weight_decay,
+        ..Default::default()
+    };
+    let mut opt = AdamW::new(varmap.all_vars(), params)?;
+    let batch = options.batch;
+    let steps = options.samples.div_ceil(batch as u64);
+    let mut best: Option<Metrics> = None;
+    let mut best_weights: Option<Vec<(String, Tensor)>> = None;
+    let mut since_best = 0;
+    let mut last_eval: Option<Metrics> = None;
+    std::thread::scope(|scope| -> Result<(), NetError> {
+        let (tx, rx) = sync_channel::<Result<Dataset, String>>(4);
+        // Batches are made on their own thread (one rayon thread) while the network trains.
+        let producer = match source {
+            TrainSource::Simulated(settings) => {
+                let seed = options.seed;
+                scope.spawn(move || {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .build()
+                        .expect("one thread");
+                    let sim = match Simulator::new(settings, seed) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    for step in 0..steps {
+                        let first = step * batch as u64;
+                        let b = pool
+                            .install(|| sim.batch(first..first + batch as u64))
+                            .map_err(|e| e.to_string());
+                        if tx.send(b).is_err() {
+                            return;
+                        }
+                    }
+                })
+            }
+            TrainSource::Dataset(data) => scope.spawn(move || {
+                let n = data.len();
+                for step in 0..steps {
+                    let idx: Vec<usize> = (0..batch)
+                        .map(|k| ((step as usize) * batch + k) % n)
+                        .collect();
+                    if tx.send(Ok(subset(&data, &idx))).is_err() {
+                        return;
+                    }
+                }
+            }),
+        };
+        for step in 0..steps {
+            let data = rx
+                .recv()
+                .map_err(|_| NetError::Io("the batch producer stopped".into()))?
+                .map_err(NetError::BadInput)?;
+            let progress = step as f64 / steps as f64;
+            let lr = options.learning_rate
+                * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+            opt.set_learning_rate(lr);
+            let (x, c) = scaling.dataset_inputs(&data, 0..data.len(), device)?;
+            let y = scaling.targets(&data, 0..data.len(), device)?;
+            let out = net.forward_t(&x, Some(&c), true)?;
+            let l = loss(&out, &y, net.config().uncertainty)?;
+            opt.backward_step(&l)?;
+            let seen = (step + 1) * batch as u64;
+            let due = seen / options.eval_every > step * batch as u64 / options.eval_every
+                || step + 1 == steps;
+            if due {
+                let m = evaluate(net, scaling, validation, device)?;
+                last_eval = Some(m);
+                if best.is_none_or(|b| m.loss < b.loss) {
+                    best = Some(m);
+                    best_weights = Some(snapshot(varmap)?);
+                    since_best = 0;
+                    on_checkpoint(&m, seen)?;
+                } else {
+                    since_best += 1;
+                }
+            }
+            on_progress(Progress {
+                samples: seen,
+                loss: l.to_scalar::<f32>()? as f64,
+                validation: last_eval,
+            });
+            if since_best >= options.patience {
+                break;
+            }
+        }
+        drop(rx);
+        let _ = producer.join();
+        Ok(())
+    })?;
+    if let Some(weights) = best_weights {
+        restore(varmap, &weights)?;
+    }
+    best.ok_or_else(|| NetError::BadInput("no validation was run".into()))
+}
+
+fn snapshot(varmap: &VarMap) -> Result<Vec<(String, Tensor)>, NetError> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| NetError::Io("variable map lock".into()))?;
+    Ok(data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().copy().expect("copy")))
+        .collect())
+}
+
+fn restore(varmap: &VarMap, weights: &[(String, Tensor)]) -> Result<(), NetError> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| NetError::Io("variable map lock".into()))?;
+    for (k, t) in weights {
+        if let Some(v) = data.get(k) {
+            v.set(t)?;
+        }
+    }
+    Ok(())
+}
+
+/// The samples `idx` of a dataset (PSF images dropped to one: training does not use them).
+pub fn subset(data: &Dataset, idx: &[usize]) -> Dataset {
+    use ndarray::Axis;
+    Dataset {
+        img: data.img.select(Axis(0), idx),
+        img_nonoise: data.img_nonoise.select(Axis(0), idx),
+        label: data.label.select(Axis(0), idx),
+        psf_r: data.psf_r.select(Axis(0), idx),
+        psf_img: data.psf_img.select(Axis(0), &[0]),
+        snr: data.snr.select(Axis(0), idx),
+        sigma: data.sigma.select(Axis(0), idx),
+    }
+}
