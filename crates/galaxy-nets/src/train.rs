@@ -48,7 +48,7 @@ impl Default for TrainOptions {
 /// Where training samples come from.
 pub enum TrainSource {
     /// Simulated afresh for every batch (no overfitting, no disk).
-    Simulated(SimSettings),
+    Simulated(Box<SimSettings>),
     /// A dataset in memory, cycled in order.
     Dataset(Box<Dataset>),
 }
@@ -161,7 +161,7 @@ pub fn train(
                         .num_threads(1)
                         .build()
                         .expect("one thread");
-                    let sim = match Simulator::new(settings, seed) {
+                    let sim = match Simulator::new(*settings, seed) {
                         Ok(s) => s,
                         Err(e) => {
                             let _ = tx.send(Err(e.to_string()));
