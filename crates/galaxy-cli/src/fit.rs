@@ -149,14 +149,20 @@ pub fn run_crb(args: CrbArgs) -> Result<(), CliError> {
 }
 
 /// The arrays `galaxy fit` reads.
-struct FitInput {
-    img: Array3<f32>,
-    psf_fwhm: Array1<f64>,
-    sigma: Array1<f64>,
-    label: Option<Array2<f32>>,
+pub(crate) struct FitInput {
+    pub img: Array3<f32>,
+    pub psf_fwhm: Array1<f64>,
+    pub sigma: Array1<f64>,
+    pub label: Option<Array2<f32>>,
 }
 
-fn read_fit_input(path: &Path, args: &FitArgs) -> Result<FitInput, CliError> {
+/// Reads img [N, S, S] and, unless given, psf_r and sigma [N]; label [N, 5] if present. Checks shapes,
+/// NaN pixels and non-positive sigmas or FWHMs.
+pub(crate) fn read_fit_input(
+    path: &Path,
+    psf_override: Option<f64>,
+    sigma_override: Option<f64>,
+) -> Result<FitInput, CliError> {
     let file = std::fs::File::open(path)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     let mut npz = NpzReader::new(file)
@@ -210,8 +216,8 @@ fn read_fit_input(path: &Path, args: &FitArgs) -> Result<FitInput, CliError> {
         }
         Ok(a.mapv(f64::from))
     };
-    let psf_fwhm = per_image("psf_r", args.psf_fwhm)?;
-    let sigma = per_image("sigma", args.sigma)?;
+    let psf_fwhm = per_image("psf_r", psf_override)?;
+    let sigma = per_image("sigma", sigma_override)?;
     if let Some((i, s)) = sigma
         .iter()
         .enumerate()
@@ -252,7 +258,7 @@ fn read_fit_input(path: &Path, args: &FitArgs) -> Result<FitInput, CliError> {
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let noise: NoiseOption = args.noise.parse().map_err(fit_error)?;
-    let input = read_fit_input(&args.input, &args)?;
+    let input = read_fit_input(&args.input, args.psf_fwhm, args.sigma)?;
     let n = input.img.len_of(Axis(0));
     let size = input.img.len_of(Axis(1));
     let renderer = Renderer::new(Stamp {
@@ -315,44 +321,23 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
 }
 
 fn write_csv(path: &Path, fits: &[FitResult]) -> Result<(), CliError> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let io = |e: &dyn std::fmt::Display| {
-        CliError::internal(format!("cannot write {}: {e}", path.display()))
-    };
-    let tmp = tempfile::NamedTempFile::new_in(folder).map_err(|e| io(&e))?;
-    {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
-        let mut header: Vec<String> = PARAM_NAMES.iter().map(|s| s.to_string()).collect();
-        header.extend(PARAM_NAMES.iter().map(|s| format!("{s}_err")));
-        header.extend(["nll", "iterations", "converged", "message"].map(String::from));
-        w.write_record(&header).map_err(|e| io(&e))?;
-        for f in fits {
-            let mut row: Vec<String> = f
-                .params
-                .iter()
-                .chain(&f.errors)
-                .map(|v| format!("{v:.9e}"))
-                .collect();
-            row.push(format!("{:.6}", f.nll));
-            row.push(f.iterations.to_string());
-            row.push(f.converged.to_string());
-            row.push(f.message.clone());
-            w.write_record(&row).map_err(|e| io(&e))?;
-        }
-        w.flush().map_err(|e| io(&e))?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| io(&e))?;
-    }
-    tmp.persist(path).map_err(|e| io(&e.error))?;
-    Ok(())
+    let mut header: Vec<String> = PARAM_NAMES.iter().map(|s| s.to_string()).collect();
+    header.extend(PARAM_NAMES.iter().map(|s| format!("{s}_err")));
+    header.extend(["nll", "iterations", "converged", "message"].map(String::from));
+    let rows = fits.iter().map(|f| {
+        let mut row: Vec<String> = f
+            .params
+            .iter()
+            .chain(&f.errors)
+            .map(|v| format!("{v:.9e}"))
+            .collect();
+        row.push(format!("{:.6}", f.nll));
+        row.push(f.iterations.to_string());
+        row.push(f.converged.to_string());
+        row.push(f.message.clone());
+        row
+    });
+    crate::output::write_csv_atomic(path, &header, rows)
 }
 
 /// The seed's summary: bias, standard deviation and RMSE of (estimate − truth) per parameter, next to the

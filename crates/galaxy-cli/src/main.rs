@@ -4,10 +4,15 @@
 
 mod fit;
 mod generate;
+mod nets;
 mod output;
 mod render;
 
 use clap::{Parser, Subcommand};
+
+// candle allocates a fresh buffer per operation; glibc's malloc made inference several times slower.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// Measure the shape and brightness of galaxies.
@@ -30,6 +35,12 @@ enum Command {
     Crb(fit::CrbArgs),
     /// Maximum-likelihood fits of every image of an .npz dataset, to CSV.
     Fit(fit::FitArgs),
+    /// Train a neural estimator on simulated batches or on a file.
+    Train(nets::TrainArgs),
+    /// Run a trained estimator on every image of an .npz dataset, to CSV.
+    Predict(nets::PredictArgs),
+    /// Bias, standard deviation and RMSE of predictions or fits against a dataset's labels.
+    Evaluate(nets::EvaluateArgs),
 }
 
 /// An error that ends the command: its message and whether the user's input was at fault.
@@ -66,6 +77,9 @@ fn main() -> ExitCode {
         Command::Merge(args) => generate::run_merge(args),
         Command::Crb(args) => fit::run_crb(args),
         Command::Fit(args) => fit::run_fit(args),
+        Command::Train(args) => nets::run_train(args),
+        Command::Predict(args) => nets::run_predict(args),
+        Command::Evaluate(args) => nets::run_evaluate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,3 +39,36 @@ where
         .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
     Ok(())
 }
+
+/// Writes a CSV atomically: into a temporary file beside `path`, then renamed.
+pub fn write_csv_atomic(
+    path: &Path,
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), CliError> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let io = |e: &dyn std::fmt::Display| {
+        CliError::internal(format!("cannot write {}: {e}", path.display()))
+    };
+    let tmp = tempfile::NamedTempFile::new_in(folder).map_err(|e| io(&e))?;
+    {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
+        w.write_record(header).map_err(|e| io(&e))?;
+        for row in rows {
+            w.write_record(&row).map_err(|e| io(&e))?;
+        }
+        w.flush().map_err(|e| io(&e))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| io(&e))?;
+    }
+    tmp.persist(path).map_err(|e| io(&e.error))?;
+    Ok(())
+}

@@ -29,6 +29,9 @@ pub struct TrainOptions {
     pub patience: usize,
     /// Seed of the simulated training stream (validation uses seed + 1).
     pub seed: u64,
+    /// Wall-clock budget in seconds: the learning-rate schedule follows whichever of samples and time is
+    /// further along, and training stops (after a last validation) when the time is up.
+    pub max_seconds: Option<f64>,
 }
 
 impl Default for TrainOptions {
@@ -41,6 +44,7 @@ impl Default for TrainOptions {
             eval_every: 20_000,
             patience: 5,
             seed: 1,
+            max_seconds: None,
         }
     }
 }
@@ -191,12 +195,17 @@ pub fn train(
                 }
             }),
         };
+        let started = std::time::Instant::now();
         for step in 0..steps {
             let data = rx
                 .recv()
                 .map_err(|_| NetError::Io("the batch producer stopped".into()))?
                 .map_err(NetError::BadInput)?;
-            let progress = step as f64 / steps as f64;
+            let time_used = options
+                .max_seconds
+                .map_or(0.0, |limit| started.elapsed().as_secs_f64() / limit);
+            let progress = (step as f64 / steps as f64).max(time_used).min(1.0);
+            let out_of_time = time_used >= 1.0;
             let lr = options.learning_rate
                 * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             opt.set_learning_rate(lr);
@@ -225,7 +234,7 @@ pub fn train(
                 loss: l.to_scalar::<f32>()? as f64,
                 validation: last_eval,
             });
-            if since_best >= options.patience {
+            if since_best >= options.patience || out_of_time {
                 break;
             }
         }
