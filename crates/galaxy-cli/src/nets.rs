@@ -98,7 +98,8 @@ pub struct TrainArgs {
     /// Stop after this many minutes of training (the learning-rate schedule is fitted to the budget).
     #[arg(long)]
     max_minutes: Option<f64>,
-    /// Continue from the weights already at the output path.
+    /// Continue from the weights (and the sample count in the card) already at the output path: the
+    /// schedule and the simulated stream pick up where the checkpoint was written.
     #[arg(long)]
     resume: bool,
     /// Output weights (.safetensors); the card goes beside it (.json).
@@ -193,10 +194,20 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let mut varmap = VarMap::new();
     let net = Estimator::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev))
         .map_err(|e| CliError::input(e.to_string()))?;
+    let mut start_sample = 0;
     if args.resume {
+        let previous = card::load(&args.output, &dev)
+            .map_err(|e| CliError::input(format!("--resume: {e}")))?;
+        if previous.card.estimator != cfg {
+            return Err(CliError::input(format!(
+                "--resume: {} was trained with another configuration",
+                args.output.display()
+            )));
+        }
         varmap
             .load(&args.output)
             .map_err(|e| CliError::input(format!("--resume: {}: {e}", args.output.display())))?;
+        start_sample = previous.card.training["samples_seen"].as_u64().unwrap_or(0);
     }
     let options = TrainOptions {
         batch: args.batch,
@@ -204,6 +215,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
         samples,
         eval_every: args.eval_every.max(1),
         seed: args.seed,
+        start_sample,
         max_seconds: args.max_minutes.map(|m| m * 60.0),
         ..TrainOptions::default()
     };

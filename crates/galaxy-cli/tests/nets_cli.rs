@@ -91,6 +91,36 @@ fn train_predict_evaluate() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!((v["flux"]["crb"].as_f64().unwrap() / 5648.0 - 1.0).abs() < 0.01);
     assert!(v["g1"]["rmse"].as_f64().unwrap() > 0.0);
+    // --resume continues from the checkpoint's sample count to the new total.
+    let out = galaxy(
+        &[
+            "train",
+            "--config",
+            "tiny.json",
+            "--preset",
+            "data_v3",
+            "--samples",
+            "960",
+            "--batch",
+            "32",
+            "--eval-every",
+            "320",
+            "--val-size",
+            "64",
+            "--resume",
+            "-o",
+            "model.safetensors",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    let seen = card["training"]["samples_seen"].as_u64().unwrap();
+    assert!(
+        seen > 640 && seen <= 960,
+        "samples seen after resuming: {seen}"
+    );
 }
 
 #[test]

@@ -29,6 +29,9 @@ pub struct TrainOptions {
     pub patience: usize,
     /// Seed of the simulated training stream (validation uses seed + 1).
     pub seed: u64,
+    /// Samples already seen by the weights being trained (a resumed run): the schedule and the simulated
+    /// stream continue from there.
+    pub start_sample: u64,
     /// Wall-clock budget in seconds: the learning-rate schedule follows whichever of samples and time is
     /// further along, and training stops (after a last validation) when the time is up.
     pub max_seconds: Option<f64>,
@@ -44,6 +47,7 @@ impl Default for TrainOptions {
             eval_every: 20_000,
             patience: 5,
             seed: 1,
+            start_sample: 0,
             max_seconds: None,
         }
     }
@@ -150,6 +154,7 @@ pub fn train(
     let mut opt = AdamW::new(varmap.all_vars(), params)?;
     let batch = options.batch;
     let steps = options.samples.div_ceil(batch as u64);
+    let first_step = (options.start_sample / batch as u64).min(steps);
     let mut best: Option<Metrics> = None;
     let mut best_weights: Option<Vec<(String, Tensor)>> = None;
     let mut since_best = 0;
@@ -172,7 +177,7 @@ pub fn train(
                             return;
                         }
                     };
-                    for step in 0..steps {
+                    for step in first_step..steps {
                         let first = step * batch as u64;
                         let b = pool
                             .install(|| sim.batch(first..first + batch as u64))
@@ -185,7 +190,7 @@ pub fn train(
             }
             TrainSource::Dataset(data) => scope.spawn(move || {
                 let n = data.len();
-                for step in 0..steps {
+                for step in first_step..steps {
                     let idx: Vec<usize> = (0..batch)
                         .map(|k| ((step as usize) * batch + k) % n)
                         .collect();
@@ -196,7 +201,7 @@ pub fn train(
             }),
         };
         let started = std::time::Instant::now();
-        for step in 0..steps {
+        for step in first_step..steps {
             let data = rx
                 .recv()
                 .map_err(|_| NetError::Io("the batch producer stopped".into()))?
@@ -205,7 +210,7 @@ pub fn train(
                 .max_seconds
                 .map_or(0.0, |limit| started.elapsed().as_secs_f64() / limit);
             let progress = (step as f64 / steps as f64).max(time_used).min(1.0);
-            let out_of_time = time_used >= 1.0;
+            let out_of_time = time_used >= 1.0 && step > first_step;
             let lr = options.learning_rate
                 * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             opt.set_learning_rate(lr);
