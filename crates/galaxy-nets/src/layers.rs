@@ -7,7 +7,7 @@ use candle_nn::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::ops::depthwise_conv2d;
+use crate::ops::{batch_norm_act_train, depthwise_conv2d, NormActivation};
 
 /// Activation functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -69,16 +69,87 @@ impl Pooling {
     }
 }
 
+/// Keras' batch-norm epsilon, the seed's.
+const BN_EPS: f64 = 1e-3;
+/// candle-nn's running-statistics momentum.
+const BN_MOMENTUM: f64 = 0.1;
+
 /// A batch normalisation with the seed's (Keras') defaults.
 pub fn bn(channels: usize, vb: VarBuilder) -> Result<BatchNorm> {
     batch_norm(
         channels,
         BatchNormConfig {
-            eps: 1e-3,
+            eps: BN_EPS,
+            momentum: BN_MOMENTUM,
             ..Default::default()
         },
         vb,
     )
+}
+
+/// Batch normalisation followed by an activation. On the CPU in training mode it runs as one fused custom
+/// op (forward and backward); otherwise as candle-nn's batch norm then the activation. The variables have
+/// candle-nn's names, so weights load either way.
+#[derive(Debug, Clone)]
+pub struct NormAct {
+    norm: BatchNorm,
+    gamma: Tensor,
+    beta: Tensor,
+    running_mean: candle_core::Var,
+    running_var: candle_core::Var,
+    act: Option<Activation>,
+}
+
+impl NormAct {
+    /// Batch norm over `channels` then `act` (None: batch norm alone).
+    pub fn new(channels: usize, act: Option<Activation>, vb: VarBuilder) -> Result<Self> {
+        let running_mean =
+            vb.get_with_hints(channels, "running_mean", candle_nn::Init::Const(0.0))?;
+        let running_var =
+            vb.get_with_hints(channels, "running_var", candle_nn::Init::Const(1.0))?;
+        let gamma = vb.get_with_hints(channels, "weight", candle_nn::Init::Const(1.0))?;
+        let beta = vb.get_with_hints(channels, "bias", candle_nn::Init::Const(0.0))?;
+        let norm = BatchNorm::new(
+            channels,
+            running_mean.clone(),
+            running_var.clone(),
+            gamma.clone(),
+            beta.clone(),
+            BN_EPS,
+        )?;
+        Ok(NormAct {
+            norm,
+            gamma,
+            beta,
+            running_mean: candle_core::Var::from_tensor(&running_mean)?,
+            running_var: candle_core::Var::from_tensor(&running_var)?,
+            act,
+        })
+    }
+
+    /// Forward in training (batch statistics, running statistics updated) or inference mode.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if train && x.device().is_cpu() {
+            let act = match self.act {
+                None => NormActivation::Identity,
+                Some(Activation::Relu) => NormActivation::Relu,
+                Some(Activation::Selu) => NormActivation::Selu,
+            };
+            let (y, stats) = batch_norm_act_train(x, &self.gamma, &self.beta, BN_EPS, act)?;
+            let stats = stats.to_dtype(self.running_mean.dtype())?;
+            let m = BN_MOMENTUM;
+            self.running_mean
+                .set(&((self.running_mean.as_tensor() * (1.0 - m))? + (stats.get(0)? * m)?)?)?;
+            self.running_var
+                .set(&((self.running_var.as_tensor() * (1.0 - m))? + (stats.get(1)? * m)?)?)?;
+            return Ok(y);
+        }
+        let z = self.norm.forward_t(x, train)?;
+        match self.act {
+            Some(a) => a.apply(&z),
+            None => Ok(z),
+        }
+    }
 }
 
 /// Depthwise K x K (same padding) then pointwise 1 x 1 without bias (a batch norm follows).
@@ -130,8 +201,7 @@ impl Module for SeparableConv {
 #[derive(Debug, Clone)]
 pub struct ConvBnAct {
     conv: Conv2d,
-    norm: BatchNorm,
-    act: Activation,
+    norm: NormAct,
 }
 
 impl ConvBnAct {
@@ -151,14 +221,12 @@ impl ConvBnAct {
         };
         Ok(ConvBnAct {
             conv: conv2d(c_in, c_out, kernel, cfg, vb.pp("conv"))?,
-            norm: bn(c_out, vb.pp("bn"))?,
-            act,
+            norm: NormAct::new(c_out, Some(act), vb.pp("bn"))?,
         })
     }
 
     /// Forward in training (batch statistics) or inference mode.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.act
-            .apply(&self.norm.forward_t(&self.conv.forward(x)?, train)?)
+        self.norm.forward_t(&self.conv.forward(x)?, train)
     }
 }

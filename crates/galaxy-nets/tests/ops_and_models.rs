@@ -193,3 +193,91 @@ fn every_architecture_has_the_right_output_shape_and_size() {
     });
     assert!(net.forward_t(&x, None, false).is_err());
 }
+
+/// The fused batch norm + activation against candle-nn's BatchNorm followed by the activation (f64):
+/// forward, the gradients in x, γ and β, and the batch statistics.
+#[test]
+fn fused_batch_norm_activation_matches_candle() {
+    use candle_core::ModuleT;
+    use galaxy_nets::layers::Activation;
+    use galaxy_nets::ops::{batch_norm_act_train, NormActivation};
+    let dev = Device::Cpu;
+    for (act, reference_act) in [
+        (NormActivation::Selu, Some(Activation::Selu)),
+        (NormActivation::Relu, Some(Activation::Relu)),
+        (NormActivation::Identity, None),
+    ] {
+        let x = Var::from_tensor(
+            &Tensor::randn(0f64, 1.0, (4, 3, 5, 6), &dev)
+                .unwrap()
+                .affine(2.0, 0.5)
+                .unwrap(),
+        )
+        .unwrap();
+        let gamma = Var::from_tensor(&Tensor::new(&[1.3f64, 0.7, -0.4], &dev).unwrap()).unwrap();
+        let beta = Var::from_tensor(&Tensor::new(&[0.2f64, -0.1, 0.3], &dev).unwrap()).unwrap();
+        let probe = Tensor::randn(0f64, 1.0, (4, 3, 5, 6), &dev).unwrap();
+        let (ours, stats) = batch_norm_act_train(
+            x.as_tensor(),
+            gamma.as_tensor(),
+            beta.as_tensor(),
+            1e-3,
+            act,
+        )
+        .unwrap();
+        let bn = candle_nn::BatchNorm::new(
+            3,
+            Tensor::zeros(3, DType::F64, &dev).unwrap(),
+            Tensor::ones(3, DType::F64, &dev).unwrap(),
+            gamma.as_tensor().clone(),
+            beta.as_tensor().clone(),
+            1e-3,
+        )
+        .unwrap();
+        let z = bn.forward_t(x.as_tensor(), true).unwrap();
+        let reference = match reference_act {
+            Some(a) => a.apply(&z).unwrap(),
+            None => z,
+        };
+        assert!(max_abs_diff(&ours, &reference) < 1e-12, "{act:?} forward");
+        let g1 = (ours * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (reference * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for v in [&x, &gamma, &beta] {
+            let d = max_abs_diff(
+                g1.get(v.as_tensor()).unwrap(),
+                g2.get(v.as_tensor()).unwrap(),
+            );
+            assert!(d < 1e-10, "{act:?} gradient: {d}");
+        }
+        // Batch mean and unbiased variance per channel.
+        let xs = x
+            .as_tensor()
+            .transpose(0, 1)
+            .unwrap()
+            .flatten_from(1)
+            .unwrap();
+        let mean = xs.mean(1).unwrap();
+        let m = xs.dim(1).unwrap() as f64;
+        let var = (xs
+            .broadcast_sub(&mean.unsqueeze(1).unwrap())
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .sum(1)
+            .unwrap()
+            / (m - 1.0))
+            .unwrap();
+        assert!(max_abs_diff(&stats.get(0).unwrap(), &mean) < 1e-12);
+        assert!(max_abs_diff(&stats.get(1).unwrap(), &var) < 1e-10);
+    }
+}

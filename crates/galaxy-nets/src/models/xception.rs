@@ -1,10 +1,10 @@
 //! The seed's "tiny Xception" with every knob of its builder.
 
-use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{conv2d_no_bias, BatchNorm, Conv2d, Conv2dConfig, VarBuilder};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{conv2d_no_bias, Conv2d, Conv2dConfig, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{bn, Activation, ConvBnAct, Pooling, SeparableConv};
+use crate::layers::{Activation, ConvBnAct, NormAct, Pooling, SeparableConv};
 use crate::ops::max_pool_3x3_s2_same;
 
 /// The Xception's architecture. Defaults are the seed's best model: stem 16 filters 5 x 5 stride 2,
@@ -55,9 +55,10 @@ impl Default for XceptionConfig {
 #[derive(Debug, Clone)]
 struct Block {
     sep1: SeparableConv,
-    bn1: BatchNorm,
+    /// Batch norm and the activation that follows it, fused.
+    bn1: NormAct,
     sep2: SeparableConv,
-    bn2: BatchNorm,
+    bn2: NormAct,
     skip: Option<Conv2d>,
 }
 
@@ -67,7 +68,7 @@ pub struct Xception {
     cfg: XceptionConfig,
     stem: ConvBnAct,
     blocks: Vec<Block>,
-    exit: Option<(SeparableConv, BatchNorm, SeparableConv, BatchNorm, Conv2d)>,
+    exit: Option<(SeparableConv, NormAct, SeparableConv, NormAct, Conv2d)>,
     side: usize,
 }
 
@@ -103,9 +104,9 @@ impl Xception {
             };
             blocks.push(Block {
                 sep1: SeparableConv::new(c, f, k, 1, vb.pp("sep1"))?,
-                bn1: bn(f, vb.pp("bn1"))?,
+                bn1: NormAct::new(f, Some(act), vb.pp("bn1"))?,
                 sep2: SeparableConv::new(f, f, k, 1, vb.pp("sep2"))?,
-                bn2: bn(f, vb.pp("bn2"))?,
+                bn2: NormAct::new(f, None, vb.pp("bn2"))?,
                 skip,
             });
             c = f;
@@ -116,9 +117,9 @@ impl Xception {
             let k = cfg.separable_kernel;
             let e = (
                 SeparableConv::new(c, f, k, 1, vb.pp("sep1"))?,
-                bn(f, vb.pp("bn1"))?,
+                NormAct::new(f, Some(act), vb.pp("bn1"))?,
                 SeparableConv::new(f, f, k, 1, vb.pp("sep2"))?,
-                bn(f, vb.pp("bn2"))?,
+                NormAct::new(f, None, vb.pp("bn2"))?,
                 conv2d_no_bias(
                     c,
                     f,
@@ -162,7 +163,7 @@ impl Xception {
         let mut h = self.stem.forward_t(x, train)?;
         for b in &self.blocks {
             let y = b.bn1.forward_t(&b.sep1.forward(&act.apply(&h)?)?, train)?;
-            let y = b.bn2.forward_t(&b.sep2.forward(&act.apply(&y)?)?, train)?;
+            let y = b.bn2.forward_t(&b.sep2.forward(&y)?, train)?;
             let skip = match &b.skip {
                 Some(conv) => conv.forward(&h)?,
                 None => h,
@@ -170,7 +171,7 @@ impl Xception {
             h = (y + skip)?;
         }
         if let Some((sep1, bn1, sep2, bn2, skip)) = &self.exit {
-            let y = act.apply(&bn1.forward_t(&sep1.forward(&h)?, train)?)?;
+            let y = bn1.forward_t(&sep1.forward(&h)?, train)?;
             let y = bn2.forward_t(&sep2.forward(&y)?, train)?;
             let y = max_pool_3x3_s2_same(&y)?;
             h = act.apply(&(y + skip.forward(&h)?)?)?;
