@@ -7,7 +7,7 @@ use candle_nn::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{batch_norm_act_train, depthwise_conv2d, NormActivation};
+use crate::ops::{batch_norm_act_eval, batch_norm_act_train, depthwise_conv2d, NormActivation};
 
 /// Activation functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -127,14 +127,30 @@ impl NormAct {
         })
     }
 
+    fn fused_activation(&self) -> NormActivation {
+        match self.act {
+            None => NormActivation::Identity,
+            Some(Activation::Relu) => NormActivation::Relu,
+            Some(Activation::Selu) => NormActivation::Selu,
+        }
+    }
+
     /// Forward in training (batch statistics, running statistics updated) or inference mode.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if x.device().is_cpu() && !train {
+            let (rm, rv) = (self.running_mean.as_tensor(), self.running_var.as_tensor());
+            return batch_norm_act_eval(
+                x,
+                &self.gamma,
+                &self.beta,
+                rm,
+                rv,
+                BN_EPS,
+                self.fused_activation(),
+            );
+        }
         if train && x.device().is_cpu() {
-            let act = match self.act {
-                None => NormActivation::Identity,
-                Some(Activation::Relu) => NormActivation::Relu,
-                Some(Activation::Selu) => NormActivation::Selu,
-            };
+            let act = self.fused_activation();
             let (y, stats) = batch_norm_act_train(x, &self.gamma, &self.beta, BN_EPS, act)?;
             let stats = stats.to_dtype(self.running_mean.dtype())?;
             let m = BN_MOMENTUM;

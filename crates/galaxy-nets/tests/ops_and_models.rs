@@ -281,3 +281,38 @@ fn fused_batch_norm_activation_matches_candle() {
         assert!(max_abs_diff(&stats.get(1).unwrap(), &var) < 1e-10);
     }
 }
+
+/// Inference-mode fused batch norm + activation against candle-nn's BatchNorm (eval) then the activation.
+#[test]
+fn fused_inference_batch_norm_activation_matches_candle() {
+    use candle_core::ModuleT;
+    use galaxy_nets::layers::Activation;
+    use galaxy_nets::ops::{batch_norm_act_eval, NormActivation};
+    let dev = Device::Cpu;
+    let x = Tensor::randn(0f32, 1.0, (3, 4, 5, 5), &dev).unwrap();
+    let gamma = Tensor::new(&[1.3f32, 0.7, -0.4, 2.0], &dev).unwrap();
+    let beta = Tensor::new(&[0.2f32, -0.1, 0.3, 0.0], &dev).unwrap();
+    let rm = Tensor::new(&[0.1f32, -0.3, 0.5, 1.0], &dev).unwrap();
+    let rv = Tensor::new(&[1.5f32, 0.2, 3.0, 0.9], &dev).unwrap();
+    let bn =
+        candle_nn::BatchNorm::new(4, rm.clone(), rv.clone(), gamma.clone(), beta.clone(), 1e-3)
+            .unwrap();
+    let z = bn.forward_t(&x, false).unwrap();
+    for (act, reference) in [
+        (NormActivation::Selu, Activation::Selu),
+        (NormActivation::Relu, Activation::Relu),
+    ] {
+        let ours = batch_norm_act_eval(&x, &gamma, &beta, &rm, &rv, 1e-3, act).unwrap();
+        let d = (ours - reference.apply(&z).unwrap())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(d < 1e-5, "{act:?}: {d}");
+    }
+}
