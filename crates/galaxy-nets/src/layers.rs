@@ -4,7 +4,9 @@ use candle_core::{Module, ModuleT, Result, Tensor};
 use candle_nn::{batch_norm, conv2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{batch_norm_act_eval, batch_norm_act_train, depthwise_conv2d, NormActivation};
+use crate::ops::{
+    batch_norm_act_eval, batch_norm_act_train, depthwise_conv2d, stock_ops, NormActivation,
+};
 
 /// Activation functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -134,7 +136,8 @@ impl NormAct {
 
     /// Forward in training (batch statistics, running statistics updated) or inference mode.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        if x.device().is_cpu() && !train {
+        let fused = x.device().is_cpu() && !stock_ops();
+        if fused && !train {
             let (rm, rv) = (self.running_mean.as_tensor(), self.running_var.as_tensor());
             return batch_norm_act_eval(
                 x,
@@ -146,7 +149,7 @@ impl NormAct {
                 self.fused_activation(),
             );
         }
-        if train && x.device().is_cpu() {
+        if fused && train {
             let act = self.fused_activation();
             let (y, stats) = batch_norm_act_train(x, &self.gamma, &self.beta, BN_EPS, act)?;
             let stats = stats.to_dtype(self.running_mean.dtype())?;

@@ -307,17 +307,10 @@ impl CustomOp2 for BackwardWeight {
     }
 }
 
-static STOCK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Use candle's own grouped convolution everywhere (for benchmarks that measure the custom op's gain).
-pub fn use_stock_depthwise(stock: bool) {
-    STOCK.store(stock, std::sync::atomic::Ordering::Relaxed);
-}
-
 /// Depthwise convolution of x [N, C, H, W] with w [C, 1, K, K]: the custom op on the CPU, candle's
 /// grouped `conv2d` elsewhere (identical results up to rounding).
 pub fn depthwise_conv2d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    if x.device().is_cpu() && !STOCK.load(std::sync::atomic::Ordering::Relaxed) {
+    if x.device().is_cpu() && !super::stock_ops() {
         x.contiguous()?
             .apply_op2(&w.contiguous()?, DepthwiseConv { stride, padding })
     } else {
