@@ -152,7 +152,8 @@ impl CustomOp3 for NormActTrain {
             .contiguous()?
             .apply_op2_no_bwd(&res.contiguous()?, &ActivationGrad { act: self.act })?;
         let sums = x.apply_op2_no_bwd(&dz, &NormGradSums { eps: self.eps })?; // [2, C]: Σdz·x̂, Σdz
-        let dx = x.apply_op3_no_bwd(gamma, &dz, &NormGradInput { eps: self.eps })?;
+        let coefficients = Tensor::cat(&[&gamma.unsqueeze(0)?, &sums], 0)?; // [3, C]: γ, Σdz·x̂, Σdz
+        let dx = x.apply_op3_no_bwd(&dz, &coefficients, &NormGradInput { eps: self.eps })?;
         Ok((Some(dx), Some(sums.get(0)?), Some(sums.get(1)?)))
     }
 }
@@ -226,7 +227,7 @@ impl candle_core::CustomOp2 for NormGradSums {
     }
 }
 
-/// (x, γ, dz) → dx = (γ/σ)(dz − mean(dz) − x̂·mean(dz·x̂)).
+/// (x, dz, [γ; Σdz·x̂; Σdz]) → dx = (γ/σ)(dz − mean(dz) − x̂·mean(dz·x̂)).
 struct NormGradInput {
     eps: f64,
 }
@@ -246,32 +247,16 @@ impl CustomOp3 for NormGradInput {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (n, c, p) = geometry(l1)?;
-        let (x, gamma, dz) = (values(s1, l1)?, values(s2, l2)?, values(s3, l3)?);
+        let (x, dz, k) = (values(s1, l1)?, values(s2, l2)?, values(s3, l3)?);
+        let (gamma, sum_gx, sum_g) = (&k[..c], &k[c..2 * c], &k[2 * c..]);
         let stats = channel_stats(&x, n, c, p);
         let m = (n * p) as f64;
-        // Per channel: mean(dz) and mean(dz·x̂).
-        let means: Vec<(f64, f64)> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                let (mean, var) = stats[ch];
-                let inv = 1.0 / (var + self.eps).sqrt();
-                let (mut g, mut gx) = (0.0, 0.0);
-                for b in 0..n {
-                    let r = (b * c + ch) * p..(b * c + ch + 1) * p;
-                    for (&v, &d) in x[r.clone()].iter().zip(&dz[r]) {
-                        g += d;
-                        gx += d * (v - mean) * inv;
-                    }
-                }
-                (g / m, gx / m)
-            })
-            .collect();
         let mut dx = vec![0.0; x.len()];
         dx.par_chunks_mut(p).enumerate().for_each(|(bc, out)| {
             let ch = bc % c;
             let (mean, var) = stats[ch];
             let inv = 1.0 / (var + self.eps).sqrt();
-            let (mg, mgx) = means[ch];
+            let (mg, mgx) = (sum_g[ch] / m, sum_gx[ch] / m);
             let r = bc * p..(bc + 1) * p;
             for ((o, &v), &d) in out.iter_mut().zip(&x[r.clone()]).zip(&dz[r]) {
                 *o = gamma[ch] * inv * (d - mg - (v - mean) * inv * mgx);
