@@ -146,14 +146,7 @@ fn build(cfg: &EstimatorConfig) -> (Estimator, VarMap) {
 }
 
 fn parameters(vm: &VarMap) -> usize {
-    // Trainable parameters: BatchNorm running statistics are variables too but not parameters.
-    vm.data()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(name, _)| !name.ends_with("running_mean") && !name.ends_with("running_var"))
-        .map(|(_, v)| v.elem_count())
-        .sum()
+    galaxy_nets::card::parameter_count(vm)
 }
 
 #[test]
