@@ -48,9 +48,7 @@ where
     D: Dimension,
 {
     write_atomic(path, |file| {
-        array
-            .write_npy(std::io::BufWriter::new(file))
-            .map_err(|e| e.to_string())
+        array.write_npy(file).map_err(|e| e.to_string())
     })
 }
 
