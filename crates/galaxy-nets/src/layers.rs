@@ -1,11 +1,11 @@
 //! Building blocks shared by the architectures.
 
 use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{batch_norm, conv2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, Conv2dConfig, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::ops::{
-    batch_norm_act_eval, batch_norm_act_train, depthwise_conv2d, stock_ops, NormActivation,
+    batch_norm_act_eval, batch_norm_act_train, conv2d, depthwise_conv2d, stock_ops, NormActivation,
 };
 
 /// Activation functions.
@@ -225,10 +225,57 @@ impl Module for SeparableConv {
     }
 }
 
+/// A dense convolution with symmetric padding, run by [`crate::ops::conv2d`] (the im2col custom op on the
+/// CPU). Its variables are candle-nn's `Conv2d`'s, so weights load either way.
+#[derive(Debug, Clone)]
+pub struct Conv {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+}
+
+impl Conv {
+    /// A K x K convolution from `c_in` to `c_out` channels with candle-nn's initialisation and names
+    /// (`weight`, and `bias` when `bias` is set).
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        cfg: Conv2dConfig,
+        bias: bool,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let conv = if bias {
+            candle_nn::conv2d(c_in, c_out, kernel, cfg, vb)?
+        } else {
+            candle_nn::conv2d_no_bias(c_in, c_out, kernel, cfg, vb)?
+        };
+        Ok(Conv {
+            weight: conv.weight().clone(),
+            bias: conv.bias().cloned(),
+            stride: cfg.stride,
+            padding: cfg.padding,
+        })
+    }
+}
+
+impl Module for Conv {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        conv2d(
+            x,
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+        )
+    }
+}
+
 /// Convolution + batch norm + activation.
 #[derive(Debug, Clone)]
 pub struct ConvBnAct {
-    conv: Conv2d,
+    conv: Conv,
     norm: NormAct,
 }
 
@@ -248,7 +295,7 @@ impl ConvBnAct {
             ..Default::default()
         };
         Ok(ConvBnAct {
-            conv: conv2d(c_in, c_out, kernel, cfg, vb.pp("conv"))?,
+            conv: Conv::new(c_in, c_out, kernel, cfg, true, vb.pp("conv"))?,
             norm: NormAct::new(c_out, Some(act), vb.pp("bn"))?,
         })
     }

@@ -1,10 +1,10 @@
 //! A small ResNet: basic blocks in stages, each stage halving the side.
 
 use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{conv2d_no_bias, BatchNorm, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{BatchNorm, Conv2dConfig, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{bn, Activation, ConvBnAct, Pooling};
+use crate::layers::{bn, Activation, Conv, ConvBnAct, Pooling};
 
 /// ResNet architecture: a stem, then stages of basic residual blocks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,9 +46,9 @@ impl Default for ResNetConfig {
 #[derive(Debug, Clone)]
 struct BasicBlock {
     conv1: ConvBnAct,
-    conv2: Conv2d,
+    conv2: Conv,
     bn2: BatchNorm,
-    skip: Option<(Conv2d, BatchNorm)>,
+    skip: Option<(Conv, BatchNorm)>,
 }
 
 /// The ResNet trunk.
@@ -85,7 +85,7 @@ impl ResNet {
                         ..Default::default()
                     };
                     Some((
-                        conv2d_no_bias(c, f, 1, cfg1, vb.pp("skip"))?,
+                        Conv::new(c, f, 1, cfg1, false, vb.pp("skip"))?,
                         bn(f, vb.pp("skip_bn"))?,
                     ))
                 } else {
@@ -97,7 +97,7 @@ impl ResNet {
                 };
                 blocks.push(BasicBlock {
                     conv1: ConvBnAct::new(c, f, 3, stride, cfg.activation, vb.pp("conv1"))?,
-                    conv2: conv2d_no_bias(f, f, 3, cfg3, vb.pp("conv2"))?,
+                    conv2: Conv::new(f, f, 3, cfg3, false, vb.pp("conv2"))?,
                     bn2: bn(f, vb.pp("bn2"))?,
                     skip,
                 });

@@ -1,10 +1,10 @@
 //! The seed's "tiny Xception" with every knob of its builder.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{conv2d_no_bias, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{Conv2dConfig, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{Activation, ConvBnAct, NormAct, Pooling, SeparableConv};
+use crate::layers::{Activation, Conv, ConvBnAct, NormAct, Pooling, SeparableConv};
 use crate::ops::max_pool_3x3_s2_same;
 
 /// The Xception's architecture. Defaults are the seed's best model: stem 16 filters 5 x 5 stride 2,
@@ -59,7 +59,7 @@ struct Block {
     bn1: NormAct,
     sep2: SeparableConv,
     bn2: NormAct,
-    skip: Option<Conv2d>,
+    skip: Option<Conv>,
 }
 
 /// The Xception trunk: image → feature vector.
@@ -68,7 +68,7 @@ pub struct Xception {
     cfg: XceptionConfig,
     stem: ConvBnAct,
     blocks: Vec<Block>,
-    exit: Option<(SeparableConv, NormAct, SeparableConv, NormAct, Conv2d)>,
+    exit: Option<(SeparableConv, NormAct, SeparableConv, NormAct, Conv)>,
     side: usize,
 }
 
@@ -92,11 +92,12 @@ impl Xception {
             let f = cfg.separable_filters;
             let k = cfg.separable_kernel;
             let skip = if c != f {
-                Some(conv2d_no_bias(
+                Some(Conv::new(
                     c,
                     f,
                     1,
                     Conv2dConfig::default(),
+                    false,
                     vb.pp("skip"),
                 )?)
             } else {
@@ -120,7 +121,7 @@ impl Xception {
                 NormAct::new(f, Some(act), vb.pp("bn1"))?,
                 SeparableConv::new(f, f, k, 1, vb.pp("sep2"))?,
                 NormAct::new(f, None, vb.pp("bn2"))?,
-                conv2d_no_bias(
+                Conv::new(
                     c,
                     f,
                     1,
@@ -128,6 +129,7 @@ impl Xception {
                         stride: 2,
                         ..Default::default()
                     },
+                    false,
                     vb.pp("skip"),
                 )?,
             );

@@ -1,9 +1,11 @@
 //! Operations candle lacks or runs slowly on the CPU.
 
+mod conv;
 mod depthwise;
 mod norm_act;
 mod pool;
 
+pub use conv::conv2d;
 pub use depthwise::depthwise_conv2d;
 
 static STOCK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
