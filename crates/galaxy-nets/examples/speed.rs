@@ -2,6 +2,8 @@
 //! (grouped conv2d for the depthwise convolutions, candle-nn's batch norm then the activation).
 //!
 //!     RAYON_NUM_THREADS=2 cargo run --release -p galaxy-nets --example speed [config.json]
+//!
+//! With `SPEED_CUSTOM_ONLY` set, only the custom-op path runs (for profiling it).
 
 use std::time::Instant;
 
@@ -47,6 +49,11 @@ fn main() {
         None => EstimatorConfig::new(Architecture::by_name("xception").unwrap()),
     };
     let (ci, ct) = measure(&cfg, 64);
+    if std::env::var_os("SPEED_CUSTOM_ONLY").is_some() {
+        // For profiling the custom path alone.
+        println!("custom ops: inference {ci:.0} images/s, training {ct:.0} images/s");
+        return;
+    }
     use_stock_ops(true);
     let (si, st) = measure(&cfg, 64);
     println!("custom ops: inference {ci:.0} images/s, training {ct:.0} images/s");

@@ -5,7 +5,8 @@ use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, Conv2dConfig, VarBuilder
 use serde::{Deserialize, Serialize};
 
 use crate::ops::{
-    batch_norm_act_eval, batch_norm_act_train, conv2d, depthwise_conv2d, stock_ops, NormActivation,
+    activation, batch_norm_act_eval, batch_norm_act_train, conv2d, depthwise_conv2d, stock_ops,
+    NormActivation,
 };
 
 /// Activation functions.
@@ -20,8 +21,16 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Applies the activation.
+    /// Applies the activation: one fused custom op on the CPU, candle's element-wise ops elsewhere or with
+    /// [`crate::ops::use_stock_ops`].
     pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        if x.device().is_cpu() && !stock_ops() {
+            let act = match self {
+                Activation::Relu => NormActivation::Relu,
+                Activation::Selu => NormActivation::Selu,
+            };
+            return activation(x, act);
+        }
         match self {
             Activation::Relu => x.relu(),
             Activation::Selu => {
@@ -170,8 +179,8 @@ impl NormAct {
 
 /// Depthwise K x K (same padding) then pointwise 1 x 1 without bias (a batch norm follows).
 ///
-/// The pointwise convolution runs as one batched matrix product [C_out, C_in] x [N, C_in, H·W]: candle's
-/// conv2d would first copy the input through im2col, which for a 1 x 1 kernel is pure overhead.
+/// The pointwise convolution runs through [`crate::ops::conv2d`], which for a 1 x 1 kernel skips im2col:
+/// one [C_out, C_in] x [C_in, H·W] product per image, forward and backward.
 #[derive(Debug, Clone)]
 pub struct SeparableConv {
     depthwise: Tensor,
@@ -216,12 +225,7 @@ impl SeparableConv {
 impl Module for SeparableConv {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let d = depthwise_conv2d(x, &self.depthwise, self.stride, self.kernel / 2)?;
-        let (n, c, h, w) = d.dims4()?;
-        let c_out = self.pointwise.dim(0)?;
-        let weight = self.pointwise.reshape((c_out, c))?;
-        weight
-            .broadcast_matmul(&d.reshape((n, c, h * w))?)?
-            .reshape((n, c_out, h, w))
+        conv2d(&d, &self.pointwise, None, 1, 0)
     }
 }
 

@@ -21,5 +21,5 @@ pub fn use_stock_ops(stock: bool) {
 pub fn stock_ops() -> bool {
     STOCK.load(std::sync::atomic::Ordering::Relaxed)
 }
-pub use norm_act::{batch_norm_act_eval, batch_norm_act_train, NormActivation};
+pub use norm_act::{activation, batch_norm_act_eval, batch_norm_act_train, NormActivation};
 pub use pool::max_pool_3x3_s2_same;
