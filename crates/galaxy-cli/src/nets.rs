@@ -59,6 +59,9 @@ pub struct TrainArgs {
     /// Simulate every batch from a preset of the seed (data_v1, data_v2, data_v3).
     #[arg(long, conflicts_with = "train")]
     preset: Option<String>,
+    /// With --preset: draw n from U(0.5, 6) instead of the seed's 1000-value grid.
+    #[arg(long, requires = "preset")]
+    continuous_n: bool,
     /// Train on a file in the seed's layout instead.
     #[arg(long)]
     train: Option<PathBuf>,
@@ -150,14 +153,23 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
                     "train on data_v1, data_v2 or data_v3; snr30 and snr60 are test sets",
                 ));
             }
-            let val = Simulator::new(preset.settings(), args.seed.wrapping_add(1_000_003))
+            let settings = if args.continuous_n {
+                preset.settings().with_continuous_n()
+            } else {
+                preset.settings()
+            };
+            let val = Simulator::new(settings.clone(), args.seed.wrapping_add(1_000_003))
                 .and_then(|s| s.batch(0..args.val_size))
                 .map_err(|e| CliError::internal(e.to_string()))?;
             let samples = args.samples.unwrap_or(200_000);
             (
-                TrainSource::Simulated(Box::new(preset.settings())),
+                TrainSource::Simulated(Box::new(settings)),
                 val,
-                format!("{preset}, simulated on the fly, seed {}", args.seed),
+                format!(
+                    "{preset}{}, simulated on the fly, seed {}",
+                    if args.continuous_n { " with continuous n" } else { "" },
+                    args.seed
+                ),
                 samples,
             )
         }
