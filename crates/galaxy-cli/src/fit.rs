@@ -84,14 +84,14 @@ pub struct FitArgs {
     scale: f64,
 }
 
-fn fit_error(e: FitError) -> CliError {
+pub(crate) fn fit_error(e: FitError) -> CliError {
     match e {
         FitError::Solver(_) => CliError::internal(e.to_string()),
         _ => CliError::input(e.to_string()),
     }
 }
 
-fn moffat(beta: f64, fwhm: f64) -> Result<Psf, CliError> {
+pub(crate) fn moffat(beta: f64, fwhm: f64) -> Result<Psf, CliError> {
     Psf::moffat(beta, fwhm).map_err(|e| CliError::input(e.to_string()))
 }
 
@@ -276,13 +276,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         .iter()
         .map(|&f| moffat(args.psf_beta, f))
         .collect::<Result<Vec<_>, _>>()?;
-    let pool = match args.threads {
-        Some(0) => return Err(CliError::input("--threads must be at least 1")),
-        t => rayon::ThreadPoolBuilder::new()
-            .num_threads(t.unwrap_or(0))
-            .build(),
-    }
-    .map_err(|e| CliError::internal(format!("cannot start threads: {e}")))?;
+    let pool = thread_pool(args.threads)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(n as u64);
         bar.set_style(
@@ -294,17 +288,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    let fits: Vec<FitResult> = pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let image = input.img.index_axis(Axis(0), i).mapv(f64::from);
-                let fit = fitter.fit(image.view(), &psfs[i], input.sigma[i]);
-                bar.inc(1);
-                fit.map_err(|e| CliError::internal(format!("image {i}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let fits = pool.install(|| fit_images(&fitter, &input.img, &psfs, &input.sigma, &bar))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     write_csv(&args.output, &fits)?;
@@ -318,6 +302,37 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         print_summary(&renderer, &fits, label, &psfs, &input.sigma, noise, &pool)?;
     }
     Ok(())
+}
+
+/// A rayon pool of `threads` workers (default: all cores); 0 is bad input.
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
+    match threads {
+        Some(0) => return Err(CliError::input("--threads must be at least 1")),
+        t => rayon::ThreadPoolBuilder::new()
+            .num_threads(t.unwrap_or(0))
+            .build(),
+    }
+    .map_err(|e| CliError::internal(format!("cannot start threads: {e}")))
+}
+
+/// Fits every image of img [N, S, S] (PSF and sigma per image) in parallel on the current rayon pool,
+/// ticking `bar` once per image.
+pub(crate) fn fit_images(
+    fitter: &Fitter,
+    img: &Array3<f32>,
+    psfs: &[Psf],
+    sigma: &Array1<f64>,
+    bar: &ProgressBar,
+) -> Result<Vec<FitResult>, CliError> {
+    (0..img.len_of(Axis(0)))
+        .into_par_iter()
+        .map(|i| {
+            let image = img.index_axis(Axis(0), i).mapv(f64::from);
+            let fit = fitter.fit(image.view(), &psfs[i], sigma[i]);
+            bar.inc(1);
+            fit.map_err(|e| CliError::internal(format!("image {i}: {e}")))
+        })
+        .collect()
 }
 
 fn write_csv(path: &Path, fits: &[FitResult]) -> Result<(), CliError> {
@@ -380,13 +395,7 @@ fn print_summary(
         let diff: Vec<f64> = (0..n)
             .map(|i| (fits[i].params[j] - f64::from(label[[i, j]])) / unit)
             .collect();
-        let bias = diff.iter().sum::<f64>() / n as f64;
-        let std = if n > 1 {
-            (diff.iter().map(|d| (d - bias).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt()
-        } else {
-            0.0
-        };
-        let rmse = (diff.iter().map(|d| d * d).sum::<f64>() / n as f64).sqrt();
+        let crate::stats::Summary { bias, std, rmse } = crate::stats::summarize(&diff);
         let truth = (0..n).map(|i| f64::from(label[[i, j]])).sum::<f64>() / n as f64 / unit;
         let crb = bounds.iter().map(|b| b[j]).sum::<f64>() / n as f64 / unit;
         println!("{name:<18} {truth:>10.4} {crb:>10.4} {bias:>10.4} {std:>10.4} {rmse:>10.4}");

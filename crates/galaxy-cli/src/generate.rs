@@ -184,15 +184,7 @@ pub fn run(args: GenerateArgs) -> Result<(), CliError> {
     let settings = settings_from(&args, preset)?;
     let output = output_path(&args.output, shard);
     check_output_folder(&output)?;
-    let threads = match args.threads {
-        Some(0) => return Err(CliError::input("--threads must be at least 1")),
-        Some(t) => t,
-        None => 0, // rayon: one per core
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::internal(format!("cannot start {threads} threads: {e}")))?;
+    let pool = crate::fit::thread_pool(args.threads)?;
     let sim = Simulator::new(settings, args.seed).map_err(data_error)?;
 
     let bar = if std::io::stderr().is_terminal() {

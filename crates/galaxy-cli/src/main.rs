@@ -2,11 +2,15 @@
 //!
 //! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
 
+mod calibrate;
+mod defaults;
+mod demo;
 mod fit;
 mod generate;
 mod nets;
 mod output;
 mod render;
+mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +29,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The seed's headline table in a few minutes: simulate its two test sets, measure them with the
+    /// built-in network and with the maximum-likelihood fit, print bias / std beside the CRB and the seed's
+    /// figures.
+    Demo(demo::DemoArgs),
     /// Draw Sérsic ⊗ PSF ⊗ pixel images (GalSim conventions) to a float32 .npy file.
     Render(render::RenderArgs),
     /// Simulate one of the seed's labelled datasets (or a part of it) to an .npz in the seed's layout.
@@ -39,11 +47,14 @@ enum Command {
     Train(nets::TrainArgs),
     /// Run a trained estimator on every image of an .npz dataset, to CSV.
     Predict(nets::PredictArgs),
+    /// Scale a model's predicted errors to 1 sigma on held-out simulations (rewrites its card).
+    Calibrate(calibrate::CalibrateArgs),
     /// Bias, standard deviation and RMSE of predictions or fits against a dataset's labels.
     Evaluate(nets::EvaluateArgs),
 }
 
 /// An error that ends the command: its message and whether the user's input was at fault.
+#[derive(Debug)]
 pub struct CliError {
     /// What went wrong, naming the field, row or file.
     pub message: String,
@@ -72,6 +83,7 @@ impl CliError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Render(args) => render::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Merge(args) => generate::run_merge(args),
@@ -80,6 +92,7 @@ fn main() -> ExitCode {
         Command::Train(args) => nets::run_train(args),
         Command::Predict(args) => nets::run_predict(args),
         Command::Evaluate(args) => nets::run_evaluate(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,14 +16,14 @@ use crate::fit::read_fit_input;
 use crate::generate::check_output_folder;
 use crate::CliError;
 
-fn net_error(e: NetError) -> CliError {
+pub(crate) fn net_error(e: NetError) -> CliError {
     match e {
         NetError::BadInput(_) => CliError::input(e.to_string()),
         _ => CliError::internal(e.to_string()),
     }
 }
 
-fn device(name: &str) -> Result<Device, CliError> {
+pub(crate) fn device(name: &str) -> Result<Device, CliError> {
     match name {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Device::new_cuda(0).map_err(|e| {
@@ -35,7 +35,7 @@ fn device(name: &str) -> Result<Device, CliError> {
     }
 }
 
-fn bar(len: u64, template: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(len);
         bar.set_style(
@@ -167,7 +167,11 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
                 val,
                 format!(
                     "{preset}{}, simulated on the fly, seed {}",
-                    if args.continuous_n { " with continuous n" } else { "" },
+                    if args.continuous_n {
+                        " with continuous n"
+                    } else {
+                        ""
+                    },
                     args.seed
                 ),
                 samples,
@@ -245,6 +249,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
             "rmse": PARAM_NAMES.iter().zip(m.rmse).map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
         }),
         parameters: card::parameter_count(varmap),
+        error_scale: [1.0; 5],
     };
     let progress = bar(samples, "{bar:30} {pos}/{len} samples  {per_sec}  {msg}");
     let started = std::time::Instant::now();
@@ -291,9 +296,11 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
 pub struct PredictArgs {
     /// Images in the seed's layout (img; psf_r and sigma unless given).
     input: PathBuf,
-    /// Trained weights (.safetensors, with its .json beside it).
+    /// Trained weights (.safetensors, with its .json beside it); default: the built-in model for the
+    /// file's PSF and sigma (fixed PSF 0.5 and sigma 200, or the conditioned one for PSF 0.5-1.0 and sigma
+    /// 200-400).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Output CSV.
     #[arg(short, long)]
     output: PathBuf,
@@ -315,8 +322,17 @@ pub struct PredictArgs {
 pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
-    let model = card::load(&args.model, &dev).map_err(net_error)?;
     let input = read_fit_input(&args.input, args.psf_fwhm, args.sigma)?;
+    let (model, model_name) = match &args.model {
+        Some(path) => (
+            card::load(path, &dev).map_err(net_error)?,
+            path.display().to_string(),
+        ),
+        None => {
+            let builtin = crate::defaults::choose(&input.psf_fwhm.to_vec(), &input.sigma.to_vec())?;
+            (builtin.load(&dev)?, format!("built-in {}", builtin.name))
+        }
+    };
     let n = input.img.len_of(ndarray::Axis(0));
     let psf: Vec<f32> = input.psf_fwhm.iter().map(|&v| v as f32).collect();
     let sigma: Vec<f32> = input.sigma.iter().map(|&v| v as f32).collect();
@@ -348,7 +364,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     });
     crate::output::write_csv_atomic(&args.output, &header, rows)?;
     eprintln!(
-        "predicted {n} images in {seconds:.2} s ({:.0} images/s) -> {}",
+        "predicted {n} images with {model_name} in {seconds:.2} s ({:.0} images/s) -> {}",
         n as f64 / seconds.max(1e-9),
         args.output.display()
     );
@@ -449,13 +465,7 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
         let d: Vec<f64> = (0..n)
             .map(|i| est[i][j] - f64::from(truth.label[[i, j]]))
             .collect();
-        let bias = d.iter().sum::<f64>() / n as f64;
-        let std = if n > 1 {
-            (d.iter().map(|x| (x - bias).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt()
-        } else {
-            0.0
-        };
-        let rmse = (d.iter().map(|x| x * x).sum::<f64>() / n as f64).sqrt();
+        let crate::stats::Summary { bias, std, rmse } = crate::stats::summarize(&d);
         let mut entry = serde_json::json!({"bias": bias, "std": std, "rmse": rmse});
         if let Some(c) = crb {
             entry["crb"] = serde_json::json!(c[j]);

@@ -1,22 +1,10 @@
 //! `galaxy crb` and `galaxy fit` end to end.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use galaxy_data::{Dataset, Preset, Simulator};
 use ndarray::Array1;
 
-fn galaxy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_galaxy"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{galaxy, stderr};
 
 const TEST_GALAXY: [&str; 12] = [
     "--flux",

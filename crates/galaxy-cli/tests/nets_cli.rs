@@ -1,22 +1,11 @@
 //! `galaxy train`, `galaxy predict`, `galaxy evaluate` end to end, with a tiny network.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use galaxy_data::{Preset, SimSettings, Simulator};
 
-fn galaxy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_galaxy"))
-        .args(args)
-        .current_dir(dir)
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{galaxy, stderr};
 
 const TINY: &str = r#"{"architecture": {"arch": "cnn", "layers": [{"filters": 8, "kernel": 5, "stride": 4},
  {"filters": 16, "kernel": 3, "stride": 2}]}, "image_size": 64, "conditioning": true, "uncertainty": true, "head_hidden": 16}"#;

@@ -24,7 +24,11 @@ fn measure(cfg: &EstimatorConfig, batch: usize) -> (f64, f64) {
     let x = Tensor::randn(0f32, 1.0, (batch, 1, 64, 64), &dev).unwrap();
     let mut opt = AdamW::new(vm.all_vars(), ParamsAdamW::default()).unwrap();
     // Targets shaped like the output (5 values, or 10 with log-variances).
-    let y = net.forward_t(&x, None, false).unwrap().randn_like(0.0, 1.0).unwrap();
+    let y = net
+        .forward_t(&x, None, false)
+        .unwrap()
+        .randn_like(0.0, 1.0)
+        .unwrap();
     let t = Instant::now();
     let mut n = 0;
     while t.elapsed().as_secs_f64() < 3.0 {

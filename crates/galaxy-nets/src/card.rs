@@ -26,6 +26,14 @@ pub struct ModelCard {
     pub validation: serde_json::Value,
     /// Number of trainable parameters.
     pub parameters: usize,
+    /// Calibration: the predicted 1-sigma errors are multiplied by these (one per parameter) so that 68.3%
+    /// of held-out estimates fall within them (see [`crate::calibrate`]); 1 until calibrated.
+    #[serde(default = "unit_scales")]
+    pub error_scale: [f64; 5],
+}
+
+fn unit_scales() -> [f64; 5] {
+    [1.0; 5]
 }
 
 /// The card's path for a weights path: `model.safetensors` → `model.json`.
@@ -65,6 +73,16 @@ pub fn save(weights: &Path, varmap: &VarMap, card: &ModelCard) -> Result<(), Net
     Ok(())
 }
 
+/// Rewrites only the card beside `weights` (temporary name, then renamed), e.g. after calibration.
+pub fn save_card(weights: &Path, card: &ModelCard) -> Result<(), NetError> {
+    let path = card_path(weights);
+    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", path.display()));
+    let json = serde_json::to_string_pretty(card).map_err(|e| io(&e))?;
+    let tmp = path.with_extension("json.partial");
+    std::fs::write(&tmp, json).map_err(|e| io(&e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| io(&e))
+}
+
 /// Loads weights and their card; a card that does not describe the weights is an error naming both.
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
     if !weights.is_file() {
@@ -80,22 +98,53 @@ pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
             card_file.display()
         ))
     })?;
-    let card: ModelCard = serde_json::from_str(&text).map_err(|e| {
-        NetError::BadInput(format!("{}: not a model card: {e}", card_file.display()))
-    })?;
-    let mut varmap = VarMap::new();
+    let weights_bytes = std::fs::read(weights)
+        .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
+    from_parts(
+        &weights_bytes,
+        &text,
+        &weights.display().to_string(),
+        &card_file.display().to_string(),
+        device,
+    )
+}
+
+/// A model from the bytes of its safetensors and its card's JSON (the built-in models are embedded this
+/// way); `weights_name` and `card_name` name them in errors.
+pub fn from_parts(
+    weights: &[u8],
+    card_json: &str,
+    weights_name: &str,
+    card_name: &str,
+    device: &Device,
+) -> Result<LoadedModel, NetError> {
+    let card: ModelCard = serde_json::from_str(card_json)
+        .map_err(|e| NetError::BadInput(format!("{card_name}: not a model card: {e}")))?;
+    let varmap = VarMap::new();
     let estimator = Estimator::new(
         &card.estimator,
         VarBuilder::from_varmap(&varmap, DType::F32, device),
     )
-    .map_err(|e| NetError::BadInput(format!("{}: {e}", card_file.display())))?;
-    varmap.load(weights).map_err(|e| {
+    .map_err(|e| NetError::BadInput(format!("{card_name}: {e}")))?;
+    let mismatch = |e: &dyn std::fmt::Display| {
         NetError::BadInput(format!(
-            "{} does not match its card {}: {e}",
-            weights.display(),
-            card_file.display()
+            "{weights_name} does not match its card {card_name}: {e}"
         ))
-    })?;
+    };
+    let tensors =
+        candle_core::safetensors::load_buffer(weights, device).map_err(|e| mismatch(&e))?;
+    {
+        let data = varmap.data().lock().expect("variable map lock");
+        for (name, var) in data.iter() {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| mismatch(&format!("no tensor {name}")))?;
+            var.set(t).map_err(|e| mismatch(&format!("{name}: {e}")))?;
+        }
+        if let Some(extra) = tensors.keys().find(|k| !data.contains_key(*k)) {
+            return Err(mismatch(&format!("unexpected tensor {extra}")));
+        }
+    }
     Ok(LoadedModel {
         estimator,
         card,

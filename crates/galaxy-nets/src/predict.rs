@@ -6,7 +6,8 @@ use ndarray::{s, ArrayView3};
 use crate::card::LoadedModel;
 use crate::NetError;
 
-/// One image's estimate: the five parameters and, for models with uncertainty outputs, their 1-sigma errors.
+/// One image's estimate: the five parameters and, for models with uncertainty outputs, their 1-sigma errors
+/// (the network's, times the card's calibration scales).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prediction {
     /// (flux, n, hlr, g1, g2).
@@ -57,6 +58,7 @@ pub fn predict(
                 std::array::from_fn(|j| {
                     (0.5 * f64::from(row[5 + j]).clamp(-12.0, 12.0)).exp()
                         * scaling.label_half_width(j)
+                        * model.card.error_scale[j]
                 })
             });
             out.push(Prediction { params, errors });

@@ -87,6 +87,7 @@ fn save_and_load_give_bit_identical_predictions() {
         training: serde_json::json!({"data": "none"}),
         validation: serde_json::json!(null),
         parameters: card::parameter_count(&vm),
+        error_scale: [1.0; 5],
     };
     let path = dir.path().join("m.safetensors");
     card::save(&path, &vm, &model_card).unwrap();

@@ -12,6 +12,8 @@
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use gemm::{gemm, Parallelism};
+
+use super::contiguous;
 use rayon::prelude::*;
 
 /// Shapes of one convolution.
@@ -269,31 +271,7 @@ fn backward_weight<T: Elem>(g: &Geometry, x: &[T], dy: &[T]) -> Vec<T> {
     sum
 }
 
-fn contiguous<'a, T: candle_core::WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
-    let data = s.as_slice::<T>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("conv2d needs contiguous tensors"),
-    }
-}
-
-macro_rules! dispatch {
-    ($f:ident, $geom:expr, ($s1:expr, $l1:expr), ($s2:expr, $l2:expr)) => {
-        match ($s1, $s2) {
-            (CpuStorage::F32(_), CpuStorage::F32(_)) => CpuStorage::F32($f(
-                $geom,
-                contiguous::<f32>($s1, $l1)?,
-                contiguous::<f32>($s2, $l2)?,
-            )),
-            (CpuStorage::F64(_), CpuStorage::F64(_)) => CpuStorage::F64($f(
-                $geom,
-                contiguous::<f64>($s1, $l1)?,
-                contiguous::<f64>($s2, $l2)?,
-            )),
-            _ => candle_core::bail!("conv2d supports f32 and f64 tensors of one type"),
-        }
-    };
-}
+const OP: &str = "conv2d";
 
 /// Forward op: (x [N, C, H, W], w [C_out, C, K, K], b [C_out]) → [N, C_out, H', W'].
 struct Conv {
@@ -323,17 +301,17 @@ impl CustomOp3 for Conv {
             (CpuStorage::F32(_), CpuStorage::F32(_), CpuStorage::F32(_)) => {
                 CpuStorage::F32(forward(
                     &g,
-                    contiguous::<f32>(s1, l1)?,
-                    contiguous::<f32>(s2, l2)?,
-                    contiguous::<f32>(s3, l3)?,
+                    contiguous::<f32>(s1, l1, OP)?,
+                    contiguous::<f32>(s2, l2, OP)?,
+                    contiguous::<f32>(s3, l3, OP)?,
                 ))
             }
             (CpuStorage::F64(_), CpuStorage::F64(_), CpuStorage::F64(_)) => {
                 CpuStorage::F64(forward(
                     &g,
-                    contiguous::<f64>(s1, l1)?,
-                    contiguous::<f64>(s2, l2)?,
-                    contiguous::<f64>(s3, l3)?,
+                    contiguous::<f64>(s1, l1, OP)?,
+                    contiguous::<f64>(s2, l2, OP)?,
+                    contiguous::<f64>(s3, l3, OP)?,
                 ))
             }
             _ => candle_core::bail!("conv2d supports f32 and f64 tensors of one type"),
@@ -401,7 +379,7 @@ impl CustomOp2 for BackwardInput {
                 l1.dims()
             );
         }
-        let dx = dispatch!(backward_input, &g, (s1, l1), (s2, l2));
+        let dx = dispatch2!(OP, backward_input, &g, (s1, l1), (s2, l2));
         Ok((dx, Shape::from((n, c, h, w))))
     }
 }
@@ -433,7 +411,7 @@ impl CustomOp2 for BackwardWeight {
                 l2.dims()
             );
         }
-        let out = dispatch!(backward_weight, &g, (s1, l1), (s2, l2));
+        let out = dispatch2!(OP, backward_weight, &g, (s1, l1), (s2, l2));
         Ok((out, Shape::from(c_out * g.k() + c_out)))
     }
 }

@@ -65,13 +65,7 @@ impl Geometry {
     }
 }
 
-fn contiguous<'a, T: candle_core::WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
-    let data = s.as_slice::<T>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("depthwise conv2d needs contiguous tensors"),
-    }
-}
+const OP: &str = "depthwise conv2d";
 
 /// out[n, c] = Σ_taps w[c, ki, kj] · x[n, c, oh·s + ki − p, ow·s + kj − p].
 fn forward<T>(g: &Geometry, x: &[T], w: &[T]) -> Vec<T>
@@ -168,25 +162,6 @@ where
     gw
 }
 
-/// Dispatches a kernel over f32 / f64 storages.
-macro_rules! dispatch {
-    ($a:expr, $la:expr, $b:expr, $lb:expr, $f:ident, $geom:expr) => {
-        match ($a, $b) {
-            (CpuStorage::F32(_), CpuStorage::F32(_)) => CpuStorage::F32($f(
-                $geom,
-                contiguous::<f32>($a, $la)?,
-                contiguous::<f32>($b, $lb)?,
-            )),
-            (CpuStorage::F64(_), CpuStorage::F64(_)) => CpuStorage::F64($f(
-                $geom,
-                contiguous::<f64>($a, $la)?,
-                contiguous::<f64>($b, $lb)?,
-            )),
-            _ => candle_core::bail!("depthwise conv2d supports f32 and f64 tensors of one type"),
-        }
-    };
-}
-
 /// Forward op: (x [N, C, H, W], w [C, 1, K, K]) → [N, C, H', W'].
 struct DepthwiseConv {
     stride: usize,
@@ -206,7 +181,7 @@ impl CustomOp2 for DepthwiseConv {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geometry::new(l1.dims(), l2.dims(), self.stride, self.padding)?;
-        let out = dispatch!(s1, l1, s2, l2, forward, &g);
+        let out = dispatch2!(OP, forward, &g, (s1, l1), (s2, l2));
         Ok((out, Shape::from((g.batch, g.channels, g.out_h, g.out_w))))
     }
 
@@ -265,7 +240,7 @@ impl CustomOp2 for BackwardInput {
                 l1.dims()
             );
         }
-        let out = dispatch!(s1, l1, s2, l2, backward_input, &g);
+        let out = dispatch2!(OP, backward_input, &g, (s1, l1), (s2, l2));
         Ok((out, Shape::from((n, c, h, w))))
     }
 }
@@ -302,7 +277,7 @@ impl CustomOp2 for BackwardWeight {
                 l2.dims()
             );
         }
-        let out = dispatch!(s1, l1, s2, l2, backward_weight, &g);
+        let out = dispatch2!(OP, backward_weight, &g, (s1, l1), (s2, l2));
         Ok((out, Shape::from((c, 1, self.kernel, self.kernel))))
     }
 }

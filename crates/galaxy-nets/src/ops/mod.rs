@@ -1,5 +1,38 @@
 //! Operations candle lacks or runs slowly on the CPU.
 
+/// The contiguous elements of a CPU storage as a typed slice; `op` names the operation in the error.
+fn contiguous<'a, T: candle_core::WithDType>(
+    s: &'a candle_core::CpuStorage,
+    l: &candle_core::Layout,
+    op: &str,
+) -> candle_core::Result<&'a [T]> {
+    let data = s.as_slice::<T>()?;
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("{op} needs contiguous tensors"),
+    }
+}
+
+/// Runs the generic kernel `$f(geometry, &[T], &[T]) -> Vec<T>` on two storages of one float type (f32 or
+/// f64) and wraps the result as a storage of that type.
+macro_rules! dispatch2 {
+    ($op:expr, $f:ident, $geom:expr, ($s1:expr, $l1:expr), ($s2:expr, $l2:expr)) => {
+        match ($s1, $s2) {
+            (CpuStorage::F32(_), CpuStorage::F32(_)) => CpuStorage::F32($f(
+                $geom,
+                super::contiguous::<f32>($s1, $l1, $op)?,
+                super::contiguous::<f32>($s2, $l2, $op)?,
+            )),
+            (CpuStorage::F64(_), CpuStorage::F64(_)) => CpuStorage::F64($f(
+                $geom,
+                super::contiguous::<f64>($s1, $l1, $op)?,
+                super::contiguous::<f64>($s2, $l2, $op)?,
+            )),
+            _ => candle_core::bail!("{} supports f32 and f64 tensors of one type", $op),
+        }
+    };
+}
+
 mod conv;
 mod depthwise;
 mod norm_act;

@@ -85,10 +85,7 @@ impl Float for f64 {
 
 /// The contiguous elements of a storage as a typed slice, borrowed.
 fn slice<'a, T: Float>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
-    let (a, b) = l
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("norm-act needs contiguous tensors".into()))?;
-    Ok(&s.as_slice::<T>()?[a..b])
+    super::contiguous(s, l, "norm-act")
 }
 
 /// Small per-channel vectors (γ, β, sums) as f64.

@@ -1,0 +1,109 @@
+//! The built-in estimators, embedded in the binary so that `galaxy predict data.npz` works with no
+//! training and no download.
+//!
+//! Two networks (trained by the commands in docs/models.md): one for the seed's fixed setting (PSF FWHM
+//! 0.5, sigma 200: data_v1) and one conditioned on PSF FWHM and sigma over data_v3's ranges. A file whose
+//! images all have the fixed setting gets the first, which is the more accurate there; any other file
+//! inside data_v3's ranges gets the conditioned one; anything outside them is refused rather than
+//! extrapolated.
+
+use candle_core::Device;
+use galaxy_nets::card::{from_parts, LoadedModel};
+
+use crate::CliError;
+
+/// One embedded model: its name, weights and card.
+pub struct BuiltIn {
+    /// Short name, printed and written to the card's source.
+    pub name: &'static str,
+    weights: &'static [u8],
+    card: &'static str,
+}
+
+/// The fixed-PSF, fixed-noise model (data_v1: PSF FWHM 0.5, sigma 200).
+pub const FIXED: BuiltIn = BuiltIn {
+    name: "default-v1",
+    weights: include_bytes!("../models/default-v1.safetensors"),
+    card: include_str!("../models/default-v1.json"),
+};
+
+/// The model conditioned on PSF FWHM (0.5–1.0) and sigma (200–400) (data_v3).
+pub const CONDITIONED: BuiltIn = BuiltIn {
+    name: "default-v3",
+    weights: include_bytes!("../models/default-v3.safetensors"),
+    card: include_str!("../models/default-v3.json"),
+};
+
+/// data_v3's ranges, with a little room for rounding in stored files.
+const PSF_RANGE: (f64, f64) = (0.5 - 1e-3, 1.0 + 1e-3);
+const SIGMA_RANGE: (f64, f64) = (200.0 - 0.5, 400.0 + 0.5);
+
+impl BuiltIn {
+    /// The network, ready to run.
+    pub fn load(&self, device: &Device) -> Result<LoadedModel, CliError> {
+        from_parts(
+            self.weights,
+            self.card,
+            &format!("built-in {}.safetensors", self.name),
+            &format!("built-in {}.json", self.name),
+            device,
+        )
+        .map_err(|e| CliError::internal(e.to_string()))
+    }
+}
+
+/// The built-in model for images with these PSF FWHMs and sigmas; an error naming the first image outside
+/// the models' training ranges.
+pub fn choose(psf_fwhm: &[f64], sigma: &[f64]) -> Result<&'static BuiltIn, CliError> {
+    let fixed = psf_fwhm.iter().all(|&f| (f - 0.5).abs() < 1e-3)
+        && sigma.iter().all(|&s| (s - 200.0).abs() < 0.5);
+    if fixed {
+        return Ok(&FIXED);
+    }
+    let inside = |v: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&v);
+    for (i, (&f, &s)) in psf_fwhm.iter().zip(sigma).enumerate() {
+        if !inside(f, PSF_RANGE) || !inside(s, SIGMA_RANGE) {
+            return Err(CliError::input(format!(
+                "image {i} has PSF FWHM {f} and sigma {s}: the built-in models cover PSF FWHM 0.5-1.0 and \
+                 sigma 200-400; give a model trained for these images with --model"
+            )));
+        }
+    }
+    Ok(&CONDITIONED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_setting_gets_the_fixed_model_and_the_rest_the_conditioned_one() {
+        assert_eq!(
+            choose(&[0.5, 0.5], &[200.0, 200.0]).unwrap().name,
+            "default-v1"
+        );
+        assert_eq!(
+            choose(&[0.5, 0.9], &[200.0, 350.0]).unwrap().name,
+            "default-v3"
+        );
+        assert_eq!(choose(&[0.5], &[400.0]).unwrap().name, "default-v3");
+        let err = choose(&[0.5, 1.2], &[200.0, 300.0]).err().unwrap();
+        assert!(
+            err.bad_input && err.message.contains("image 1"),
+            "{}",
+            err.message
+        );
+        assert!(choose(&[0.7], &[100.0]).is_err());
+    }
+
+    #[test]
+    fn both_built_in_models_load_and_predict_uncertainties() {
+        for b in [&FIXED, &CONDITIONED] {
+            let m = b
+                .load(&Device::Cpu)
+                .unwrap_or_else(|e| panic!("{}: {}", b.name, e.message));
+            assert!(m.card.estimator.uncertainty, "{}", b.name);
+            assert_eq!(m.card.estimator.conditioning, b.name == "default-v3");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The built-in models on small samples: accuracy on GalSim's noise realisations of the seed's test galaxy,
+//! and calibrated 1-sigma errors on held-out simulations.
+
+use std::path::{Path, PathBuf};
+
+use galaxy_data::{Dataset, Preset, Simulator};
+
+mod common;
+use common::{galaxy, stderr};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The seed's Xception's RMSE, sqrt(bias² + std²) of FACTS.md, per parameter (flux in counts).
+fn seed_rmse(table: [(f64, f64); 5]) -> [f64; 5] {
+    std::array::from_fn(|j| {
+        let (b, s) = table[j];
+        let unit = if j == 0 { 1e5 } else { 1.0 };
+        (b * b + s * s).sqrt() * unit
+    })
+}
+
+const NAMES: [&str; 5] = ["flux", "sersic_index", "half_light_radius", "g1", "g2"];
+
+/// `galaxy predict` with no --model on 200 GalSim realisations (sigma 200 and 400) picks the right built-in
+/// model, whose RMSE is below the seed's Xception's for flux and hlr and within 12% of it for every parameter
+/// (docs/models.md: n and g2 are not yet below it).
+#[test]
+fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = [
+        (
+            fixture("../galaxy-data/tests/fixtures/galsim_snr60_compressed.npz"),
+            "default-v1",
+            seed_rmse([
+                (0.039, 0.063),
+                (0.435, 0.765),
+                (0.022, 0.035),
+                (0.011, 0.048),
+                (-0.013, 0.055),
+            ]),
+        ),
+        (
+            fixture("tests/fixtures/galsim_snr30_compressed.npz"),
+            "default-v3",
+            seed_rmse([
+                (0.052, 0.098),
+                (0.740, 0.828),
+                (0.031, 0.060),
+                (0.013, 0.091),
+                (-0.024, 0.100),
+            ]),
+        ),
+    ];
+    for (data, model, seed) in sets {
+        let data = data.to_str().unwrap();
+        let out = galaxy(&["predict", data, "-o", "p.csv"], dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("built-in {model}")),
+            "{}",
+            stderr(&out)
+        );
+        let out = galaxy(
+            &["evaluate", "p.csv", "--truth", data, "--json"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let table: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (j, name) in NAMES.iter().enumerate() {
+            let rmse = table[name]["rmse"].as_f64().unwrap();
+            let limit = if j == 0 || j == 2 { 1.0 } else { 1.12 };
+            assert!(
+                rmse < limit * seed[j],
+                "{model} {name}: RMSE {rmse} vs the seed's Xception {}",
+                seed[j]
+            );
+        }
+    }
+}
+
+/// On 1500 held-out simulations of each model's training distribution, |estimate − truth| < err for
+/// 68.3% ± 4.5% of the images (3 standard errors of a binomial fraction), every parameter.
+#[test]
+fn built_in_errors_are_one_sigma_on_held_out_simulations() {
+    let dir = tempfile::tempdir().unwrap();
+    for (preset, model) in [
+        (Preset::DataV1, "default-v1"),
+        (Preset::DataV3, "default-v3"),
+    ] {
+        let path = dir.path().join(format!("{model}.npz"));
+        Simulator::new(preset.settings().with_continuous_n(), 31_337)
+            .unwrap()
+            .batch(0..1500)
+            .unwrap()
+            .write(&path)
+            .unwrap();
+        let out = galaxy(
+            &["predict", path.to_str().unwrap(), "-o", "p.csv"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains(model), "{}", stderr(&out));
+        let truth = Dataset::read(&path).unwrap();
+        let mut reader = csv::Reader::from_path(dir.path().join("p.csv")).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let col = |k: &str| headers.iter().position(|h| h == k).unwrap();
+        let mut inside = [0usize; 5];
+        let mut rows = 0;
+        for (i, record) in reader.records().enumerate() {
+            let record = record.unwrap();
+            for (j, name) in NAMES.iter().enumerate() {
+                let est: f64 = record[col(name)].parse().unwrap();
+                let err: f64 = record[col(&format!("{name}_err"))].parse().unwrap();
+                let d = (est - f64::from(truth.label[[i, j]])).abs();
+                inside[j] += usize::from(d < err);
+            }
+            rows += 1;
+        }
+        assert_eq!(rows, 1500);
+        for (j, name) in NAMES.iter().enumerate() {
+            let fraction = inside[j] as f64 / rows as f64;
+            assert!(
+                (fraction - 0.6827).abs() < 0.045,
+                "{model} {name}: {:.1}% within 1 sigma",
+                100.0 * fraction
+            );
+        }
+    }
+}
+
+/// Outside the built-in models' ranges `galaxy predict` refuses (exit 2) and names the image.
+#[test]
+fn images_outside_the_built_in_ranges_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture("tests/fixtures/galsim_snr30_compressed.npz");
+    let out = galaxy(
+        &[
+            "predict",
+            data.to_str().unwrap(),
+            "--sigma",
+            "100",
+            "-o",
+            "p.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("image 0") && stderr(&out).contains("--model"));
+    assert!(!dir.path().join("p.csv").exists());
+}
