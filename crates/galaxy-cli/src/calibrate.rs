@@ -81,7 +81,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
         preset.settings()
     };
     let simulate = |seed: u64| {
-        Simulator::new(settings.clone(), seed)
+        Simulator::new(settings, seed)
             .and_then(|s| s.batch(0..args.count))
             .map_err(|e| CliError::input(e.to_string()))
     };

@@ -158,7 +158,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
             } else {
                 preset.settings()
             };
-            let val = Simulator::new(settings.clone(), args.seed.wrapping_add(1_000_003))
+            let val = Simulator::new(settings, args.seed.wrapping_add(1_000_003))
                 .and_then(|s| s.batch(0..args.val_size))
                 .map_err(|e| CliError::internal(e.to_string()))?;
             let samples = args.samples.unwrap_or(200_000);
