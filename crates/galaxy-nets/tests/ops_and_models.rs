@@ -19,6 +19,23 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
         .unwrap()
 }
 
+/// Asserts that two outputs agree to 1e-12 and that the gradients of Σ probe · output with respect to each of
+/// `vars` agree to 1e-11 (probe: a random tensor of the output's shape).
+fn assert_same_values_and_gradients(ours: Tensor, reference: Tensor, vars: &[&Var], case: &str) {
+    assert_eq!(ours.dims(), reference.dims(), "{case}");
+    assert!(max_abs_diff(&ours, &reference) < 1e-12, "forward {case}");
+    let probe = Tensor::randn(0f64, 1.0, ours.dims(), ours.device()).unwrap();
+    let grads = |y: Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let (g_ours, g_ref) = (grads(ours), grads(reference));
+    for v in vars {
+        let d = max_abs_diff(
+            g_ours.get(v.as_tensor()).unwrap(),
+            g_ref.get(v.as_tensor()).unwrap(),
+        );
+        assert!(d < 1e-11, "gradient {case}: {d}");
+    }
+}
+
 /// Forward and both gradients of the custom depthwise op equal candle's grouped conv2d (f64).
 #[test]
 fn depthwise_matches_candles_grouped_convolution() {
@@ -27,47 +44,17 @@ fn depthwise_matches_candles_grouped_convolution() {
         let c = 3;
         let x = Var::from_tensor(&Tensor::randn(0f64, 1.0, (2, c, h, h), &dev).unwrap()).unwrap();
         let w = Var::from_tensor(&Tensor::randn(0f64, 1.0, (c, 1, k, k), &dev).unwrap()).unwrap();
-        let probe = Tensor::randn(
-            0f64,
-            1.0,
-            (
-                2,
-                c,
-                (h + 2 * (k / 2) - k) / stride + 1,
-                (h + 2 * (k / 2) - k) / stride + 1,
-            ),
-            &dev,
-        )
-        .unwrap();
         let ours = depthwise_conv2d(x.as_tensor(), w.as_tensor(), stride, k / 2).unwrap();
         let reference = x
             .as_tensor()
             .conv2d(w.as_tensor(), k / 2, stride, 1, c)
             .unwrap();
-        assert_eq!(ours.dims(), reference.dims());
-        assert!(
-            max_abs_diff(&ours, &reference) < 1e-12,
-            "forward k{k} s{stride} h{h}"
+        assert_same_values_and_gradients(
+            ours,
+            reference,
+            &[&x, &w],
+            &format!("k{k} s{stride} h{h}"),
         );
-        let g_ours = (ours * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g_ref = (reference * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&x, &w] {
-            let d = max_abs_diff(
-                g_ours.get(v.as_tensor()).unwrap(),
-                g_ref.get(v.as_tensor()).unwrap(),
-            );
-            assert!(d < 1e-11, "gradient k{k} s{stride} h{h}: {d}");
-        }
     }
 }
 
@@ -97,29 +84,8 @@ fn im2col_convolution_matches_candles_conv2d() {
             .unwrap()
             .broadcast_add(&b.as_tensor().reshape((1, c_out, 1, 1)).unwrap())
             .unwrap();
-        assert_eq!(ours.dims(), reference.dims());
         let case = format!("c{c_in}->{c_out} k{k} s{stride} h{h}");
-        assert!(max_abs_diff(&ours, &reference) < 1e-12, "forward {case}");
-        let probe = Tensor::randn(0f64, 1.0, ours.dims(), &dev).unwrap();
-        let g_ours = (ours * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g_ref = (reference * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&x, &w, &b] {
-            let d = max_abs_diff(
-                g_ours.get(v.as_tensor()).unwrap(),
-                g_ref.get(v.as_tensor()).unwrap(),
-            );
-            assert!(d < 1e-11, "gradient {case}: {d}");
-        }
+        assert_same_values_and_gradients(ours, reference, &[&x, &w, &b], &case);
     }
     // Without a bias, and bad shapes are errors, not panics.
     let x = Tensor::randn(0f32, 1.0, (2, 3, 8, 8), &dev).unwrap();
