@@ -31,6 +31,11 @@ impl Activation {
             };
             return activation(x, act);
         }
+        self.apply_elementwise(x)
+    }
+
+    /// The activation from candle's element-wise ops (the reference the fused op is tested against).
+    pub fn apply_elementwise(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Activation::Relu => x.relu(),
             Activation::Selu => {
