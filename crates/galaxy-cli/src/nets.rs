@@ -7,7 +7,7 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
 use galaxy_data::{Dataset, Preset, Simulator};
-use galaxy_nets::train::{train, Metrics, TrainOptions, TrainSource};
+use galaxy_nets::train::{train, LossKind, Metrics, TrainOptions, TrainSource};
 use galaxy_nets::{card, Architecture, Estimator, EstimatorConfig, ModelCard, NetError, Scaling};
 use indicatif::{ProgressBar, ProgressStyle};
 use sersic_render::PARAM_NAMES;
@@ -105,6 +105,20 @@ pub struct TrainArgs {
     /// schedule and the simulated stream pick up where the checkpoint was written.
     #[arg(long)]
     resume: bool,
+    /// Start from the weights of another model of the same configuration (fine-tuning): a fresh
+    /// schedule and stream; its card's training record is kept in the new card.
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
+    /// Learn the Sérsic index as ln(n) (the estimate becomes a posterior geometric mean).
+    #[arg(long)]
+    log_n: bool,
+    /// With --uncertainty: nll (estimates and errors by the Gaussian NLL) or mse-nll (estimates by MSE,
+    /// errors by the NLL of those estimates).
+    #[arg(long, default_value = "nll")]
+    loss: LossKind,
+    /// Fraction of the run over which the learning rate ramps up (for --init).
+    #[arg(long, default_value_t = 0.0)]
+    warmup: f64,
     /// Output weights (.safetensors); the card goes beside it (.json).
     #[arg(short, long)]
     output: PathBuf,
@@ -210,20 +224,43 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let mut varmap = VarMap::new();
     let net = Estimator::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev))
         .map_err(|e| CliError::input(e.to_string()))?;
+    let mut scaling = Scaling::default();
+    if args.log_n {
+        scaling = scaling.with_log_label(1).map_err(CliError::internal)?;
+    }
     let mut start_sample = 0;
-    if args.resume {
-        let previous = card::load(&args.output, &dev)
-            .map_err(|e| CliError::input(format!("--resume: {e}")))?;
+    let mut initialised_from = serde_json::Value::Null;
+    let earlier = match (&args.init, args.resume) {
+        (Some(path), _) => Some(("--init", path.as_path())),
+        (None, true) => Some(("--resume", args.output.as_path())),
+        (None, false) => None,
+    };
+    if let Some((flag, path)) = earlier {
+        let previous =
+            card::load(path, &dev).map_err(|e| CliError::input(format!("{flag}: {e}")))?;
         if previous.card.estimator != cfg {
             return Err(CliError::input(format!(
-                "--resume: {} was trained with another configuration",
-                args.output.display()
+                "{flag}: {} was trained with another configuration",
+                path.display()
             )));
         }
         varmap
-            .load(&args.output)
-            .map_err(|e| CliError::input(format!("--resume: {}: {e}", args.output.display())))?;
-        start_sample = previous.card.training["samples_seen"].as_u64().unwrap_or(0);
+            .load(path)
+            .map_err(|e| CliError::input(format!("{flag}: {}: {e}", path.display())))?;
+        if args.resume {
+            if previous.card.scaling != scaling {
+                return Err(CliError::input(format!(
+                    "--resume: {} was trained with another label scaling (--log-n)",
+                    path.display()
+                )));
+            }
+            start_sample = previous.card.training["samples_seen"].as_u64().unwrap_or(0);
+        } else {
+            initialised_from = serde_json::json!({
+                "path": path.display().to_string(),
+                "training": previous.card.training,
+            });
+        }
     }
     let options = TrainOptions {
         batch: args.batch,
@@ -233,16 +270,19 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
         seed: args.seed,
         start_sample,
         max_seconds: args.max_minutes.map(|m| m * 60.0),
+        warmup: args.warmup.clamp(0.0, 1.0),
+        loss: args.loss,
         ..TrainOptions::default()
     };
-    let scaling = Scaling::default();
     let card_for = |m: &Metrics, seen: u64, varmap: &VarMap| ModelCard {
         format: "galaxy-nets/1".into(),
         estimator: cfg.clone(),
         scaling: scaling.clone(),
         training: serde_json::json!({
             "data": description, "samples_seen": seen, "batch": args.batch, "learning_rate": args.lr,
-            "seed": args.seed, "device": args.device,
+            "seed": args.seed, "device": args.device, "log_n": args.log_n,
+            "loss": args.loss, "warmup": args.warmup,
+            "initialised_from": initialised_from,
         }),
         validation: serde_json::json!({
             "images": validation.len(), "loss": m.loss,

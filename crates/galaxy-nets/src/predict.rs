@@ -56,9 +56,8 @@ pub fn predict(
             let params = std::array::from_fn(|j| scaling.unscale_label(j, f64::from(row[j])));
             let errors = (row.len() == 10).then(|| {
                 std::array::from_fn(|j| {
-                    (0.5 * f64::from(row[5 + j]).clamp(-12.0, 12.0)).exp()
-                        * scaling.label_half_width(j)
-                        * model.card.error_scale[j]
+                    let su = (0.5 * f64::from(row[5 + j]).clamp(-12.0, 12.0)).exp();
+                    scaling.physical_error(j, f64::from(row[j]), su) * model.card.error_scale[j]
                 })
             });
             out.push(Prediction { params, errors });

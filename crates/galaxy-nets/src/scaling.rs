@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 /// Labels min-max scaled to [−1, 1] over a box (the seed's choice, over its prior box); images divided by
 /// their noise sigma; the conditioning (PSF FWHM, sigma) centred and scaled over data_v3's ranges.
+///
+/// A label can instead be scaled in log space (`log_labels`): the network then learns the mean of ln(v),
+/// so its estimate is a posterior geometric mean. For the Sérsic index that matters: the likelihood of a
+/// galaxy is skewed towards large n, and the arithmetic posterior mean inherits the skew as a bias.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaling {
     /// Lower ends of (flux, n, hlr, g1, g2).
@@ -16,6 +20,9 @@ pub struct Scaling {
     pub psf_fwhm: (f64, f64),
     /// (centre, half-width) of sigma.
     pub sigma: (f64, f64),
+    /// Which of (flux, n, hlr, g1, g2) are scaled as ln(v) over [ln lower, ln upper] (lower > 0 there).
+    #[serde(default)]
+    pub log_labels: [bool; 5],
 }
 
 impl Default for Scaling {
@@ -25,24 +32,64 @@ impl Default for Scaling {
             label_upper: [4e5, 6.0, 0.6, 0.67, 0.67],
             psf_fwhm: (0.75, 0.25),
             sigma: (300.0, 100.0),
+            log_labels: [false; 5],
         }
     }
 }
 
 impl Scaling {
+    /// The same scaling with parameter `j` learnt in log space.
+    ///
+    /// # Errors
+    /// When the box of parameter `j` does not lie above zero (a log scale needs positive values).
+    pub fn with_log_label(mut self, j: usize) -> std::result::Result<Self, String> {
+        if j >= 5 || self.label_lower[j] <= 0.0 {
+            return Err(format!(
+                "label {j} cannot be scaled in log space: its box starts at {}",
+                self.label_lower.get(j).copied().unwrap_or(f64::NAN)
+            ));
+        }
+        self.log_labels[j] = true;
+        Ok(self)
+    }
+
+    /// The box of parameter j in the space the network learns it in.
+    fn learnt_box(&self, j: usize) -> (f64, f64) {
+        if self.log_labels[j] {
+            (self.label_lower[j].ln(), self.label_upper[j].ln())
+        } else {
+            (self.label_lower[j], self.label_upper[j])
+        }
+    }
+
     /// Physical labels → [−1, 1].
     pub fn scale_label(&self, j: usize, v: f64) -> f64 {
-        2.0 * (v - self.label_lower[j]) / (self.label_upper[j] - self.label_lower[j]) - 1.0
+        let (lo, hi) = self.learnt_box(j);
+        let v = if self.log_labels[j] { v.ln() } else { v };
+        2.0 * (v - lo) / (hi - lo) - 1.0
     }
 
     /// [−1, 1] → physical labels.
     pub fn unscale_label(&self, j: usize, u: f64) -> f64 {
-        self.label_lower[j] + (u + 1.0) * 0.5 * (self.label_upper[j] - self.label_lower[j])
+        let (lo, hi) = self.learnt_box(j);
+        let v = lo + (u + 1.0) * 0.5 * (hi - lo);
+        if self.log_labels[j] {
+            v.exp()
+        } else {
+            v
+        }
     }
 
-    /// Half the width of parameter j's box: converts a scaled standard deviation to a physical one.
-    pub fn label_half_width(&self, j: usize) -> f64 {
-        0.5 * (self.label_upper[j] - self.label_lower[j])
+    /// A scaled standard deviation `su` at the scaled estimate `u` → a physical one (for a log label, to
+    /// first order: dv = v · d ln v).
+    pub fn physical_error(&self, j: usize, u: f64, su: f64) -> f64 {
+        let (lo, hi) = self.learnt_box(j);
+        let width = su * 0.5 * (hi - lo);
+        if self.log_labels[j] {
+            self.unscale_label(j, u) * width
+        } else {
+            width
+        }
     }
 
     /// The network's inputs for a batch: images / sigma [B, 1, S, S] and conditioning [B, 2].
@@ -96,5 +143,45 @@ impl Scaling {
             }
         }
         Tensor::from_vec(v, (b, 5), device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_labels_round_trip_and_fill_the_unit_box() {
+        let s = Scaling::default().with_log_label(1).unwrap();
+        assert!((s.scale_label(1, 0.5) + 1.0).abs() < 1e-12);
+        assert!((s.scale_label(1, 6.0) - 1.0).abs() < 1e-12);
+        // The geometric middle of the box maps to 0, not the arithmetic one.
+        assert!(s.scale_label(1, (0.5f64 * 6.0).sqrt()).abs() < 1e-12);
+        for v in [0.7, 3.0, 5.5] {
+            assert!((s.unscale_label(1, s.scale_label(1, v)) - v).abs() < 1e-12);
+        }
+        // Other labels keep the linear scale.
+        assert!((s.scale_label(3, 0.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn physical_error_is_the_derivative_of_the_unscaling() {
+        for s in [
+            Scaling::default(),
+            Scaling::default().with_log_label(1).unwrap(),
+        ] {
+            for u in [-0.8, 0.1, 0.9] {
+                let h = 1e-6;
+                let slope = (s.unscale_label(1, u + h) - s.unscale_label(1, u - h)) / (2.0 * h);
+                assert!((s.physical_error(1, u, 0.01) - 0.01 * slope).abs() < 1e-8);
+            }
+        }
+    }
+
+    #[test]
+    fn a_box_through_zero_cannot_be_logged() {
+        let err = Scaling::default().with_log_label(3).unwrap_err();
+        assert!(err.contains("label 3"), "{err}");
+        assert!(Scaling::default().with_log_label(7).is_err());
     }
 }

@@ -35,6 +35,37 @@ pub struct TrainOptions {
     /// Wall-clock budget in seconds: the learning-rate schedule follows whichever of samples and time is
     /// further along, and training stops (after a last validation) when the time is up.
     pub max_seconds: Option<f64>,
+    /// Fraction of the run over which the learning rate ramps up linearly from 1% of its peak (useful
+    /// when fine-tuning trained weights with fresh optimiser moments).
+    #[serde(default)]
+    pub warmup: f64,
+    /// How the estimates are trained when the network also predicts its errors.
+    #[serde(default)]
+    pub loss: LossKind,
+}
+
+/// The training loss of a network with error outputs (a network without them always uses the MSE).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// Gaussian negative log-likelihood of estimate and log-variance together. It weights every sample by
+    /// its predicted inverse variance, so low-SNR images count for less in the estimates.
+    #[default]
+    Nll,
+    /// The estimates by mean squared error (every sample equal: the posterior mean, the seed's
+    /// objective), the log-variances by the Gaussian NLL of those estimates held fixed.
+    MseNll,
+}
+
+impl std::str::FromStr for LossKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "nll" => Ok(LossKind::Nll),
+            "mse-nll" => Ok(LossKind::MseNll),
+            _ => Err(format!("unknown loss '{s}'; expected nll or mse-nll")),
+        }
+    }
 }
 
 impl Default for TrainOptions {
@@ -49,6 +80,8 @@ impl Default for TrainOptions {
             seed: 1,
             start_sample: 0,
             max_seconds: None,
+            warmup: 0.0,
+            loss: LossKind::Nll,
         }
     }
 }
@@ -81,15 +114,26 @@ pub struct Progress {
     pub validation: Option<Metrics>,
 }
 
-/// The loss: MSE on scaled labels, or the Gaussian NLL ½(e^{−s}(y − μ)² + s) with log-variance outputs.
-pub fn loss(output: &Tensor, target: &Tensor, uncertainty: bool) -> candle_core::Result<Tensor> {
-    if uncertainty {
-        let mu = output.narrow(D::Minus1, 0, 5)?;
-        let s = output.narrow(D::Minus1, 5, 5)?.clamp(-12.0, 12.0)?;
-        let r2 = (mu - target)?.sqr()?;
-        ((s.neg()?.exp()? * r2)? + s)?.affine(0.5, 0.0)?.mean_all()
-    } else {
-        (output - target)?.sqr()?.mean_all()
+/// The loss: MSE on scaled labels, or with log-variance outputs s the Gaussian NLL ½(e^{−s}(y − μ)² + s)
+/// (`LossKind::Nll`) or (y − μ)² + ½(e^{−s}(y − μ)² + s) with μ held fixed in the second term (`MseNll`).
+pub fn loss(
+    output: &Tensor,
+    target: &Tensor,
+    uncertainty: bool,
+    kind: LossKind,
+) -> candle_core::Result<Tensor> {
+    if !uncertainty {
+        return (output - target)?.sqr()?.mean_all();
+    }
+    let mu = output.narrow(D::Minus1, 0, 5)?;
+    let s = output.narrow(D::Minus1, 5, 5)?.clamp(-12.0, 12.0)?;
+    let r2 = (mu - target)?.sqr()?;
+    match kind {
+        LossKind::Nll => ((s.neg()?.exp()? * r2)? + s)?.affine(0.5, 0.0)?.mean_all(),
+        LossKind::MseNll => {
+            let nll = ((s.neg()?.exp()? * r2.detach())? + s)?.affine(0.5, 0.0)?;
+            (r2 + nll)?.mean_all()
+        }
     }
 }
 
@@ -98,6 +142,7 @@ pub fn evaluate(
     net: &Estimator,
     scaling: &Scaling,
     data: &Dataset,
+    kind: LossKind,
     device: &Device,
 ) -> Result<Metrics, NetError> {
     let n = data.len();
@@ -108,7 +153,7 @@ pub fn evaluate(
         let (x, c) = scaling.dataset_inputs(data, start..end, device)?;
         let y = scaling.targets(data, start..end, device)?;
         let out = net.forward_t(&x, Some(&c), false)?;
-        total += loss(&out, &y, net.config().uncertainty)?.to_scalar::<f32>()? as f64
+        total += loss(&out, &y, net.config().uncertainty, kind)?.to_scalar::<f32>()? as f64
             * (end - start) as f64;
         let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, 5)?.to_vec2()?;
         for (k, row) in pred.iter().enumerate() {
@@ -211,19 +256,25 @@ pub fn train(
                 .map_or(0.0, |limit| started.elapsed().as_secs_f64() / limit);
             let progress = (step as f64 / steps as f64).max(time_used).min(1.0);
             let out_of_time = time_used >= 1.0 && step > first_step;
+            let warm = if progress < options.warmup {
+                0.01 + 0.99 * progress / options.warmup
+            } else {
+                1.0
+            };
             let lr = options.learning_rate
+                * warm
                 * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             opt.set_learning_rate(lr);
             let (x, c) = scaling.dataset_inputs(&data, 0..data.len(), device)?;
             let y = scaling.targets(&data, 0..data.len(), device)?;
             let out = net.forward_t(&x, Some(&c), true)?;
-            let l = loss(&out, &y, net.config().uncertainty)?;
+            let l = loss(&out, &y, net.config().uncertainty, options.loss)?;
             opt.backward_step(&l)?;
             let seen = (step + 1) * batch as u64;
             let due = seen / options.eval_every > step * batch as u64 / options.eval_every
                 || step + 1 == steps;
             if due {
-                let m = evaluate(net, scaling, validation, device)?;
+                let m = evaluate(net, scaling, validation, options.loss, device)?;
                 last_eval = Some(m);
                 if best.is_none_or(|b| m.loss < b.loss) {
                     best = Some(m);
@@ -288,5 +339,52 @@ pub fn subset(data: &Dataset, idx: &[usize]) -> Dataset {
         psf_img: data.psf_img.select(Axis(0), &[0]),
         snr: data.snr.select(Axis(0), idx),
         sigma: data.sigma.select(Axis(0), idx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    /// Gradients of the loss with respect to the outputs (5 estimates, 5 log-variances) of one sample.
+    fn gradients(kind: LossKind, mu: f64, s: f64, y: f64) -> (f64, f64) {
+        let dev = Device::Cpu;
+        let out = Var::from_vec([[mu; 5], [s; 5]].concat(), (1, 10), &dev).unwrap();
+        let target = Tensor::from_vec(vec![y; 5], (1, 5), &dev).unwrap();
+        let grads = loss(out.as_tensor(), &target, true, kind)
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g: Vec<f64> = grads
+            .get(&out)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        (g[0], g[5])
+    }
+
+    #[test]
+    fn mse_nll_trains_the_estimate_by_mse_and_the_variance_by_nll() {
+        let (mu, s, y) = (0.3, -1.2, -0.1);
+        let (g_mu, g_s) = gradients(LossKind::MseNll, mu, s, y);
+        // d/dμ of (y − μ)²/5 (mean over 5 outputs): the predicted variance plays no part.
+        assert!((g_mu - 2.0 * (mu - y) / 5.0).abs() < 1e-12, "{g_mu}");
+        let (nll_mu, nll_s) = gradients(LossKind::Nll, mu, s, y);
+        assert!((g_s - nll_s).abs() < 1e-12, "{g_s} vs {nll_s}");
+        // The NLL's estimate gradient is the residual weighted by e^{−s}.
+        assert!(
+            (nll_mu - (-s).exp() * (mu - y) / 5.0).abs() < 1e-12,
+            "{nll_mu}"
+        );
+    }
+
+    #[test]
+    fn loss_kinds_parse_by_name() {
+        assert_eq!("mse-nll".parse::<LossKind>(), Ok(LossKind::MseNll));
+        assert_eq!("nll".parse::<LossKind>(), Ok(LossKind::Nll));
+        assert!("mae".parse::<LossKind>().unwrap_err().contains("mae"));
     }
 }

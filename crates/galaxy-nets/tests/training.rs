@@ -35,7 +35,7 @@ fn a_tiny_model_overfits_64_samples() {
     let cfg = tiny();
     let net = Estimator::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev)).unwrap();
     let scaling = Scaling::default();
-    let before = galaxy_nets::train::evaluate(&net, &scaling, &data, &dev)
+    let before = galaxy_nets::train::evaluate(&net, &scaling, &data, Default::default(), &dev)
         .unwrap()
         .loss;
     let options = TrainOptions {
