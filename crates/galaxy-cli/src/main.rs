@@ -5,6 +5,7 @@
 mod calibrate;
 mod defaults;
 mod demo;
+mod explore;
 mod fit;
 mod generate;
 mod nets;
@@ -49,6 +50,9 @@ enum Command {
     Predict(nets::PredictArgs),
     /// Scale a model's predicted errors to 1 sigma on held-out simulations (rewrites its card).
     Calibrate(calibrate::CalibrateArgs),
+    /// Serve the interactive explorer: draw a galaxy through PSF and noise in the browser, and measure it
+    /// with the fit and the network.
+    Explore(explore::ExploreArgs),
     /// Bias, standard deviation and RMSE of predictions or fits against a dataset's labels.
     Evaluate(nets::EvaluateArgs),
 }
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => nets::run_predict(args),
         Command::Evaluate(args) => nets::run_evaluate(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Explore(args) => explore::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
