@@ -119,6 +119,10 @@ pub struct TrainArgs {
     /// Fraction of the run over which the learning rate ramps up (for --init).
     #[arg(long, default_value_t = 0.0)]
     warmup: f64,
+    /// Stop after this many validations without improvement (0: never stop early). A fine-tune's
+    /// validation loss usually rises while the learning rate is high, so give it room.
+    #[arg(long, default_value_t = 5)]
+    patience: usize,
     /// Output weights (.safetensors); the card goes beside it (.json).
     #[arg(short, long)]
     output: PathBuf,
@@ -271,6 +275,11 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
         start_sample,
         max_seconds: args.max_minutes.map(|m| m * 60.0),
         warmup: args.warmup.clamp(0.0, 1.0),
+        patience: if args.patience == 0 {
+            usize::MAX
+        } else {
+            args.patience
+        },
         loss: args.loss,
         ..TrainOptions::default()
     };
