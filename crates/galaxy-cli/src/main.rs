@@ -10,7 +10,10 @@ mod fit;
 mod generate;
 mod nets;
 mod output;
+mod plots;
 mod render;
+mod report;
+mod search;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +56,11 @@ enum Command {
     /// Serve the interactive explorer: draw a galaxy through PSF and noise in the browser, and measure it
     /// with the fit and the network.
     Explore(explore::ExploreArgs),
+    /// Search architectures (grid, random or Hyperband over a TOML space); every trial on record in
+    /// trials.jsonl / trials.csv as it finishes; resumable.
+    Search(search::SearchArgs),
+    /// Figures and a Markdown table comparing prediction CSVs (network, fit, ...) with the truth.
+    Report(report::ReportArgs),
     /// Bias, standard deviation and RMSE of predictions or fits against a dataset's labels.
     Evaluate(nets::EvaluateArgs),
 }
@@ -98,6 +106,8 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => nets::run_evaluate(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Explore(args) => explore::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,14 @@ fn write_atomic(
     Ok(())
 }
 
+/// Writes bytes to `path` atomically.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    write_atomic(path, |file| {
+        use std::io::Write;
+        file.write_all(bytes).map_err(|e| e.to_string())
+    })
+}
+
 /// Writes `array` as .npy to `path` atomically: into a temporary file beside it, then renamed.
 pub fn write_npy_atomic<S, D>(path: &Path, array: &ArrayBase<S, D>) -> Result<(), CliError>
 where

@@ -10,6 +10,7 @@ pub mod models;
 pub mod ops;
 pub mod predict;
 pub mod scaling;
+pub mod search;
 pub mod train;
 
 pub use card::{load, save, LoadedModel, ModelCard};
