@@ -291,14 +291,8 @@ fn report_draws_every_figure_and_tabulates_bias_std_rmse_and_the_bound() {
     std::fs::write(dir.path().join("nocol.csv"), "flux,sersic_index\n1,2\n").unwrap();
     let short: String = text.lines().take(10).collect::<Vec<_>>().join("\n");
     std::fs::write(dir.path().join("short.csv"), short).unwrap();
-    let nan = text.replacen(
-        &format!(
-            "{}",
-            text.lines().nth(1).unwrap().split(',').next().unwrap()
-        ),
-        "NaN",
-        1,
-    );
+    let first_flux = text.lines().nth(1).unwrap().split(',').next().unwrap();
+    let nan = text.replacen(first_flux, "NaN", 1);
     std::fs::write(dir.path().join("nan.csv"), nan).unwrap();
     for (file, expected) in [
         ("nocol.csv", "no 'half_light_radius' column"),
