@@ -140,6 +140,33 @@ fn read_dataset(path: &Path) -> Result<Dataset, CliError> {
     Dataset::read(path).map_err(|e| CliError::input(e.to_string()))
 }
 
+/// A training preset's simulation settings and its fixed validation set (seed + 1,000,003): what
+/// `train` and `search` share. snr30 and snr60 are test sets and refused.
+pub(crate) fn training_data(
+    name: &str,
+    continuous_n: bool,
+    seed: u64,
+    val_size: u64,
+) -> Result<(Preset, galaxy_data::SimSettings, Dataset), CliError> {
+    let preset: Preset = name
+        .parse()
+        .map_err(|e: galaxy_data::DataError| CliError::input(e.to_string()))?;
+    if matches!(preset, Preset::Snr30 | Preset::Snr60) {
+        return Err(CliError::input(
+            "train on data_v1, data_v2 or data_v3; snr30 and snr60 are test sets",
+        ));
+    }
+    let settings = if continuous_n {
+        preset.settings().with_continuous_n()
+    } else {
+        preset.settings()
+    };
+    let val = Simulator::new(settings, seed.wrapping_add(1_000_003))
+        .and_then(|s| s.batch(0..val_size))
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    Ok((preset, settings, val))
+}
+
 /// Runs `galaxy train`.
 pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
@@ -163,22 +190,8 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     cfg.uncertainty |= args.uncertainty;
     let (source, validation, description, samples) = match (&args.preset, &args.train) {
         (Some(name), _) => {
-            let preset: Preset = name
-                .parse()
-                .map_err(|e: galaxy_data::DataError| CliError::input(e.to_string()))?;
-            if matches!(preset, Preset::Snr30 | Preset::Snr60) {
-                return Err(CliError::input(
-                    "train on data_v1, data_v2 or data_v3; snr30 and snr60 are test sets",
-                ));
-            }
-            let settings = if args.continuous_n {
-                preset.settings().with_continuous_n()
-            } else {
-                preset.settings()
-            };
-            let val = Simulator::new(settings, args.seed.wrapping_add(1_000_003))
-                .and_then(|s| s.batch(0..args.val_size))
-                .map_err(|e| CliError::internal(e.to_string()))?;
+            let (preset, settings, val) =
+                training_data(name, args.continuous_n, args.seed, args.val_size)?;
             let samples = args.samples.unwrap_or(200_000);
             (
                 TrainSource::Simulated(Box::new(settings)),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use galaxy_data::Dataset;
 use mle_fit::NoiseOption;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use rayon::prelude::*;
 use sersic_render::{GalaxyParams, Renderer, Stamp, PARAM_NAMES};
@@ -207,6 +208,38 @@ fn err(path: &Path, e: impl std::fmt::Display) -> CliError {
 
 const PANEL: (u32, u32) = (420, 300);
 
+type Panel<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One captioned panel with labelled axes and a light grid.
+fn panel<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    (x_desc, y_desc): (&str, &str),
+) -> Result<Panel<'a, 'b>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(58)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(5)
+        .y_labels(5)
+        .label_style(("sans-serif", 13))
+        .light_line_style(RGBColor(238, 238, 238))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
 impl Figures<'_> {
     fn snr_range(&self) -> (f64, f64) {
         padded_range(self.snr.iter().copied())
@@ -238,27 +271,13 @@ impl Figures<'_> {
                             .map(|t| t[j] / u)
                             .chain(series.estimates.iter().map(|e| e[j] / u)),
                     );
-                    let mut chart = ChartBuilder::on(&panels[j * k as usize + s])
-                        .caption(
-                            format!("{} — {}", series.label, UNITS[j]),
-                            ("sans-serif", 16),
-                        )
-                        .margin(8)
-                        .x_label_area_size(40)
-                        .y_label_area_size(58)
-                        .build_cartesian_2d(range.0..range.1, range.0..range.1)
-                        .map_err(|e| e.to_string())?;
-                    chart
-                        .configure_mesh()
-                        .x_desc("true")
-                        .y_desc("estimate")
-                        .x_labels(5)
-                        .y_labels(5)
-                        .label_style(("sans-serif", 13))
-                        .light_line_style(RGBColor(238, 238, 238))
-                        .axis_desc_style(("sans-serif", 14))
-                        .draw()
-                        .map_err(|e| e.to_string())?;
+                    let mut chart = panel(
+                        &panels[j * k as usize + s],
+                        &format!("{} — {}", series.label, UNITS[j]),
+                        range.0..range.1,
+                        range.0..range.1,
+                        ("true", "estimate"),
+                    )?;
                     chart
                         .draw_series(series.estimates.iter().enumerate().map(|(i, e)| {
                             Circle::new(
@@ -323,27 +342,13 @@ impl Figures<'_> {
                             .chain(curve.iter().flat_map(|c| [c.1, -c.1])),
                     );
                     let x = self.snr_range();
-                    let mut chart = ChartBuilder::on(&panels[j * k as usize + s])
-                        .caption(
-                            format!("{} — {}", series.label, UNITS[j]),
-                            ("sans-serif", 16),
-                        )
-                        .margin(8)
-                        .x_label_area_size(40)
-                        .y_label_area_size(58)
-                        .build_cartesian_2d(x.0..x.1, y.0..y.1)
-                        .map_err(|e| e.to_string())?;
-                    chart
-                        .configure_mesh()
-                        .x_desc("SNR")
-                        .y_desc("estimate − truth")
-                        .x_labels(5)
-                        .y_labels(5)
-                        .label_style(("sans-serif", 13))
-                        .light_line_style(RGBColor(238, 238, 238))
-                        .axis_desc_style(("sans-serif", 14))
-                        .draw()
-                        .map_err(|e| e.to_string())?;
+                    let mut chart = panel(
+                        &panels[j * k as usize + s],
+                        &format!("{} — {}", series.label, UNITS[j]),
+                        x.0..x.1,
+                        y.0..y.1,
+                        ("SNR", "estimate − truth"),
+                    )?;
                     let colour = SERIES[s];
                     chart
                         .draw_series(res.iter().enumerate().map(|(i, r)| {
@@ -413,24 +418,13 @@ impl Figures<'_> {
                     })
                     .collect();
                 let top = counts.iter().flatten().copied().max().unwrap_or(1) as f64 * 1.1;
-                let mut chart = ChartBuilder::on(&panels[j])
-                    .caption(UNITS[j], ("sans-serif", 16))
-                    .margin(8)
-                    .x_label_area_size(40)
-                    .y_label_area_size(50)
-                    .build_cartesian_2d(x.0..x.1, 0.0..top)
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .configure_mesh()
-                    .x_desc("estimate − truth")
-                    .y_desc("images")
-                    .x_labels(5)
-                    .y_labels(5)
-                    .label_style(("sans-serif", 13))
-                    .light_line_style(RGBColor(238, 238, 238))
-                    .axis_desc_style(("sans-serif", 14))
-                    .draw()
-                    .map_err(|e| e.to_string())?;
+                let mut chart = panel(
+                    &panels[j],
+                    UNITS[j],
+                    x.0..x.1,
+                    0.0..top,
+                    ("estimate − truth", "images"),
+                )?;
                 for (s, c) in counts.iter().enumerate() {
                     let steps: Vec<(f64, f64)> = c
                         .iter()

@@ -9,14 +9,14 @@ use std::time::Instant;
 use candle_core::DType;
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
-use galaxy_data::{Dataset, Preset, Simulator};
+use galaxy_data::Dataset;
 use galaxy_nets::search::{run_schedule, Candidate, Outcome, SearchSpace};
 use galaxy_nets::train::{train, TrainOptions, TrainSource};
 use galaxy_nets::{card, Architecture, Estimator, EstimatorConfig, ModelCard, Scaling};
 use serde::{Deserialize, Serialize};
 use sersic_render::PARAM_NAMES;
 
-use crate::nets::{device, net_error};
+use crate::nets::{device, net_error, training_data};
 use crate::CliError;
 
 /// Arguments of `galaxy search`.
@@ -330,16 +330,11 @@ impl Bench<'_> {
 pub fn run(args: SearchArgs) -> Result<(), CliError> {
     let budget: Budget = args.budget.parse().map_err(CliError::input)?;
     let space = read_space(&args.space)?;
-    let preset: Preset = args
-        .preset
-        .parse()
-        .map_err(|e: galaxy_data::DataError| CliError::input(e.to_string()))?;
-    if matches!(preset, Preset::Snr30 | Preset::Snr60) {
-        return Err(CliError::input("search on data_v1, data_v2 or data_v3"));
-    }
     if args.batch == 0 || args.val_size == 0 {
         return Err(CliError::input("--batch and --val-size must be at least 1"));
     }
+    let (_, settings, validation) =
+        training_data(&args.preset, args.continuous_n, space.seed, args.val_size)?;
     let jsonl = args.output.join("trials.jsonl");
     let space_copy = args.output.join("space.json");
     let space_json =
@@ -371,14 +366,6 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
         Vec::new()
     };
     std::fs::create_dir_all(args.output.join("trials")).map_err(|e| io_error(&args.output, e))?;
-    let settings = if args.continuous_n {
-        preset.settings().with_continuous_n()
-    } else {
-        preset.settings()
-    };
-    let validation = Simulator::new(settings, space.seed.wrapping_add(1_000_003))
-        .and_then(|s| s.batch(0..args.val_size))
-        .map_err(|e| CliError::internal(e.to_string()))?;
     let bench = Bench {
         space: &space,
         settings,
