@@ -133,10 +133,16 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> CliError {
 fn read_records(path: &Path) -> Result<Vec<TrialRecord>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
     let mut records = Vec::new();
+    // Finished lines are written back as they were read (re-serialising could change a float's last digit).
+    let mut clean = String::new();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     for (i, line) in lines.iter().enumerate() {
         match serde_json::from_str::<TrialRecord>(line) {
-            Ok(r) => records.push(r),
+            Ok(r) => {
+                records.push(r);
+                clean.push_str(line);
+                clean.push('\n');
+            }
             Err(_) if i + 1 == lines.len() => {
                 eprintln!("{}: dropping an unfinished last record", path.display());
             }
@@ -148,11 +154,6 @@ fn read_records(path: &Path) -> Result<Vec<TrialRecord>, CliError> {
                 )))
             }
         }
-    }
-    let mut clean = String::new();
-    for r in &records {
-        clean.push_str(&serde_json::to_string(r).map_err(|e| io_error(path, e))?);
-        clean.push('\n');
     }
     crate::output::write_bytes_atomic(path, clean.as_bytes())?;
     Ok(records)
