@@ -150,7 +150,9 @@ fn bad_requests_get_400_with_the_field_named_and_the_server_stays_up() {
     }
     // Bodies are size-limited.
     let big = format!(r#"{{"flux": 1e5, "pad": "{}"}}"#, "x".repeat(100_000));
-    assert_eq!(s.post("/api/render", &big).0, 413);
+    let (status, v) = s.post_json("/api/render", &big);
+    assert_eq!(status, 413, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("length limit"), "{v}");
     // Still serving.
     assert_eq!(s.post_json("/api/render", r#"{"seed": 9}"#).0, 200);
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -165,8 +166,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The request body, or the JSON error for one that could not be read (over the size limit: 413).
+type Body = Result<Bytes, BytesRejection>;
+
 /// The scene in a request body (an empty body is the default scene).
-fn scene_from(body: &Bytes) -> Result<Scene, ApiError> {
+fn scene_from(body: &Body) -> Result<Scene, ApiError> {
+    let body = body.as_ref().map_err(|e| ApiError {
+        status: e.status(),
+        field: None,
+        message: format!("the body could not be read: {}", e.body_text()),
+    })?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Scene::default());
     }
@@ -219,7 +228,7 @@ pub async fn index() -> Json<Value> {
 /// POST /api/render.
 pub async fn render(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let scene = scene_from(&body)?;
     blocking(move || {
@@ -253,7 +262,7 @@ fn fit_bounds(noisy: &Array2<f64>, scene: &Scene) -> Result<Bounds, ApiError> {
 }
 
 /// POST /api/fit.
-pub async fn fit(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn fit(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Value>, ApiError> {
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
@@ -295,7 +304,7 @@ pub async fn fit(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json
 /// POST /api/predict.
 pub async fn predict(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let scene = scene_from(&body)?;
     blocking(move || {
@@ -326,7 +335,7 @@ pub async fn predict(
 }
 
 /// POST /api/crb.
-pub async fn crb(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn crb(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Value>, ApiError> {
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
@@ -346,7 +355,7 @@ pub async fn crb(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json
 pub async fn export(
     State(state): State<Arc<AppState>>,
     Path(format): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if format != "npy" && format != "fits" {
         return Err(ApiError::field(
