@@ -1,5 +1,8 @@
-//! The architectures (trunks) and the estimator that puts a head on them.
+//! The architectures: the estimators' trunks (Xception, ResNet, CNN) and the image-to-image denoisers
+//! (EDSR, RDN).
 
 pub mod cnn;
+pub mod edsr;
+pub mod rdn;
 pub mod resnet;
 pub mod xception;
