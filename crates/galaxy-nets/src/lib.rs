@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod card;
+pub mod denoise;
 pub mod estimator;
 pub mod layers;
 pub mod models;

@@ -105,13 +105,52 @@ pub struct Metrics {
 
 /// Where a run stands, reported after every step.
 #[derive(Debug, Clone, Copy)]
-pub struct Progress {
+pub struct Progress<M = Metrics> {
     /// Samples seen.
     pub samples: u64,
     /// Loss of the last step.
     pub loss: f64,
     /// The last validation, if any yet.
-    pub validation: Option<Metrics>,
+    pub validation: Option<M>,
+}
+
+/// What a training run minimises: the loss of a batch and the validation that picks the weights kept.
+/// Estimators (labels) and denoisers (images) share the loop of [`fit`] through it.
+pub trait Objective {
+    /// What a validation reports.
+    type Metrics: Copy;
+    /// The training loss of a batch, in training mode.
+    fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError>;
+    /// Validation metrics on a dataset, in inference mode.
+    fn validate(&self, data: &Dataset, device: &Device) -> Result<Self::Metrics, NetError>;
+    /// The number kept weights minimise.
+    fn score(metrics: &Self::Metrics) -> f64;
+}
+
+/// An estimator's objective: scaled labels, the MSE or one of the [`LossKind`]s.
+pub struct EstimatorObjective<'a> {
+    /// The network.
+    pub net: &'a Estimator,
+    /// Its input and label scaling.
+    pub scaling: &'a Scaling,
+    /// The loss with error outputs.
+    pub kind: LossKind,
+}
+
+impl Objective for EstimatorObjective<'_> {
+    type Metrics = Metrics;
+    fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError> {
+        let (x, c) = self.scaling.dataset_inputs(data, 0..data.len(), device)?;
+        let y = self.scaling.targets(data, 0..data.len(), device)?;
+        let out = self.net.forward_t(&x, Some(&c), true)?;
+        Ok(loss(&out, &y, self.net.config().uncertainty, self.kind)?)
+    }
+    fn validate(&self, data: &Dataset, device: &Device) -> Result<Metrics, NetError> {
+        evaluate(self.net, self.scaling, data, self.kind, device)
+    }
+    fn score(metrics: &Metrics) -> f64 {
+        metrics.loss
+    }
 }
 
 /// The loss: MSE on scaled labels, or with log-variance outputs s the Gaussian NLL ½(e^{−s}(y − μ)² + s)
@@ -186,6 +225,42 @@ pub fn train(
     on_progress: &mut dyn FnMut(Progress),
     on_checkpoint: &mut dyn FnMut(&Metrics, u64) -> Result<(), NetError>,
 ) -> Result<Metrics, NetError> {
+    let objective = EstimatorObjective {
+        net,
+        scaling,
+        kind: options.loss,
+    };
+    fit(
+        &objective,
+        varmap,
+        options,
+        source,
+        validation,
+        device,
+        on_progress,
+        on_checkpoint,
+    )
+}
+
+/// Called after every validation that improved, with its metrics and the samples seen (to save a
+/// checkpoint).
+pub type OnCheckpoint<'a, M> = dyn FnMut(&M, u64) -> Result<(), NetError> + 'a;
+
+/// The training loop behind [`train`], for any [`Objective`]: batches made on their own thread, AdamW with
+/// warm-up and cosine decay over samples or wall-clock time, validation every `eval_every` samples, the
+/// best-scoring weights kept (and restored at the end), early stop after `patience` validations without
+/// improvement.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<O: Objective>(
+    objective: &O,
+    varmap: &VarMap,
+    options: &TrainOptions,
+    source: TrainSource,
+    validation: &Dataset,
+    device: &Device,
+    on_progress: &mut dyn FnMut(Progress<O::Metrics>),
+    on_checkpoint: &mut OnCheckpoint<'_, O::Metrics>,
+) -> Result<O::Metrics, NetError> {
     if options.batch == 0 || options.samples == 0 {
         return Err(NetError::BadInput(
             "batch and samples must be at least 1".into(),
@@ -200,10 +275,10 @@ pub fn train(
     let batch = options.batch;
     let steps = options.samples.div_ceil(batch as u64);
     let first_step = (options.start_sample / batch as u64).min(steps);
-    let mut best: Option<Metrics> = None;
+    let mut best: Option<O::Metrics> = None;
     let mut best_weights: Option<Vec<(String, Tensor)>> = None;
     let mut since_best = 0;
-    let mut last_eval: Option<Metrics> = None;
+    let mut last_eval: Option<O::Metrics> = None;
     std::thread::scope(|scope| -> Result<(), NetError> {
         let (tx, rx) = sync_channel::<Result<Dataset, String>>(4);
         // Batches are made on their own thread (one rayon thread) while the network trains.
@@ -265,18 +340,15 @@ pub fn train(
                 * warm
                 * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             opt.set_learning_rate(lr);
-            let (x, c) = scaling.dataset_inputs(&data, 0..data.len(), device)?;
-            let y = scaling.targets(&data, 0..data.len(), device)?;
-            let out = net.forward_t(&x, Some(&c), true)?;
-            let l = loss(&out, &y, net.config().uncertainty, options.loss)?;
+            let l = objective.batch_loss(&data, device)?;
             opt.backward_step(&l)?;
             let seen = (step + 1) * batch as u64;
             let due = seen / options.eval_every > step * batch as u64 / options.eval_every
                 || step + 1 == steps;
             if due {
-                let m = evaluate(net, scaling, validation, options.loss, device)?;
+                let m = objective.validate(validation, device)?;
                 last_eval = Some(m);
-                if best.is_none_or(|b| m.loss < b.loss) {
+                if best.is_none_or(|b| O::score(&m) < O::score(&b)) {
                     best = Some(m);
                     best_weights = Some(snapshot(varmap)?);
                     since_best = 0;

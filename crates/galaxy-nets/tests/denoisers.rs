@@ -167,3 +167,65 @@ fn saved_weights_give_the_same_output() {
         .unwrap();
     assert_eq!(diff, 0.0);
 }
+
+#[test]
+fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
+    use galaxy_nets::denoise::{self, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig};
+    use galaxy_nets::train::{fit, Objective, TrainOptions, TrainSource};
+    let dev = Device::Cpu;
+    let cfg = DenoiserConfig::Edsr(EdsrConfig {
+        filters: 8,
+        blocks: 1,
+        residual_scale: 0.1,
+    });
+    let vm = VarMap::new();
+    let net = Denoiser::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev)).unwrap();
+    let settings = Preset::DataV1.settings();
+    let val = Simulator::new(settings, 99).unwrap().batch(0..16).unwrap();
+    let objective = DenoiseObjective { net: &net };
+    let before = objective.validate(&val, &dev).unwrap();
+    let options = TrainOptions {
+        batch: 8,
+        learning_rate: 3e-3,
+        samples: 8 * 40,
+        eval_every: 8 * 20,
+        patience: 100,
+        ..TrainOptions::default()
+    };
+    let best = fit(
+        &objective,
+        &vm,
+        &options,
+        TrainSource::Simulated(Box::new(settings)),
+        &val,
+        &dev,
+        &mut |_| {},
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    assert!(best.l1 < before.l1, "{before:?} -> {best:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edsr.safetensors");
+    let card = DenoiserCard {
+        format: "galaxy-denoiser/1".into(),
+        denoiser: cfg,
+        training: serde_json::json!({}),
+        validation: serde_json::json!(best),
+        parameters: parameter_count(&vm),
+    };
+    denoise::save(&path, &vm, &card).unwrap();
+    let loaded = denoise::load(&path, &dev).unwrap();
+    assert_eq!(loaded.card, card);
+    let sigma = vec![200.0f32; 16];
+    let a = denoise::denoise(&loaded, val.img.view(), &sigma, 5, &dev, &mut |_| {}).unwrap();
+    assert_eq!(a.dim(), (16, 64, 64));
+    let again = denoise::LoadedDenoiser {
+        net: net.clone(),
+        card: card.clone(),
+        varmap: vm.clone(),
+    };
+    let b = denoise::denoise(&again, val.img.view(), &sigma, 16, &dev, &mut |_| {}).unwrap();
+    assert_eq!(a, b, "same weights, same output, whatever the batch");
+    assert!(denoise::denoise(&loaded, val.img.view(), &sigma[..3], 4, &dev, &mut |_| {}).is_err());
+}
