@@ -5,6 +5,7 @@
 mod calibrate;
 mod defaults;
 mod demo;
+mod denoise;
 mod explore;
 mod fit;
 mod generate;
@@ -56,6 +57,8 @@ enum Command {
     /// Serve the interactive explorer: draw a galaxy through PSF and noise in the browser, and measure it
     /// with the fit and the network.
     Explore(explore::ExploreArgs),
+    /// Clean images with a trained denoiser (EDSR or RDN): the input's arrays plus `img_denoised`.
+    Denoise(denoise::DenoiseArgs),
     /// Search architectures (grid, random or Hyperband over a TOML space); every trial on record in
     /// trials.jsonl / trials.csv as it finishes; resumable.
     Search(search::SearchArgs),
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => nets::run_evaluate(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Explore(args) => explore::run(args),
+        Command::Denoise(args) => denoise::run(args),
         Command::Search(args) => search::run(args),
         Command::Report(args) => report::run(args),
     };

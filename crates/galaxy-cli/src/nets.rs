@@ -50,82 +50,86 @@ pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
 /// Arguments of `galaxy train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Architecture: xception, resnet or cnn (its default configuration unless --config).
+    /// Architecture: xception, resnet or cnn (its default configuration unless --config); or a denoiser,
+    /// edsr or rdn, trained on (noisy, noiseless) pairs with the L1 loss (--denoiser-preset).
     #[arg(long, default_value = "xception")]
-    arch: String,
+    pub(crate) arch: String,
     /// A JSON EstimatorConfig (architecture and its knobs, conditioning, uncertainty, head).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Simulate every batch from a preset of the seed (data_v1, data_v2, data_v3).
     #[arg(long, conflicts_with = "train")]
-    preset: Option<String>,
+    pub(crate) preset: Option<String>,
     /// With --preset: draw n from U(0.5, 6) instead of the seed's 1000-value grid.
     #[arg(long, requires = "preset")]
-    continuous_n: bool,
+    pub(crate) continuous_n: bool,
     /// Train on a file in the seed's layout instead.
     #[arg(long)]
-    train: Option<PathBuf>,
+    pub(crate) train: Option<PathBuf>,
     /// Validation file (default with --train: its last 10%; with --preset: a fixed simulated set).
     #[arg(long)]
-    val: Option<PathBuf>,
+    pub(crate) val: Option<PathBuf>,
     /// Training samples to see.
     #[arg(long, conflicts_with = "epochs")]
-    samples: Option<u64>,
+    pub(crate) samples: Option<u64>,
     /// Passes over --train.
     #[arg(long)]
-    epochs: Option<u64>,
+    pub(crate) epochs: Option<u64>,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
-    batch: usize,
+    pub(crate) batch: usize,
     /// Peak learning rate.
     #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
+    pub(crate) lr: f64,
     /// Simulated validation set size.
     #[arg(long, default_value_t = 2000)]
-    val_size: u64,
+    pub(crate) val_size: u64,
     /// Validate every this many samples.
     #[arg(long, default_value_t = 20_000)]
-    eval_every: u64,
+    pub(crate) eval_every: u64,
     /// Condition on PSF FWHM and sigma.
     #[arg(long)]
-    conditioning: bool,
+    pub(crate) conditioning: bool,
     /// Predict a log-variance per parameter (Gaussian NLL loss).
     #[arg(long)]
-    uncertainty: bool,
+    pub(crate) uncertainty: bool,
     /// cpu or cuda.
     #[arg(long, default_value = "cpu")]
-    device: String,
+    pub(crate) device: String,
     /// Seed of the simulated stream and of the initial weights' draw order.
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Stop after this many minutes of training (the learning-rate schedule is fitted to the budget).
     #[arg(long)]
-    max_minutes: Option<f64>,
+    pub(crate) max_minutes: Option<f64>,
     /// Continue from the weights (and the sample count in the card) already at the output path: the
     /// schedule and the simulated stream pick up where the checkpoint was written.
     #[arg(long)]
-    resume: bool,
+    pub(crate) resume: bool,
     /// Start from the weights of another model of the same configuration (fine-tuning): a fresh
     /// schedule and stream; its card's training record is kept in the new card.
     #[arg(long, conflicts_with = "resume")]
-    init: Option<PathBuf>,
+    pub(crate) init: Option<PathBuf>,
     /// Learn the Sérsic index as ln(n) (the estimate becomes a posterior geometric mean).
     #[arg(long)]
-    log_n: bool,
+    pub(crate) log_n: bool,
     /// With --uncertainty: nll (estimates and errors by the Gaussian NLL) or mse-nll (estimates by MSE,
     /// errors by the NLL of those estimates).
     #[arg(long, default_value = "nll")]
-    loss: LossKind,
+    pub(crate) loss: LossKind,
     /// Fraction of the run over which the learning rate ramps up (for --init).
     #[arg(long, default_value_t = 0.0)]
-    warmup: f64,
+    pub(crate) warmup: f64,
     /// Stop after this many validations without improvement (0: never stop early). A fine-tune's
     /// validation loss usually rises while the learning rate is high, so give it room.
     #[arg(long, default_value_t = 5)]
-    patience: usize,
+    pub(crate) patience: usize,
+    /// With --arch edsr|rdn: small (trains on a CPU) or seed (the seed's sizes).
+    #[arg(long, default_value = "small")]
+    pub(crate) denoiser_preset: String,
     /// Output weights (.safetensors); the card goes beside it (.json).
     #[arg(short, long)]
-    output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 fn arch_name(a: &Architecture) -> &'static str {
@@ -169,6 +173,9 @@ pub(crate) fn training_data(
 
 /// Runs `galaxy train`.
 pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
+    if matches!(args.arch.as_str(), "edsr" | "rdn") {
+        return crate::denoise::run_train(args);
+    }
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
     let mut cfg = match &args.config {

@@ -161,11 +161,28 @@ impl Dataset {
 
     /// Writes the dataset as a stored `.npz` in the seed's layout (atomically: temporary name, then rename).
     pub fn write(&self, path: &Path) -> Result<(), DataError> {
+        self.write_with(path, &[])
+    }
+
+    /// [`write`](Self::write), with more image stacks [N, S, S] after the seed's arrays (e.g.
+    /// `img_denoised`); readers of the seed's layout ignore them.
+    pub fn write_with(&self, path: &Path, extra: &[(&str, &Array3<f32>)]) -> Result<(), DataError> {
         self.validate()
             .map_err(|e| DataError::BadSettings(format!("cannot write {}: {e}", path.display())))?;
+        for (name, a) in extra {
+            if a.dim() != self.img.dim() {
+                return Err(DataError::BadSettings(format!(
+                    "cannot write {}: '{name}' is {:?}, the images are {:?}",
+                    path.display(),
+                    a.dim(),
+                    self.img.dim()
+                )));
+            }
+        }
         let single = self.psf_img.len_of(Axis(0)) == 1 && self.len() != 1;
-        let mut writer =
-            NpzStreamWriter::create(path, &Self::shapes(self.len(), self.image_size(), single))?;
+        let mut shapes = Self::shapes(self.len(), self.image_size(), single);
+        shapes.extend(extra.iter().map(|(name, a)| (*name, a.shape().to_vec())));
+        let mut writer = NpzStreamWriter::create(path, &shapes)?;
         let arrays = [
             self.img
                 .as_standard_layout()
@@ -193,6 +210,14 @@ impl Dataset {
         ];
         for (k, values) in arrays.iter().enumerate() {
             writer.append(k, values)?;
+        }
+        for (k, (_, a)) in extra.iter().enumerate() {
+            let values = a
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0;
+            writer.append(arrays.len() + k, &values)?;
         }
         writer.finish()
     }
