@@ -7,7 +7,7 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
 use galaxy_data::{Dataset, Preset, Simulator};
-use galaxy_nets::train::{train, LossKind, Metrics, TrainOptions, TrainSource};
+use galaxy_nets::train::{fit, EstimatorObjective, LossKind, Metrics, TrainOptions, TrainSource};
 use galaxy_nets::{card, Architecture, Estimator, EstimatorConfig, ModelCard, NetError, Scaling};
 use indicatif::{ProgressBar, ProgressStyle};
 use sersic_render::PARAM_NAMES;
@@ -124,6 +124,9 @@ pub struct TrainArgs {
     /// validation loss usually rises while the learning rate is high, so give it room.
     #[arg(long, default_value_t = 5)]
     pub(crate) patience: usize,
+    /// Train the second stage of a two-stage estimator: images pass through this (frozen) denoiser first.
+    #[arg(long)]
+    pub(crate) denoiser: Option<PathBuf>,
     /// With --arch edsr|rdn: small (trains on a CPU) or seed (the seed's sizes).
     #[arg(long, default_value = "small")]
     pub(crate) denoiser_preset: String,
@@ -303,6 +306,19 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
         loss: args.loss,
         ..TrainOptions::default()
     };
+    let denoiser = match &args.denoiser {
+        Some(path) => Some(
+            galaxy_nets::denoise::load(path, &dev)
+                .map_err(|e| CliError::input(format!("--denoiser: {e}")))?,
+        ),
+        None => None,
+    };
+    let denoiser_record = denoiser.as_ref().map_or(serde_json::Value::Null, |d| {
+        serde_json::json!({
+            "path": args.denoiser.as_ref().map(|p| p.display().to_string()),
+            "config": d.card.denoiser, "parameters": d.card.parameters,
+        })
+    });
     let card_for = |m: &Metrics, seen: u64, varmap: &VarMap| ModelCard {
         format: "galaxy-nets/1".into(),
         estimator: cfg.clone(),
@@ -311,7 +327,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
             "data": description, "samples_seen": seen, "batch": args.batch, "learning_rate": args.lr,
             "seed": args.seed, "device": args.device, "log_n": args.log_n,
             "loss": args.loss, "warmup": args.warmup,
-            "initialised_from": initialised_from,
+            "initialised_from": initialised_from, "denoiser": denoiser_record,
         }),
         validation: serde_json::json!({
             "images": validation.len(), "loss": m.loss,
@@ -322,10 +338,15 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     };
     let progress = bar(samples, "{bar:30} {pos}/{len} samples  {per_sec}  {msg}");
     let started = std::time::Instant::now();
-    let best = train(
-        &net,
+    let objective = EstimatorObjective {
+        net: &net,
+        scaling: &scaling,
+        kind: options.loss,
+        denoiser: denoiser.as_ref().map(|d| &d.net),
+    };
+    let best = fit(
+        &objective,
         &varmap,
-        &scaling,
         &options,
         source,
         &validation,
@@ -385,6 +406,10 @@ pub struct PredictArgs {
     /// Sigma for every image, instead of the file's sigma.
     #[arg(long, allow_negative_numbers = true)]
     sigma: Option<f64>,
+    /// A two-stage estimator: denoise with this (EDSR/RDN) first; the --model must have been trained on its
+    /// output (`galaxy train --denoiser`).
+    #[arg(long, requires = "model")]
+    denoiser: Option<PathBuf>,
 }
 
 /// Runs `galaxy predict`.
@@ -400,6 +425,32 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         None => {
             let builtin = crate::defaults::choose(&input.psf_fwhm.to_vec(), &input.sigma.to_vec())?;
             (builtin.load(&dev)?, format!("built-in {}", builtin.name))
+        }
+    };
+    let trained_on = &model.card.training["denoiser"];
+    let model = match (&args.denoiser, trained_on.is_null()) {
+        (Some(path), false) => {
+            let d = galaxy_nets::denoise::load(path, &dev)
+                .map_err(|e| CliError::input(format!("--denoiser: {e}")))?;
+            if serde_json::to_value(d.card.denoiser).ok().as_ref() != Some(&trained_on["config"]) {
+                return Err(CliError::input(format!(
+                    "--denoiser {} is not the denoiser {model_name} was trained behind",
+                    path.display()
+                )));
+            }
+            model.with_denoiser(d.net)
+        }
+        (None, true) => model,
+        (Some(_), true) => {
+            return Err(CliError::input(format!(
+                "{model_name} was trained on raw images, not denoised ones: drop --denoiser"
+            )))
+        }
+        (None, false) => {
+            return Err(CliError::input(format!(
+                "{model_name} measures denoised images (trained behind {}): give --denoiser",
+                trained_on["path"].as_str().unwrap_or("a denoiser")
+            )))
         }
     };
     let n = input.img.len_of(ndarray::Axis(0));

@@ -90,6 +90,109 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
         assert_eq!(clean.dim(), img.dim());
         assert!(clean.iter().all(|v| v.is_finite()));
     }
+    // Two stages: a small CNN trained behind the EDSR, then predicting through it.
+    std::fs::write(
+        dir.path().join("cnn.json"),
+        r#"{"architecture": {"arch": "cnn", "layers": [{"filters": 4, "kernel": 5, "stride": 4}, {"filters": 8, "kernel": 3, "stride": 2}]}, "image_size": 64, "conditioning": false, "uncertainty": false, "head_hidden": 0}"#,
+    )
+    .unwrap();
+    let out = galaxy(
+        &[
+            "train",
+            "--config",
+            "cnn.json",
+            "--denoiser",
+            "edsr.safetensors",
+            "--preset",
+            "data_v1",
+            "--samples",
+            "64",
+            "--batch",
+            "16",
+            "--val-size",
+            "16",
+            "--eval-every",
+            "32",
+            "-o",
+            "two.safetensors",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = galaxy(
+        &[
+            "predict",
+            data,
+            "--model",
+            "two.safetensors",
+            "--denoiser",
+            "edsr.safetensors",
+            "-o",
+            "two.csv",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("two.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        201
+    );
+    // Without its denoiser, behind another one, or a one-stage model behind one: refused.
+    for (model, denoiser, expected) in [
+        ("two.safetensors", None, "give --denoiser"),
+        (
+            "two.safetensors",
+            Some("rdn.safetensors"),
+            "not the denoiser",
+        ),
+    ] {
+        let mut args = vec!["predict", data, "--model", model, "-o", "bad.csv"];
+        if let Some(d) = denoiser {
+            args.extend(["--denoiser", d]);
+        }
+        let out = galaxy(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+    let out = galaxy(
+        &[
+            "train",
+            "--config",
+            "cnn.json",
+            "--preset",
+            "data_v1",
+            "--samples",
+            "32",
+            "--batch",
+            "16",
+            "--val-size",
+            "16",
+            "-o",
+            "one.safetensors",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = galaxy(
+        &[
+            "predict",
+            data,
+            "--model",
+            "one.safetensors",
+            "--denoiser",
+            "edsr.safetensors",
+            "-o",
+            "bad.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("raw images"), "{}", stderr(&out));
+    assert!(!dir.path().join("bad.csv").exists());
+
     // Bad input: a missing model, an unknown preset size, no --preset.
     let out = galaxy(
         &[

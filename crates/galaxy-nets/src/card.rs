@@ -49,6 +49,17 @@ pub struct LoadedModel {
     pub card: ModelCard,
     /// The variables (weights and batch-norm statistics).
     pub varmap: VarMap,
+    /// A denoiser run on the inputs first: a two-stage estimator (the seed's denoise-then-measure
+    /// pipeline). Attach one with [`LoadedModel::with_denoiser`].
+    pub denoiser: Option<crate::denoise::Denoiser>,
+}
+
+impl LoadedModel {
+    /// This estimator behind `denoiser`: images are denoised, then measured.
+    pub fn with_denoiser(mut self, denoiser: crate::denoise::Denoiser) -> Self {
+        self.denoiser = Some(denoiser);
+        self
+    }
 }
 
 /// Trainable parameters of a variable map (batch-norm running statistics excluded).
@@ -149,5 +160,6 @@ pub fn from_parts(
         estimator,
         card,
         varmap,
+        denoiser: None,
     })
 }

@@ -16,7 +16,8 @@ pub struct Prediction {
     pub errors: Option<[f64; 5]>,
 }
 
-/// Predicts every image (img [N, S, S] with its PSF FWHM and sigma), in batches of `batch`.
+/// Predicts every image (img [N, S, S] with its PSF FWHM and sigma), in batches of `batch`; a model with a
+/// denoiser attached denoises each batch first.
 pub fn predict(
     model: &LoadedModel,
     img: ArrayView3<'_, f32>,
@@ -51,6 +52,11 @@ pub fn predict(
             &sigma[start..end],
             device,
         )?;
+        // Both stages read images / sigma.
+        let x = match &model.denoiser {
+            Some(d) => candle_core::Module::forward(d, &x)?,
+            None => x,
+        };
         let y: Vec<Vec<f32>> = model.estimator.forward_t(&x, Some(&c), false)?.to_vec2()?;
         for row in y {
             let params = std::array::from_fn(|j| scaling.unscale_label(j, f64::from(row[j])));

@@ -135,18 +135,60 @@ pub struct EstimatorObjective<'a> {
     pub scaling: &'a Scaling,
     /// The loss with error outputs.
     pub kind: LossKind,
+    /// A frozen denoiser applied to the inputs first (training the second stage of a two-stage estimator).
+    pub denoiser: Option<&'a crate::denoise::Denoiser>,
+}
+
+impl EstimatorObjective<'_> {
+    /// The network's inputs: images / sigma, through the denoiser if there is one (no gradient to it).
+    fn inputs(
+        &self,
+        data: &Dataset,
+        range: std::ops::Range<usize>,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor), NetError> {
+        let (x, c) = self.scaling.dataset_inputs(data, range, device)?;
+        let x = match self.denoiser {
+            Some(d) => candle_core::Module::forward(d, &x)?.detach(),
+            None => x,
+        };
+        Ok((x, c))
+    }
 }
 
 impl Objective for EstimatorObjective<'_> {
     type Metrics = Metrics;
     fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError> {
-        let (x, c) = self.scaling.dataset_inputs(data, 0..data.len(), device)?;
+        let (x, c) = self.inputs(data, 0..data.len(), device)?;
         let y = self.scaling.targets(data, 0..data.len(), device)?;
         let out = self.net.forward_t(&x, Some(&c), true)?;
         Ok(loss(&out, &y, self.net.config().uncertainty, self.kind)?)
     }
     fn validate(&self, data: &Dataset, device: &Device) -> Result<Metrics, NetError> {
-        evaluate(self.net, self.scaling, data, self.kind, device)
+        let n = data.len();
+        let (mut total, mut sq) = (0.0, [0.0f64; 5]);
+        let mut start = 0;
+        while start < n {
+            let end = (start + 256).min(n);
+            let (x, c) = self.inputs(data, start..end, device)?;
+            let y = self.scaling.targets(data, start..end, device)?;
+            let out = self.net.forward_t(&x, Some(&c), false)?;
+            total += loss(&out, &y, self.net.config().uncertainty, self.kind)?.to_scalar::<f32>()?
+                as f64
+                * (end - start) as f64;
+            let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, 5)?.to_vec2()?;
+            for (k, row) in pred.iter().enumerate() {
+                for j in 0..5 {
+                    let est = self.scaling.unscale_label(j, f64::from(row[j]));
+                    sq[j] += (est - f64::from(data.label[[start + k, j]])).powi(2);
+                }
+            }
+            start = end;
+        }
+        Ok(Metrics {
+            loss: total / n as f64,
+            rmse: sq.map(|s| (s / n as f64).sqrt()),
+        })
     }
     fn score(metrics: &Metrics) -> f64 {
         metrics.loss
@@ -184,29 +226,13 @@ pub fn evaluate(
     kind: LossKind,
     device: &Device,
 ) -> Result<Metrics, NetError> {
-    let n = data.len();
-    let (mut total, mut sq) = (0.0, [0.0f64; 5]);
-    let mut start = 0;
-    while start < n {
-        let end = (start + 256).min(n);
-        let (x, c) = scaling.dataset_inputs(data, start..end, device)?;
-        let y = scaling.targets(data, start..end, device)?;
-        let out = net.forward_t(&x, Some(&c), false)?;
-        total += loss(&out, &y, net.config().uncertainty, kind)?.to_scalar::<f32>()? as f64
-            * (end - start) as f64;
-        let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, 5)?.to_vec2()?;
-        for (k, row) in pred.iter().enumerate() {
-            for j in 0..5 {
-                let est = scaling.unscale_label(j, f64::from(row[j]));
-                sq[j] += (est - f64::from(data.label[[start + k, j]])).powi(2);
-            }
-        }
-        start = end;
+    EstimatorObjective {
+        net,
+        scaling,
+        kind,
+        denoiser: None,
     }
-    Ok(Metrics {
-        loss: total / n as f64,
-        rmse: sq.map(|s| (s / n as f64).sqrt()),
-    })
+    .validate(data, device)
 }
 
 /// Trains `net` (whose variables live in `varmap`) and leaves the best validated weights in it.
@@ -229,6 +255,7 @@ pub fn train(
         net,
         scaling,
         kind: options.loss,
+        denoiser: None,
     };
     fit(
         &objective,

@@ -109,6 +109,7 @@ fn save_and_load_give_bit_identical_predictions() {
         estimator: _net,
         card: model_card.clone(),
         varmap: vm,
+        denoiser: None,
     };
     assert_eq!(
         predict(
