@@ -89,7 +89,7 @@ impl Autoencoder {
         if levels == 0 || cfg.filters.contains(&0) {
             candle_core::bail!("the autoencoder needs at least one level of at least one filter");
         }
-        if cfg.image_size % (1 << levels) != 0 || cfg.bottom() == 0 {
+        if !cfg.image_size.is_multiple_of(1 << levels) || cfg.bottom() == 0 {
             candle_core::bail!(
                 "image size {} must be divisible by 2^{levels} (one halving per level)",
                 cfg.image_size
