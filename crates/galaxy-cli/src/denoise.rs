@@ -74,10 +74,10 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
                 CliError::input(format!("{}: not a denoiser config: {e}", path.display()))
             })?
         }
-        None => DenoiserConfig::by_name(&args.arch, &args.denoiser_preset).ok_or_else(|| {
+        None => DenoiserConfig::by_name(&args.arch, &args.size_preset).ok_or_else(|| {
             CliError::input(format!(
-                "--denoiser-preset '{}': expected small or seed",
-                args.denoiser_preset
+                "--size-preset '{}': expected small or seed",
+                args.size_preset
             ))
         })?,
     };

@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
 
+mod autoencoder;
 mod calibrate;
 mod defaults;
 mod demo;
@@ -59,6 +60,8 @@ enum Command {
     Explore(explore::ExploreArgs),
     /// Clean images with a trained denoiser (EDSR or RDN): the input's arrays plus `img_denoised`.
     Denoise(denoise::DenoiseArgs),
+    /// Redraw images through a trained autoencoder: the input's arrays plus `img_reconstructed`.
+    Reconstruct(autoencoder::ReconstructArgs),
     /// Search architectures (grid, random or Hyperband over a TOML space); every trial on record in
     /// trials.jsonl / trials.csv as it finishes; resumable.
     Search(search::SearchArgs),
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Explore(args) => explore::run(args),
         Command::Denoise(args) => denoise::run(args),
+        Command::Reconstruct(args) => autoencoder::run_reconstruct(args),
         Command::Search(args) => search::run(args),
         Command::Report(args) => report::run(args),
     };

@@ -51,7 +51,7 @@ pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Architecture: xception, resnet or cnn (its default configuration unless --config); or a denoiser,
-    /// edsr or rdn, trained on (noisy, noiseless) pairs with the L1 loss (--denoiser-preset).
+    /// edsr or rdn, trained on (noisy, noiseless) pairs with the L1 loss (--size-preset); or the autoencoder.
     #[arg(long, default_value = "xception")]
     pub(crate) arch: String,
     /// A JSON EstimatorConfig (architecture and its knobs, conditioning, uncertainty, head).
@@ -127,9 +127,9 @@ pub struct TrainArgs {
     /// Train the second stage of a two-stage estimator: images pass through this (frozen) denoiser first.
     #[arg(long)]
     pub(crate) denoiser: Option<PathBuf>,
-    /// With --arch edsr|rdn: small (trains on a CPU) or seed (the seed's sizes).
+    /// With --arch edsr, rdn or autoencoder: small (trains on a CPU) or seed (the seed's sizes).
     #[arg(long, default_value = "small")]
-    pub(crate) denoiser_preset: String,
+    pub(crate) size_preset: String,
     /// Output weights (.safetensors); the card goes beside it (.json).
     #[arg(short, long)]
     pub(crate) output: PathBuf,
@@ -176,8 +176,10 @@ pub(crate) fn training_data(
 
 /// Runs `galaxy train`.
 pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
-    if matches!(args.arch.as_str(), "edsr" | "rdn") {
-        return crate::denoise::run_train(args);
+    match args.arch.as_str() {
+        "edsr" | "rdn" => return crate::denoise::run_train(args),
+        "autoencoder" => return crate::autoencoder::run_train(args),
+        _ => {}
     }
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
@@ -417,6 +419,27 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
     let input = read_fit_input(&args.input, args.psf_fwhm, args.sigma)?;
+    if let Some(path) = args
+        .model
+        .as_ref()
+        .filter(|p| galaxy_nets::autoencode::is_autoencoder(p))
+    {
+        if args.denoiser.is_some() {
+            return Err(CliError::input(
+                "an autoencoder reads raw images: drop --denoiser",
+            ));
+        }
+        let started = std::time::Instant::now();
+        let (preds, _) = crate::autoencoder::estimates(
+            path,
+            &input.img,
+            &input.psf_fwhm.to_vec(),
+            &input.sigma.to_vec(),
+            args.batch,
+            &args.device,
+        )?;
+        return write_predictions(&args.output, &preds, &path.display().to_string(), started);
+    }
     let (model, model_name) = match &args.model {
         Some(path) => (
             card::load(path, &dev).map_err(net_error)?,
@@ -469,6 +492,17 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     )
     .map_err(net_error)?;
     progress.finish_and_clear();
+    write_predictions(&args.output, &preds, &model_name, started)
+}
+
+/// The estimates CSV (the parameters, then their errors when the model gives them) and a summary line.
+fn write_predictions(
+    output: &Path,
+    preds: &[galaxy_nets::predict::Prediction],
+    model_name: &str,
+    started: std::time::Instant,
+) -> Result<(), CliError> {
+    let n = preds.len();
     let seconds = started.elapsed().as_secs_f64();
     let with_errors = preds.first().is_some_and(|p| p.errors.is_some());
     let mut header: Vec<String> = PARAM_NAMES.iter().map(|s| s.to_string()).collect();
@@ -482,11 +516,11 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         }
         row
     });
-    crate::output::write_csv_atomic(&args.output, &header, rows)?;
+    crate::output::write_csv_atomic(output, &header, rows)?;
     eprintln!(
         "predicted {n} images with {model_name} in {seconds:.2} s ({:.0} images/s) -> {}",
         n as f64 / seconds.max(1e-9),
-        args.output.display()
+        output.display()
     );
     Ok(())
 }

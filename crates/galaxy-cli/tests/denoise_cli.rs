@@ -211,7 +211,7 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
             "train",
             "--arch",
             "rdn",
-            "--denoiser-preset",
+            "--size-preset",
             "huge",
             "--preset",
             "data_v1",

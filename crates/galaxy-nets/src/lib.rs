@@ -2,6 +2,7 @@
 //! (flux, n, hlr, g1, g2), with the CPU operations that make them fast enough to train without a GPU.
 #![warn(missing_docs)]
 
+pub mod autoencode;
 pub mod calibrate;
 pub mod card;
 pub mod denoise;

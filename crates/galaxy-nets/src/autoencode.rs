@@ -1,0 +1,274 @@
+//! Training and running the autoencoder ([`crate::models::autoencoder`]): its objective (label MSE plus
+//! weighted reconstruction MSE), its card and files, and estimates + reconstructions for images.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use galaxy_data::Dataset;
+use ndarray::{s, Array3, ArrayView2, ArrayView3};
+use serde::{Deserialize, Serialize};
+
+use crate::card::card_path;
+use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
+use crate::predict::Prediction;
+use crate::scaling::Scaling;
+use crate::train::Objective;
+use crate::NetError;
+
+/// The JSON beside an autoencoder's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoencoderCard {
+    /// Format tag ("galaxy-autoencoder/1").
+    pub format: String,
+    /// The network's shape.
+    pub autoencoder: AutoencoderConfig,
+    /// Label scaling (inputs are images / sigma).
+    pub scaling: Scaling,
+    /// What it was trained on and how.
+    pub training: serde_json::Value,
+    /// Final validation metrics.
+    pub validation: serde_json::Value,
+    /// Trainable parameters.
+    pub parameters: usize,
+}
+
+/// The format tag of autoencoder cards.
+pub const FORMAT: &str = "galaxy-autoencoder/1";
+
+/// An autoencoder ready to run.
+pub struct LoadedAutoencoder {
+    /// The network.
+    pub net: Autoencoder,
+    /// Its card.
+    pub card: AutoencoderCard,
+    /// Its variables.
+    pub varmap: VarMap,
+}
+
+/// Writes weights and card (temporary names, then renamed).
+pub fn save(weights: &Path, varmap: &VarMap, card: &AutoencoderCard) -> Result<(), NetError> {
+    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", weights.display()));
+    let tmp = weights.with_extension("safetensors.partial");
+    varmap.save(&tmp).map_err(|e| io(&e))?;
+    let card_tmp = card_path(weights).with_extension("json.partial");
+    std::fs::write(
+        &card_tmp,
+        serde_json::to_string_pretty(card).map_err(|e| io(&e))?,
+    )
+    .map_err(|e| io(&e))?;
+    std::fs::rename(&tmp, weights).map_err(|e| io(&e))?;
+    std::fs::rename(&card_tmp, card_path(weights)).map_err(|e| io(&e))
+}
+
+/// Whether the card beside `weights` is an autoencoder's.
+pub fn is_autoencoder(weights: &Path) -> bool {
+    std::fs::read_to_string(card_path(weights))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["format"] == FORMAT)
+}
+
+/// Loads an autoencoder saved by [`save`].
+pub fn load(weights: &Path, device: &Device) -> Result<LoadedAutoencoder, NetError> {
+    let cp = card_path(weights);
+    let text = std::fs::read_to_string(&cp)
+        .map_err(|e| NetError::BadInput(format!("{}: {e}", cp.display())))?;
+    let card: AutoencoderCard = serde_json::from_str(&text).map_err(|e| {
+        NetError::BadInput(format!("{}: not an autoencoder card: {e}", cp.display()))
+    })?;
+    let mut varmap = VarMap::new();
+    let net = Autoencoder::new(
+        &card.autoencoder,
+        VarBuilder::from_varmap(&varmap, DType::F32, device),
+    )?;
+    varmap
+        .load(weights)
+        .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
+    Ok(LoadedAutoencoder { net, card, varmap })
+}
+
+/// The encoder's input for images `range`: image / sigma, and the PSF image scaled to a peak of 1 when
+/// the network reads it. `psf(i)` gives image i's PSF image.
+fn inputs<'a>(
+    cfg: &AutoencoderConfig,
+    img: ArrayView3<'a, f32>,
+    psf: &dyn Fn(usize) -> ArrayView2<'a, f32>,
+    sigma: &[f32],
+    range: std::ops::Range<usize>,
+    device: &Device,
+) -> Result<Tensor, NetError> {
+    let (_, h, w) = img.dim();
+    let channels = 1 + usize::from(cfg.psf_channel);
+    let mut v = Vec::with_capacity(range.len() * channels * h * w);
+    for i in range.clone() {
+        let inv = 1.0 / sigma[i];
+        v.extend(img.slice(s![i, .., ..]).iter().map(|p| p * inv));
+        if cfg.psf_channel {
+            let p = psf(i);
+            if p.dim() != (h, w) {
+                return Err(NetError::BadInput(format!(
+                    "image {i}: PSF image is {:?}, the images are {h} x {w}",
+                    p.dim()
+                )));
+            }
+            let peak = p
+                .iter()
+                .copied()
+                .fold(f32::MIN, f32::max)
+                .max(f32::MIN_POSITIVE);
+            v.extend(p.iter().map(|x| x / peak));
+        }
+    }
+    Ok(Tensor::from_vec(v, (range.len(), channels, h, w), device)?)
+}
+
+/// An autoencoder's validation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoencoderMetrics {
+    /// Label MSE (scaled labels) + weight x reconstruction MSE: the training loss.
+    pub loss: f64,
+    /// RMSE per parameter, physical units.
+    pub rmse: [f64; 5],
+    /// Reconstruction MSE in units of sigma².
+    pub reconstruction: f64,
+}
+
+/// Trains an autoencoder: the first five latent entries against the scaled labels (MSE), the decoder's
+/// image against the noiseless image / sigma (MSE, weighted).
+pub struct AutoencoderObjective<'a> {
+    /// The network.
+    pub net: &'a Autoencoder,
+    /// Label scaling.
+    pub scaling: &'a Scaling,
+}
+
+impl AutoencoderObjective<'_> {
+    fn losses(
+        &self,
+        data: &Dataset,
+        range: std::ops::Range<usize>,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor, Tensor), NetError> {
+        let sigma = data.sigma.to_vec();
+        let x = inputs(
+            self.net.config(),
+            data.img.view(),
+            &|i| data.psf_image(i),
+            &sigma,
+            range.clone(),
+            device,
+        )?;
+        let y = self.scaling.targets(data, range.clone(), device)?;
+        let (_, h, w) = data.img.dim();
+        let mut clean = Vec::with_capacity(range.len() * h * w);
+        for i in range.clone() {
+            clean.extend(
+                data.img_nonoise
+                    .slice(s![i, .., ..])
+                    .iter()
+                    .map(|p| p / sigma[i]),
+            );
+        }
+        let clean = Tensor::from_vec(clean, (range.len(), 1, h, w), device)?;
+        let (z, r) = self.net.forward(&x)?;
+        let est = z.narrow(1, 0, 5)?;
+        let label = (&est - y)?.sqr()?.mean_all()?;
+        let recon = (r - clean)?.sqr()?.mean_all()?;
+        Ok((label, recon, est))
+    }
+}
+
+impl Objective for AutoencoderObjective<'_> {
+    type Metrics = AutoencoderMetrics;
+    fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError> {
+        let (label, recon, _) = self.losses(data, 0..data.len(), device)?;
+        let w = self.net.config().reconstruction_weight;
+        Ok((label + recon.affine(w, 0.0)?)?)
+    }
+    fn validate(&self, data: &Dataset, device: &Device) -> Result<AutoencoderMetrics, NetError> {
+        let n = data.len();
+        let w = self.net.config().reconstruction_weight;
+        let (mut loss, mut recon_sum, mut sq, mut start) = (0.0, 0.0, [0.0f64; 5], 0);
+        while start < n {
+            let end = (start + 128).min(n);
+            let (label, recon, est) = self.losses(data, start..end, device)?;
+            let (l, r) = (
+                label.to_scalar::<f32>()? as f64,
+                recon.to_scalar::<f32>()? as f64,
+            );
+            let m = (end - start) as f64;
+            loss += (l + w * r) * m;
+            recon_sum += r * m;
+            let rows: Vec<Vec<f32>> = est.to_vec2()?;
+            for (k, row) in rows.iter().enumerate() {
+                for j in 0..5 {
+                    let v = self.scaling.unscale_label(j, f64::from(row[j]));
+                    sq[j] += (v - f64::from(data.label[[start + k, j]])).powi(2);
+                }
+            }
+            start = end;
+        }
+        Ok(AutoencoderMetrics {
+            loss: loss / n as f64,
+            rmse: sq.map(|s| (s / n as f64).sqrt()),
+            reconstruction: recon_sum / n as f64,
+        })
+    }
+    fn score(m: &AutoencoderMetrics) -> f64 {
+        m.loss
+    }
+}
+
+/// Estimates and reconstructions (counts) of img [N, S, S]; `psf(i)` is image i's PSF image.
+pub fn run<'a>(
+    model: &LoadedAutoencoder,
+    img: ArrayView3<'a, f32>,
+    psf: &dyn Fn(usize) -> ArrayView2<'a, f32>,
+    sigma: &[f32],
+    batch: usize,
+    device: &Device,
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<(Vec<Prediction>, Array3<f32>), NetError> {
+    let (n, h, w) = img.dim();
+    let size = model.card.autoencoder.image_size;
+    if h != size || w != size {
+        return Err(NetError::BadInput(format!(
+            "images are {h} x {w}; this autoencoder reads {size} x {size}"
+        )));
+    }
+    if sigma.len() != n {
+        return Err(NetError::BadInput(format!(
+            "{n} images but {} sigmas",
+            sigma.len()
+        )));
+    }
+    if let Some(i) = sigma.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(NetError::BadInput(format!(
+            "image {i}: sigma {} must be > 0",
+            sigma[i]
+        )));
+    }
+    let scaling = &model.card.scaling;
+    let (mut preds, mut recon) = (Vec::with_capacity(n), Vec::with_capacity(n * h * w));
+    let mut start = 0;
+    while start < n {
+        let end = (start + batch.max(1)).min(n);
+        let x = inputs(&model.card.autoencoder, img, psf, sigma, start..end, device)?;
+        let (z, r) = model.net.forward(&x)?;
+        for row in z.narrow(1, 0, 5)?.to_vec2::<f32>()? {
+            preds.push(Prediction {
+                params: std::array::from_fn(|j| scaling.unscale_label(j, f64::from(row[j]))),
+                errors: None,
+            });
+        }
+        for (k, v) in r.flatten_all()?.to_vec1::<f32>()?.iter().enumerate() {
+            recon.push(v * sigma[start + k / (h * w)]);
+        }
+        on_batch(end - start);
+        start = end;
+    }
+    let recon =
+        Array3::from_shape_vec((n, h, w), recon).map_err(|e| NetError::BadInput(e.to_string()))?;
+    Ok((preds, recon))
+}
