@@ -90,6 +90,33 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
         assert_eq!(clean.dim(), img.dim());
         assert!(clean.iter().all(|v| v.is_finite()));
     }
+    // The quality table: the noisy image scores 1 by construction (GalSim's Poisson + read noise), the
+    // Gaussian filter and the fit's model image well below it.
+    let out = galaxy(
+        &[
+            "denoise",
+            "--model",
+            "edsr.safetensors",
+            data,
+            "--baselines",
+            "-o",
+            "clean2.npz",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let score = |name: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {text}"));
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    assert!((score("noisy image") - 1.0).abs() < 0.03, "{text}");
+    assert!(score("Gaussian filter") < 0.5, "{text}");
+    assert!(score("maximum-likelihood model") < 0.05, "{text}");
+    assert!(score("denoiser").is_finite());
     // Two stages: a small CNN trained behind the EDSR, then predicting through it.
     std::fs::write(
         dir.path().join("cnn.json"),
