@@ -113,8 +113,8 @@ pub struct TrainArgs {
     /// Learn the Sérsic index as ln(n) (the estimate becomes a posterior geometric mean).
     #[arg(long)]
     pub(crate) log_n: bool,
-    /// With --uncertainty: nll (estimates and errors by the Gaussian NLL) or mse-nll (estimates by MSE,
-    /// errors by the NLL of those estimates).
+    /// With --uncertainty: nll (estimates and errors by the Gaussian NLL), mse-nll (estimates by MSE: the
+    /// posterior mean) or mae-nll (estimates by MAE: the posterior median), errors by the NLL of those.
     #[arg(long, default_value = "nll")]
     pub(crate) loss: LossKind,
     /// Fraction of the run over which the learning rate ramps up (for --init).
