@@ -24,8 +24,9 @@ fn seed_rmse(table: [(f64, f64); 5]) -> [f64; 5] {
 const NAMES: [&str; 5] = ["flux", "sersic_index", "half_light_radius", "g1", "g2"];
 
 /// `galaxy predict` with no --model on 200 GalSim realisations (sigma 200 and 400) picks the right built-in
-/// model, whose RMSE is below the seed's Xception's for flux and hlr and within 12% of it for every parameter
-/// (docs/models.md: n and g2 are not yet below it).
+/// model. Its RMSE, as a multiple of the seed's Xception's (docs/models.md): default-v1 at SNR 60 below it for
+/// flux, hlr and g1 and within 12% for n and g2; default-v3 at SNR 30 below it for flux, n, hlr and g1 and
+/// within 15% for g2 (its fine-tune traded 2.5% on g2 for 5% on g1 and 13% on n; g2 is the open target).
 #[test]
 fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,6 +34,7 @@ fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
         (
             fixture("../galaxy-data/tests/fixtures/galsim_snr60_compressed.npz"),
             "default-v1",
+            [1.0, 1.12, 1.0, 1.0, 1.12],
             seed_rmse([
                 (0.039, 0.063),
                 (0.435, 0.765),
@@ -44,6 +46,7 @@ fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
         (
             fixture("tests/fixtures/galsim_snr30_compressed.npz"),
             "default-v3",
+            [1.0, 1.0, 1.0, 1.0, 1.15],
             seed_rmse([
                 (0.052, 0.098),
                 (0.740, 0.828),
@@ -53,7 +56,7 @@ fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
             ]),
         ),
     ];
-    for (data, model, seed) in sets {
+    for (data, model, limits, seed) in sets {
         let data = data.to_str().unwrap();
         let out = galaxy(&["predict", data, "-o", "p.csv"], dir.path());
         assert!(out.status.success(), "{}", stderr(&out));
@@ -70,9 +73,8 @@ fn built_in_models_on_galsim_samples_of_the_seeds_test_galaxy() {
         let table: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         for (j, name) in NAMES.iter().enumerate() {
             let rmse = table[name]["rmse"].as_f64().unwrap();
-            let limit = if j == 0 || j == 2 { 1.0 } else { 1.12 };
             assert!(
-                rmse < limit * seed[j],
+                rmse < limits[j] * seed[j],
                 "{model} {name}: RMSE {rmse} vs the seed's Xception {}",
                 seed[j]
             );

@@ -382,8 +382,11 @@ pub fn fit<O: Objective>(
             let l = objective.batch_loss(&data, device)?;
             opt.backward_step(&l)?;
             let seen = (step + 1) * batch as u64;
+            // The last step of a run — by samples or by the clock — always validates, so a time budget
+            // shorter than one validation interval still gives a scored model.
             let due = seen / options.eval_every > step * batch as u64 / options.eval_every
-                || step + 1 == steps;
+                || step + 1 == steps
+                || out_of_time;
             if due {
                 let m = objective.validate(validation, device)?;
                 last_eval = Some(m);

@@ -140,3 +140,36 @@ fn save_and_load_give_bit_identical_predictions() {
     let err = card::load(&path, &dev).err().unwrap().to_string();
     assert!(err.contains("does not match its card"), "{err}");
 }
+
+#[test]
+fn a_time_budget_shorter_than_one_validation_interval_still_validates() {
+    let dev = Device::Cpu;
+    let vm = VarMap::new();
+    let net = Estimator::new(&tiny(), VarBuilder::from_varmap(&vm, DType::F32, &dev)).unwrap();
+    let val = Simulator::new(Preset::DataV1.settings(), 8)
+        .unwrap()
+        .batch(0..16)
+        .unwrap();
+    let options = TrainOptions {
+        batch: 8,
+        samples: u64::MAX / 4,
+        eval_every: u64::MAX / 8,
+        max_seconds: Some(0.5),
+        ..TrainOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let best = train(
+        &net,
+        &vm,
+        &Scaling::default(),
+        &options,
+        TrainSource::Simulated(Box::new(Preset::DataV1.settings())),
+        &val,
+        &dev,
+        &mut |_| {},
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    assert!(best.loss.is_finite());
+    assert!(started.elapsed().as_secs_f64() < 30.0);
+}
