@@ -444,7 +444,8 @@ impl Figures<'_> {
                 }
                 chart
                     .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.6))
                     .border_style(BLACK)
                     .label_font(("sans-serif", 13))
                     .draw()
