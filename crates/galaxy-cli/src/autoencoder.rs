@@ -10,13 +10,13 @@ use galaxy_data::Dataset;
 use galaxy_nets::autoencode::{self, AutoencoderCard, AutoencoderObjective, FORMAT};
 use galaxy_nets::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use galaxy_nets::predict::Prediction;
-use galaxy_nets::train::{fit, TrainOptions, TrainSource};
+use galaxy_nets::train::{fit, TrainSource};
 use galaxy_nets::Scaling;
 use ndarray::{Array2, Array3};
 use sersic_render::{Psf, Renderer, Stamp};
 
 use crate::generate::check_output_folder;
-use crate::nets::{bar, device, net_error, training_data, TrainArgs};
+use crate::nets::{bar, device, net_error, read_config, train_options, training_data, TrainArgs};
 use crate::CliError;
 
 /// `galaxy train --arch autoencoder`: batches simulated from a preset (images, noiseless images, labels).
@@ -24,16 +24,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
     let cfg = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-            serde_json::from_str::<AutoencoderConfig>(&text).map_err(|e| {
-                CliError::input(format!(
-                    "{}: not an autoencoder config: {e}",
-                    path.display()
-                ))
-            })?
-        }
+        Some(path) => read_config::<AutoencoderConfig>(path, "an autoencoder config")?,
         None => match args.size_preset.as_str() {
             "small" => AutoencoderConfig::small(),
             "seed" => AutoencoderConfig::seed(),
@@ -57,21 +48,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let net = Autoencoder::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev))
         .map_err(|e| CliError::input(e.to_string()))?;
     let scaling = Scaling::default();
-    let options = TrainOptions {
-        batch: args.batch,
-        learning_rate: args.lr,
-        samples,
-        eval_every: args.eval_every.max(1),
-        seed: args.seed,
-        max_seconds: args.max_minutes.map(|m| m * 60.0),
-        warmup: args.warmup.clamp(0.0, 1.0),
-        patience: if args.patience == 0 {
-            usize::MAX
-        } else {
-            args.patience
-        },
-        ..TrainOptions::default()
-    };
+    let options = train_options(&args, samples);
     let parameters = galaxy_nets::card::parameter_count(&varmap);
     let card_for = |m: &autoencode::AutoencoderMetrics, seen: u64| AutoencoderCard {
         format: FORMAT.into(),

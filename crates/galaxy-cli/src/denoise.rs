@@ -7,11 +7,11 @@ use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
 use galaxy_data::Dataset;
 use galaxy_nets::denoise::{self, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig};
-use galaxy_nets::train::{fit, TrainOptions, TrainSource};
+use galaxy_nets::train::{fit, TrainSource};
 use ndarray::{Array2, Array3, ArrayView2, Axis};
 
 use crate::generate::check_output_folder;
-use crate::nets::{bar, device, net_error, training_data, TrainArgs};
+use crate::nets::{bar, device, net_error, read_config, train_options, training_data, TrainArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy denoise`.
@@ -75,13 +75,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
     let cfg = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-            serde_json::from_str::<DenoiserConfig>(&text).map_err(|e| {
-                CliError::input(format!("{}: not a denoiser config: {e}", path.display()))
-            })?
-        }
+        Some(path) => read_config::<DenoiserConfig>(path, "a denoiser config")?,
         None => DenoiserConfig::by_name(&args.arch, &args.size_preset).ok_or_else(|| {
             CliError::input(format!(
                 "--size-preset '{}': expected small or seed",
@@ -102,21 +96,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let varmap = VarMap::new();
     let net = Denoiser::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev))
         .map_err(|e| CliError::input(e.to_string()))?;
-    let options = TrainOptions {
-        batch: args.batch,
-        learning_rate: args.lr,
-        samples,
-        eval_every: args.eval_every.max(1),
-        seed: args.seed,
-        max_seconds: args.max_minutes.map(|m| m * 60.0),
-        warmup: args.warmup.clamp(0.0, 1.0),
-        patience: if args.patience == 0 {
-            usize::MAX
-        } else {
-            args.patience
-        },
-        ..TrainOptions::default()
-    };
+    let options = train_options(&args, samples);
     let parameters = galaxy_nets::card::parameter_count(&varmap);
     let card_for = |m: &denoise::DenoiseMetrics, seen: u64| DenoiserCard {
         format: "galaxy-denoiser/1".into(),

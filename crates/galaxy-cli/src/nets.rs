@@ -174,6 +174,37 @@ pub(crate) fn training_data(
     Ok((preset, settings, val))
 }
 
+/// A JSON configuration file (`what` names its kind in the error).
+pub(crate) fn read_config<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> Result<T, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not {what}: {e}", path.display())))
+}
+
+/// The schedule options of `galaxy train` (batch, rate, samples, validation, seed, budget, warm-up,
+/// patience with 0 = never stop early); the loss and a resumed start are the caller's.
+pub(crate) fn train_options(args: &TrainArgs, samples: u64) -> TrainOptions {
+    TrainOptions {
+        batch: args.batch,
+        learning_rate: args.lr,
+        samples,
+        eval_every: args.eval_every.max(1),
+        seed: args.seed,
+        max_seconds: args.max_minutes.map(|m| m * 60.0),
+        warmup: args.warmup.clamp(0.0, 1.0),
+        patience: if args.patience == 0 {
+            usize::MAX
+        } else {
+            args.patience
+        },
+        ..TrainOptions::default()
+    }
+}
+
 /// Runs `galaxy train`.
 pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     match args.arch.as_str() {
@@ -184,13 +215,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
     let mut cfg = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-            serde_json::from_str::<EstimatorConfig>(&text).map_err(|e| {
-                CliError::input(format!("{}: not an estimator config: {e}", path.display()))
-            })?
-        }
+        Some(path) => read_config::<EstimatorConfig>(path, "an estimator config")?,
         None => EstimatorConfig::new(Architecture::by_name(&args.arch).ok_or_else(|| {
             CliError::input(format!(
                 "unknown architecture '{}'; expected xception, resnet or cnn",
@@ -292,21 +317,9 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
         }
     }
     let options = TrainOptions {
-        batch: args.batch,
-        learning_rate: args.lr,
-        samples,
-        eval_every: args.eval_every.max(1),
-        seed: args.seed,
         start_sample,
-        max_seconds: args.max_minutes.map(|m| m * 60.0),
-        warmup: args.warmup.clamp(0.0, 1.0),
-        patience: if args.patience == 0 {
-            usize::MAX
-        } else {
-            args.patience
-        },
         loss: args.loss,
-        ..TrainOptions::default()
+        ..train_options(&args, samples)
     };
     let denoiser = match &args.denoiser {
         Some(path) => Some(

@@ -48,17 +48,7 @@ pub struct LoadedAutoencoder {
 
 /// Writes weights and card (temporary names, then renamed).
 pub fn save(weights: &Path, varmap: &VarMap, card: &AutoencoderCard) -> Result<(), NetError> {
-    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", weights.display()));
-    let tmp = weights.with_extension("safetensors.partial");
-    varmap.save(&tmp).map_err(|e| io(&e))?;
-    let card_tmp = card_path(weights).with_extension("json.partial");
-    std::fs::write(
-        &card_tmp,
-        serde_json::to_string_pretty(card).map_err(|e| io(&e))?,
-    )
-    .map_err(|e| io(&e))?;
-    std::fs::rename(&tmp, weights).map_err(|e| io(&e))?;
-    std::fs::rename(&card_tmp, card_path(weights)).map_err(|e| io(&e))
+    crate::card::save_with(weights, varmap, card)
 }
 
 /// Whether the card beside `weights` is an autoencoder's.
@@ -71,12 +61,7 @@ pub fn is_autoencoder(weights: &Path) -> bool {
 
 /// Loads an autoencoder saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedAutoencoder, NetError> {
-    let cp = card_path(weights);
-    let text = std::fs::read_to_string(&cp)
-        .map_err(|e| NetError::BadInput(format!("{}: {e}", cp.display())))?;
-    let card: AutoencoderCard = serde_json::from_str(&text).map_err(|e| {
-        NetError::BadInput(format!("{}: not an autoencoder card: {e}", cp.display()))
-    })?;
+    let card: AutoencoderCard = crate::card::read_card(weights, "an autoencoder card")?;
     let mut varmap = VarMap::new();
     let net = Autoencoder::new(
         &card.autoencoder,

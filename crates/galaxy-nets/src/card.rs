@@ -73,6 +73,12 @@ pub fn parameter_count(varmap: &VarMap) -> usize {
 
 /// Writes the weights and the card (each to a temporary name first, then renamed).
 pub fn save(weights: &Path, varmap: &VarMap, card: &ModelCard) -> Result<(), NetError> {
+    save_with(weights, varmap, card)
+}
+
+/// Writes weights and any card beside them (temporary names, then renamed): estimators, denoisers and
+/// autoencoders share the layout.
+pub fn save_with<C: Serialize>(weights: &Path, varmap: &VarMap, card: &C) -> Result<(), NetError> {
     let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", weights.display()));
     let tmp = weights.with_extension("safetensors.partial");
     varmap.save(&tmp).map_err(|e| io(&e))?;
@@ -82,6 +88,18 @@ pub fn save(weights: &Path, varmap: &VarMap, card: &ModelCard) -> Result<(), Net
     std::fs::rename(&tmp, weights).map_err(|e| io(&e))?;
     std::fs::rename(&card_tmp, card_path(weights)).map_err(|e| io(&e))?;
     Ok(())
+}
+
+/// The card beside `weights`, read as `C` (`what` names the kind of card in the error).
+pub fn read_card<C: serde::de::DeserializeOwned>(
+    weights: &Path,
+    what: &str,
+) -> Result<C, NetError> {
+    let cp = card_path(weights);
+    let text = std::fs::read_to_string(&cp)
+        .map_err(|e| NetError::BadInput(format!("{}: {e}", cp.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| NetError::BadInput(format!("{}: not {what}: {e}", cp.display())))
 }
 
 /// Rewrites only the card beside `weights` (temporary name, then renamed), e.g. after calibration.

@@ -12,7 +12,7 @@ use galaxy_data::Dataset;
 use ndarray::{s, Array3, ArrayView3};
 use serde::{Deserialize, Serialize};
 
-use crate::card::{card_path, parameter_count};
+use crate::card::parameter_count;
 use crate::models::edsr::{Edsr, EdsrConfig};
 use crate::models::rdn::{Rdn, RdnConfig};
 use crate::train::Objective;
@@ -96,26 +96,12 @@ pub struct LoadedDenoiser {
 
 /// Writes weights and card (temporary names, then renamed).
 pub fn save(weights: &Path, varmap: &VarMap, card: &DenoiserCard) -> Result<(), NetError> {
-    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", weights.display()));
-    let tmp = weights.with_extension("safetensors.partial");
-    varmap.save(&tmp).map_err(|e| io(&e))?;
-    let card_tmp = card_path(weights).with_extension("json.partial");
-    std::fs::write(
-        &card_tmp,
-        serde_json::to_string_pretty(card).map_err(|e| io(&e))?,
-    )
-    .map_err(|e| io(&e))?;
-    std::fs::rename(&tmp, weights).map_err(|e| io(&e))?;
-    std::fs::rename(&card_tmp, card_path(weights)).map_err(|e| io(&e))
+    crate::card::save_with(weights, varmap, card)
 }
 
 /// Loads a denoiser saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedDenoiser, NetError> {
-    let cp = card_path(weights);
-    let text = std::fs::read_to_string(&cp)
-        .map_err(|e| NetError::BadInput(format!("{}: {e}", cp.display())))?;
-    let card: DenoiserCard = serde_json::from_str(&text)
-        .map_err(|e| NetError::BadInput(format!("{}: not a denoiser card: {e}", cp.display())))?;
+    let card: DenoiserCard = crate::card::read_card(weights, "a denoiser card")?;
     let mut varmap = VarMap::new();
     let net = Denoiser::new(
         &card.denoiser,
