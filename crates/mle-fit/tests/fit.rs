@@ -94,7 +94,12 @@ fn nll_gradient_matches_finite_differences() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same cases every time (a random seed makes a red run unreproducible).
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(2020),
+        ..ProptestConfig::default()
+    })]
     /// Noiseless images are fitted back to the truth anywhere in the prior box. (With the sky-only
     /// Gaussian likelihood the minimum of a noiseless image's NLL is exactly the truth; with a variance that
     /// grows with the model, the ln V term moves it by a fraction of the Cramér–Rao bound.)

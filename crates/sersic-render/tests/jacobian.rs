@@ -51,7 +51,12 @@ fn check(galaxy: GalaxyParams, fwhm: f64) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same cases every time (a random seed makes a red run unreproducible).
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(2020),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn jacobian_matches_finite_differences_over_the_prior(
