@@ -216,7 +216,13 @@ fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
     };
     denoise::save(&path, &vm, &card).unwrap();
     let loaded = denoise::load(&path, &dev).unwrap();
-    assert_eq!(loaded.card, card);
+    // The configuration round-trips exactly; JSON floats to the last digit only (serde_json's parser).
+    assert_eq!(
+        (loaded.card.denoiser, loaded.card.parameters),
+        (card.denoiser, card.parameters)
+    );
+    let l1 = |c: &DenoiserCard| c.validation["l1"].as_f64().unwrap();
+    assert!((l1(&loaded.card) - l1(&card)).abs() < 1e-12);
     let sigma = vec![200.0f32; 16];
     let a = denoise::denoise(&loaded, val.img.view(), &sigma, 5, &dev, &mut |_| {}).unwrap();
     assert_eq!(a.dim(), (16, 64, 64));
