@@ -48,7 +48,7 @@ pub fn run(args: DenoiseArgs) -> Result<(), CliError> {
     let clean = denoise::denoise(
         &model,
         data.img.view(),
-        data.sigma.as_slice().unwrap_or(&data.sigma.to_vec()),
+        &data.sigma.to_vec(),
         args.batch,
         &dev,
         &mut |k| progress.inc(k as u64),

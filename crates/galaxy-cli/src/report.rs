@@ -178,6 +178,7 @@ pub fn run(args: ReportArgs) -> Result<(), CliError> {
         series: &series,
         truth: &truth,
         snr: &snr,
+        snr_range: padded_range(snr.iter().copied()),
         crb: &crb,
     };
     let out = |name: &str| args.output.join(name);
@@ -199,6 +200,8 @@ struct Figures<'a> {
     series: &'a [Series],
     truth: &'a [[f64; 5]],
     snr: &'a [f64],
+    /// The SNR axis (and colour bar) range, computed once: every point's colour needs it.
+    snr_range: (f64, f64),
     crb: &'a [[f64; 5]],
 }
 
@@ -241,12 +244,8 @@ fn panel<'a, 'b>(
 }
 
 impl Figures<'_> {
-    fn snr_range(&self) -> (f64, f64) {
-        padded_range(self.snr.iter().copied())
-    }
-
     fn snr_colour(&self, i: usize) -> RGBColor {
-        let (lo, hi) = self.snr_range();
+        let (lo, hi) = self.snr_range;
         viridis((self.snr[i] - lo) / (hi - lo))
     }
 
@@ -295,7 +294,7 @@ impl Figures<'_> {
                         .map_err(|e| e.to_string())?;
                 }
             }
-            colour_bar(&bar, self.snr_range(), "SNR")?;
+            colour_bar(&bar, self.snr_range, "SNR")?;
             root.present().map_err(|e| e.to_string())
         };
         draw().map_err(|e| err(path, e))
@@ -341,7 +340,7 @@ impl Figures<'_> {
                             .copied()
                             .chain(curve.iter().flat_map(|c| [c.1, -c.1])),
                     );
-                    let x = self.snr_range();
+                    let x = self.snr_range;
                     let mut chart = panel(
                         &panels[j * k as usize + s],
                         &format!("{} — {}", series.label, UNITS[j]),
