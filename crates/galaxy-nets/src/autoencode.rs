@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
 use galaxy_data::Dataset;
 use ndarray::{s, Array3, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
@@ -61,22 +61,42 @@ pub fn is_autoencoder(weights: &Path) -> bool {
 
 /// Loads an autoencoder saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedAutoencoder, NetError> {
-    let card: AutoencoderCard = crate::card::read_card(weights, "an autoencoder card")?;
-    let mut varmap = VarMap::new();
-    let net = Autoencoder::new(
-        &card.autoencoder,
-        VarBuilder::from_varmap(&varmap, DType::F32, device),
+    let p = crate::card::read_parts(weights)?;
+    from_parts(
+        &p.weights,
+        &p.card_json,
+        &p.weights_name,
+        &p.card_name,
+        device,
+    )
+}
+
+/// A autoencoder from the bytes of its safetensors and its card's JSON (the built-in one is embedded this
+/// way); `weights_name` and `card_name` name them in errors.
+pub fn from_parts(
+    weights: &[u8],
+    card_json: &str,
+    weights_name: &str,
+    card_name: &str,
+    device: &Device,
+) -> Result<LoadedAutoencoder, NetError> {
+    let (card, net, varmap) = crate::card::build_from_parts(
+        weights,
+        card_json,
+        weights_name,
+        card_name,
+        "an autoencoder card",
+        device,
+        |c: &AutoencoderCard, vb| Autoencoder::new(&c.autoencoder, vb),
     )?;
-    varmap
-        .load(weights)
-        .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
     Ok(LoadedAutoencoder { net, card, varmap })
 }
 
-/// The encoder's input for images `range`: image / sigma, and the PSF image scaled to a peak of 1 when
-/// the network reads it. `psf(i)` gives image i's PSF image.
+/// The encoder's input for images `range`: image / sigma, the PSF image scaled to a peak of 1 and a plane
+/// of sigma normalised by `scaling` when the network reads them. `psf(i)` gives image i's PSF image.
 fn inputs<'a>(
     cfg: &AutoencoderConfig,
+    scaling: &Scaling,
     img: ArrayView3<'a, f32>,
     psf: &dyn Fn(usize) -> ArrayView2<'a, f32>,
     sigma: &[f32],
@@ -84,7 +104,7 @@ fn inputs<'a>(
     device: &Device,
 ) -> Result<Tensor, NetError> {
     let (_, h, w) = img.dim();
-    let channels = 1 + usize::from(cfg.psf_channel);
+    let channels = cfg.input_channels();
     let mut v = Vec::with_capacity(range.len() * channels * h * w);
     for i in range.clone() {
         let inv = 1.0 / sigma[i];
@@ -103,6 +123,11 @@ fn inputs<'a>(
                 .fold(f32::MIN, f32::max)
                 .max(f32::MIN_POSITIVE);
             v.extend(p.iter().map(|x| x / peak));
+        }
+        if cfg.sigma_channel {
+            let (centre, half) = scaling.sigma;
+            let plane = ((f64::from(sigma[i]) - centre) / half) as f32;
+            v.extend(std::iter::repeat_n(plane, h * w));
         }
     }
     Ok(Tensor::from_vec(v, (range.len(), channels, h, w), device)?)
@@ -138,6 +163,7 @@ impl AutoencoderObjective<'_> {
         let sigma = data.sigma.to_vec();
         let x = inputs(
             self.net.config(),
+            self.scaling,
             data.img.view(),
             &|i| data.psf_image(i),
             &sigma,
@@ -239,7 +265,15 @@ pub fn run<'a>(
     let mut start = 0;
     while start < n {
         let end = (start + batch.max(1)).min(n);
-        let x = inputs(&model.card.autoencoder, img, psf, sigma, start..end, device)?;
+        let x = inputs(
+            &model.card.autoencoder,
+            scaling,
+            img,
+            psf,
+            sigma,
+            start..end,
+            device,
+        )?;
         let (z, r) = model.net.forward(&x)?;
         for row in z.narrow(1, 0, 5)?.to_vec2::<f32>()? {
             preds.push(Prediction {
@@ -256,4 +290,38 @@ pub fn run<'a>(
     let recon =
         Array3::from_shape_vec((n, h, w), recon).map_err(|e| NetError::BadInput(e.to_string()))?;
     Ok((preds, recon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn the_encoder_reads_image_over_sigma_the_psf_and_the_sigma_plane() {
+        let cfg = AutoencoderConfig {
+            image_size: 4,
+            ..AutoencoderConfig::small()
+        };
+        let img = Array3::from_elem((2, 4, 4), 800.0f32);
+        let mut psf = Array2::zeros((4, 4));
+        psf[[1, 1]] = 0.5f32;
+        let sigma = [200.0f32, 400.0];
+        let x = inputs(
+            &cfg,
+            &Scaling::default(),
+            img.view(),
+            &|_| psf.view(),
+            &sigma,
+            0..2,
+            &Device::Cpu,
+        )
+        .unwrap();
+        assert_eq!(x.dims(), &[2, 3, 4, 4]);
+        let x = x.flatten_from(2).unwrap().to_vec3::<f32>().unwrap();
+        // Image / sigma: 4 and 2; the PSF at a peak of 1; sigma 200 and 400 at -1 and +1 (300 ± 100).
+        assert_eq!((x[0][0][5], x[1][0][5]), (4.0, 2.0));
+        assert_eq!((x[0][1][5], x[0][1][0]), (1.0, 0.0));
+        assert!(x[0][2].iter().all(|&p| p == -1.0) && x[1][2].iter().all(|&p| p == 1.0));
+    }
 }

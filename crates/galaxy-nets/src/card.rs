@@ -112,8 +112,20 @@ pub fn save_card(weights: &Path, card: &ModelCard) -> Result<(), NetError> {
     std::fs::rename(&tmp, &path).map_err(|e| io(&e))
 }
 
-/// Loads weights and their card; a card that does not describe the weights is an error naming both.
-pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
+/// A model's weights and card as read from disk, with the names that errors give them.
+pub struct Parts {
+    /// The safetensors bytes.
+    pub weights: Vec<u8>,
+    /// The card's JSON.
+    pub card_json: String,
+    /// How errors name the weights.
+    pub weights_name: String,
+    /// How errors name the card.
+    pub card_name: String,
+}
+
+/// Reads `weights` and the card beside it; a missing file is an error naming it.
+pub fn read_parts(weights: &Path) -> Result<Parts, NetError> {
     if !weights.is_file() {
         return Err(NetError::BadInput(format!(
             "model file {} does not exist",
@@ -121,40 +133,44 @@ pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
         )));
     }
     let card_file = card_path(weights);
-    let text = std::fs::read_to_string(&card_file).map_err(|e| {
+    let card_json = std::fs::read_to_string(&card_file).map_err(|e| {
         NetError::BadInput(format!(
             "{}: cannot read the model's card: {e}",
             card_file.display()
         ))
     })?;
-    let weights_bytes = std::fs::read(weights)
+    let bytes = std::fs::read(weights)
         .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
-    from_parts(
-        &weights_bytes,
-        &text,
-        &weights.display().to_string(),
-        &card_file.display().to_string(),
-        device,
-    )
+    Ok(Parts {
+        weights: bytes,
+        card_json,
+        weights_name: weights.display().to_string(),
+        card_name: card_file.display().to_string(),
+    })
 }
 
-/// A model from the bytes of its safetensors and its card's JSON (the built-in models are embedded this
-/// way); `weights_name` and `card_name` name them in errors.
-pub fn from_parts(
+/// Parses a card of kind `C` (`what` names the kind in errors), builds its network with `build` on a
+/// fresh variable map, and fills every variable from the safetensors bytes. A tensor the network lacks,
+/// or one it has that the weights lack, is an error naming both files: weights and card must describe
+/// the same network. Estimators, denoisers and autoencoders all load through here, from files and from
+/// the bytes embedded in the binary alike.
+pub fn build_from_parts<C, T>(
     weights: &[u8],
     card_json: &str,
     weights_name: &str,
     card_name: &str,
+    what: &str,
     device: &Device,
-) -> Result<LoadedModel, NetError> {
-    let card: ModelCard = serde_json::from_str(card_json)
-        .map_err(|e| NetError::BadInput(format!("{card_name}: not a model card: {e}")))?;
+    build: impl FnOnce(&C, VarBuilder) -> candle_core::Result<T>,
+) -> Result<(C, T, VarMap), NetError>
+where
+    C: serde::de::DeserializeOwned,
+{
+    let card: C = serde_json::from_str(card_json)
+        .map_err(|e| NetError::BadInput(format!("{card_name}: not {what}: {e}")))?;
     let varmap = VarMap::new();
-    let estimator = Estimator::new(
-        &card.estimator,
-        VarBuilder::from_varmap(&varmap, DType::F32, device),
-    )
-    .map_err(|e| NetError::BadInput(format!("{card_name}: {e}")))?;
+    let net = build(&card, VarBuilder::from_varmap(&varmap, DType::F32, device))
+        .map_err(|e| NetError::BadInput(format!("{card_name}: {e}")))?;
     let mismatch = |e: &dyn std::fmt::Display| {
         NetError::BadInput(format!(
             "{weights_name} does not match its card {card_name}: {e}"
@@ -174,6 +190,39 @@ pub fn from_parts(
             return Err(mismatch(&format!("unexpected tensor {extra}")));
         }
     }
+    Ok((card, net, varmap))
+}
+
+/// Loads weights and their card; a card that does not describe the weights is an error naming both.
+pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
+    let p = read_parts(weights)?;
+    from_parts(
+        &p.weights,
+        &p.card_json,
+        &p.weights_name,
+        &p.card_name,
+        device,
+    )
+}
+
+/// A model from the bytes of its safetensors and its card's JSON (the built-in models are embedded this
+/// way); `weights_name` and `card_name` name them in errors.
+pub fn from_parts(
+    weights: &[u8],
+    card_json: &str,
+    weights_name: &str,
+    card_name: &str,
+    device: &Device,
+) -> Result<LoadedModel, NetError> {
+    let (card, estimator, varmap) = build_from_parts(
+        weights,
+        card_json,
+        weights_name,
+        card_name,
+        "a model card",
+        device,
+        |c: &ModelCard, vb| Estimator::new(&c.estimator, vb),
+    )?;
     Ok(LoadedModel {
         estimator,
         card,

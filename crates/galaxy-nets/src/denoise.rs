@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{Device, Module, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::Dataset;
 use ndarray::{s, Array3, ArrayView3};
@@ -101,15 +101,34 @@ pub fn save(weights: &Path, varmap: &VarMap, card: &DenoiserCard) -> Result<(), 
 
 /// Loads a denoiser saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedDenoiser, NetError> {
-    let card: DenoiserCard = crate::card::read_card(weights, "a denoiser card")?;
-    let mut varmap = VarMap::new();
-    let net = Denoiser::new(
-        &card.denoiser,
-        VarBuilder::from_varmap(&varmap, DType::F32, device),
+    let p = crate::card::read_parts(weights)?;
+    from_parts(
+        &p.weights,
+        &p.card_json,
+        &p.weights_name,
+        &p.card_name,
+        device,
+    )
+}
+
+/// A denoiser from the bytes of its safetensors and its card's JSON (the built-in one is embedded this
+/// way); `weights_name` and `card_name` name them in errors.
+pub fn from_parts(
+    weights: &[u8],
+    card_json: &str,
+    weights_name: &str,
+    card_name: &str,
+    device: &Device,
+) -> Result<LoadedDenoiser, NetError> {
+    let (card, net, varmap) = crate::card::build_from_parts(
+        weights,
+        card_json,
+        weights_name,
+        card_name,
+        "a denoiser card",
+        device,
+        |c: &DenoiserCard, vb| Denoiser::new(&c.denoiser, vb),
     )?;
-    varmap
-        .load(weights)
-        .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
     Ok(LoadedDenoiser { net, card, varmap })
 }
 

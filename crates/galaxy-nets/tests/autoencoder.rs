@@ -11,7 +11,7 @@ use galaxy_nets::Scaling;
 fn count(c: &AutoencoderConfig) -> usize {
     let conv = |i: usize, o: usize| 9 * i * o + o;
     let mut n = 0;
-    let mut prev = 1 + usize::from(c.psf_channel);
+    let mut prev = 1 + usize::from(c.psf_channel) + usize::from(c.sigma_channel);
     for &f in &c.filters {
         n += conv(prev, f);
         prev = f;
@@ -34,7 +34,8 @@ fn presets_have_the_expected_shapes_and_parameter_counts() {
         let ae =
             Autoencoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu)).unwrap();
         assert_eq!(parameter_count(&vm), count(&cfg), "{cfg:?}");
-        let x = Tensor::randn(0f32, 1.0, (2, 2, 64, 64), &Device::Cpu).unwrap();
+        assert!(cfg.psf_channel && cfg.sigma_channel, "the seed's channels");
+        let x = Tensor::randn(0f32, 1.0, (2, 3, 64, 64), &Device::Cpu).unwrap();
         let (z, r) = ae.forward(&x).unwrap();
         assert_eq!(z.dims(), &[2, 16]);
         assert_eq!(r.dims(), &[2, 1, 64, 64]);
@@ -61,6 +62,7 @@ fn a_tiny_autoencoder_learns_labels_and_reconstruction_together() {
         free_latent: 3,
         reconstruction_weight: 0.1,
         psf_channel: false,
+        sigma_channel: false,
         image_size: 64,
     };
     let vm = VarMap::new();

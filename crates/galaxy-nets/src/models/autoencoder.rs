@@ -24,8 +24,13 @@ pub struct AutoencoderConfig {
     pub free_latent: usize,
     /// Weight of the reconstruction loss against the label loss.
     pub reconstruction_weight: f64,
-    /// Give the encoder the PSF image as a second channel.
+    /// Give the encoder the PSF image as a channel.
     pub psf_channel: bool,
+    /// Give the encoder sigma as a channel (a constant plane, normalised like the estimators' conditioning).
+    /// The image channel is image / sigma, so without it the flux scale is lost when sigma varies: the seed
+    /// gave its autoencoder sigma among its per-image statistics for this reason.
+    #[serde(default)]
+    pub sigma_channel: bool,
     /// Side of the (square) input images.
     pub image_size: usize,
 }
@@ -38,6 +43,7 @@ impl AutoencoderConfig {
             free_latent: 11,
             reconstruction_weight: 0.1,
             psf_channel: true,
+            sigma_channel: true,
             image_size: 64,
         }
     }
@@ -48,6 +54,11 @@ impl AutoencoderConfig {
             filters: vec![16, 32, 64, 64],
             ..AutoencoderConfig::seed()
         }
+    }
+
+    /// Channels the encoder reads: image / sigma, then the PSF image and the sigma plane when enabled.
+    pub fn input_channels(&self) -> usize {
+        1 + usize::from(self.psf_channel) + usize::from(self.sigma_channel)
     }
 
     /// Side of the smallest feature maps.
@@ -95,7 +106,7 @@ impl Autoencoder {
                 cfg.image_size
             );
         }
-        let c_in = 1 + usize::from(cfg.psf_channel);
+        let c_in = cfg.input_channels();
         let mut encoder = Vec::with_capacity(levels);
         let mut prev = c_in;
         for (i, &f) in cfg.filters.iter().enumerate() {
