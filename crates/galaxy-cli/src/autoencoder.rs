@@ -123,9 +123,10 @@ fn psf_images(fwhm: &[f64], size: usize) -> Result<Array3<f32>, CliError> {
     Ok(out)
 }
 
-/// Estimates (and reconstructions) of images with an autoencoder; PSF images drawn from their FWHMs.
+/// Estimates (and reconstructions) of images with an autoencoder (the built-in one when `model_path` is
+/// `None`); PSF images drawn from their FWHMs.
 pub fn estimates(
-    model_path: &Path,
+    model_path: Option<&Path>,
     img: &Array3<f32>,
     psf_fwhm: &[f64],
     sigma: &[f64],
@@ -133,7 +134,13 @@ pub fn estimates(
     device_name: &str,
 ) -> Result<(Vec<Prediction>, Array3<f32>), CliError> {
     let dev = device(device_name)?;
-    let model = autoencode::load(model_path, &dev).map_err(net_error)?;
+    let model = match model_path {
+        Some(path) => autoencode::load(path, &dev).map_err(net_error)?,
+        None => {
+            crate::defaults::check_ranges(psf_fwhm, sigma, "autoencoder")?;
+            crate::defaults::AUTOENCODER.load_autoencoder(&dev)?
+        }
+    };
     let psf = psf_images(psf_fwhm, img.dim().1)?;
     let sigma: Vec<f32> = sigma.iter().map(|&s| s as f32).collect();
     let progress = bar(img.dim().0 as u64, "{bar:40} {pos}/{len} images  {per_sec}");
@@ -156,9 +163,10 @@ pub fn estimates(
 pub struct ReconstructArgs {
     /// Images in the seed's layout.
     input: PathBuf,
-    /// The autoencoder (`galaxy train --arch autoencoder`).
+    /// The autoencoder (`galaxy train --arch autoencoder`); default: the built-in small one (for PSF
+    /// FWHM 0.5-1.0 and sigma 200-400).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Output .npz: the input's arrays and `img_reconstructed` (what the decoder draws from the latent).
     #[arg(short, long)]
     output: PathBuf,
@@ -173,7 +181,14 @@ pub fn run_reconstruct(args: ReconstructArgs) -> Result<(), CliError> {
     let data = Dataset::read(&args.input).map_err(|e| CliError::input(e.to_string()))?;
     let fwhm: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
     let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
-    let (_, recon) = estimates(&args.model, &data.img, &fwhm, &sigma, 64, &args.device)?;
+    let (_, recon) = estimates(
+        args.model.as_deref(),
+        &data.img,
+        &fwhm,
+        &sigma,
+        64,
+        &args.device,
+    )?;
     data.write_with(&args.output, &[("img_reconstructed", &recon)])
         .map_err(|e| CliError::internal(e.to_string()))?;
     eprintln!(

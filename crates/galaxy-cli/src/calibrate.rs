@@ -18,6 +18,9 @@ pub struct CalibrateArgs {
     /// The model (.safetensors with its .json, which is rewritten with the scales).
     #[arg(long)]
     model: PathBuf,
+    /// The denoiser a two-stage model was trained behind (`galaxy train --denoiser`).
+    #[arg(long)]
+    denoiser: Option<PathBuf>,
     /// The preset to simulate held-out images from (the model's training preset).
     #[arg(long)]
     preset: String,
@@ -67,7 +70,13 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
     if args.count < 100 {
         return Err(CliError::input("--count must be at least 100"));
     }
-    let mut model = card::load(&args.model, &dev).map_err(net_error)?;
+    let model = card::load(&args.model, &dev).map_err(net_error)?;
+    let mut model = crate::nets::attach_denoiser(
+        model,
+        &args.model.display().to_string(),
+        args.denoiser.as_deref(),
+        &dev,
+    )?;
     if !model.card.estimator.uncertainty {
         return Err(CliError::input(format!(
             "{} predicts no uncertainties (train it with --uncertainty)",

@@ -1,14 +1,17 @@
 //! The built-in estimators, embedded in the binary so that `galaxy predict data.npz` works with no
 //! training and no download.
 //!
-//! Two networks (trained by the commands in docs/models.md): one for the seed's fixed setting (PSF FWHM
+//! Two estimators (trained by the commands in docs/models.md): one for the seed's fixed setting (PSF FWHM
 //! 0.5, sigma 200: data_v1) and one conditioned on PSF FWHM and sigma over data_v3's ranges. A file whose
 //! images all have the fixed setting gets the first, which is the more accurate there; any other file
 //! inside data_v3's ranges gets the conditioned one; anything outside them is refused rather than
-//! extrapolated.
+//! extrapolated. Beside them, a small EDSR denoiser (`galaxy denoise`) and a small autoencoder
+//! (`galaxy reconstruct`), both trained over data_v3's ranges and held to them the same way.
 
 use candle_core::Device;
+use galaxy_nets::autoencode::LoadedAutoencoder;
 use galaxy_nets::card::{from_parts, LoadedModel};
+use galaxy_nets::denoise::LoadedDenoiser;
 
 use crate::CliError;
 
@@ -34,6 +37,20 @@ pub const CONDITIONED: BuiltIn = BuiltIn {
     card: include_str!("../models/default-v3.json"),
 };
 
+/// The small EDSR denoiser, trained on (noisy, noiseless) pairs over data_v3's ranges.
+pub const DENOISER: BuiltIn = BuiltIn {
+    name: "denoiser-edsr-small-v3",
+    weights: include_bytes!("../models/denoiser-edsr-small-v3.safetensors"),
+    card: include_str!("../models/denoiser-edsr-small-v3.json"),
+};
+
+/// The small autoencoder (PSF channel, 11 free latent dimensions), trained over data_v3's ranges.
+pub const AUTOENCODER: BuiltIn = BuiltIn {
+    name: "autoencoder-small-v3",
+    weights: include_bytes!("../models/autoencoder-small-v3.safetensors"),
+    card: include_str!("../models/autoencoder-small-v3.json"),
+};
+
 /// data_v3's ranges, with a little room for rounding in stored files.
 const PSF_RANGE: (f64, f64) = (0.5 - 1e-3, 1.0 + 1e-3);
 const SIGMA_RANGE: (f64, f64) = (200.0 - 0.5, 400.0 + 0.5);
@@ -50,6 +67,42 @@ impl BuiltIn {
         )
         .map_err(|e| CliError::internal(e.to_string()))
     }
+
+    /// The built-in denoiser, ready to run.
+    pub fn load_denoiser(&self, device: &Device) -> Result<LoadedDenoiser, CliError> {
+        let (w, c) = self.names();
+        galaxy_nets::denoise::from_parts(self.weights, self.card, &w, &c, device)
+            .map_err(|e| CliError::internal(e.to_string()))
+    }
+
+    /// The built-in autoencoder, ready to run.
+    pub fn load_autoencoder(&self, device: &Device) -> Result<LoadedAutoencoder, CliError> {
+        let (w, c) = self.names();
+        galaxy_nets::autoencode::from_parts(self.weights, self.card, &w, &c, device)
+            .map_err(|e| CliError::internal(e.to_string()))
+    }
+
+    fn names(&self) -> (String, String) {
+        (
+            format!("built-in {}.safetensors", self.name),
+            format!("built-in {}.json", self.name),
+        )
+    }
+}
+
+/// An error naming the first image outside data_v3's ranges (PSF FWHM 0.5-1.0, sigma 200-400), which
+/// every built-in network was trained over; `what` names the network in the message.
+pub fn check_ranges(psf_fwhm: &[f64], sigma: &[f64], what: &str) -> Result<(), CliError> {
+    let inside = |v: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&v);
+    for (i, (&f, &s)) in psf_fwhm.iter().zip(sigma).enumerate() {
+        if !inside(f, PSF_RANGE) || !inside(s, SIGMA_RANGE) {
+            return Err(CliError::input(format!(
+                "image {i} has PSF FWHM {f} and sigma {s}, outside the training ranges of the built-in \
+                 {what} (PSF FWHM 0.5-1.0, sigma 200-400); give one trained for these images with --model"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The built-in model for images with these PSF FWHMs and sigmas; an error naming the first image outside
@@ -60,15 +113,7 @@ pub fn choose(psf_fwhm: &[f64], sigma: &[f64]) -> Result<&'static BuiltIn, CliEr
     if fixed {
         return Ok(&FIXED);
     }
-    let inside = |v: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&v);
-    for (i, (&f, &s)) in psf_fwhm.iter().zip(sigma).enumerate() {
-        if !inside(f, PSF_RANGE) || !inside(s, SIGMA_RANGE) {
-            return Err(CliError::input(format!(
-                "image {i} has PSF FWHM {f} and sigma {s}: the built-in models cover PSF FWHM 0.5-1.0 and \
-                 sigma 200-400; give a model trained for these images with --model"
-            )));
-        }
-    }
+    check_ranges(psf_fwhm, sigma, "models")?;
     Ok(&CONDITIONED)
 }
 
@@ -105,5 +150,25 @@ mod tests {
             assert!(m.card.estimator.uncertainty, "{}", b.name);
             assert_eq!(m.card.estimator.conditioning, b.name == "default-v3");
         }
+    }
+
+    #[test]
+    fn the_built_in_denoiser_and_autoencoder_load_with_their_small_presets() {
+        let d = DENOISER.load_denoiser(&Device::Cpu).unwrap();
+        assert_eq!(
+            d.card.denoiser,
+            galaxy_nets::denoise::DenoiserConfig::by_name("edsr", "small").unwrap()
+        );
+        let a = AUTOENCODER.load_autoencoder(&Device::Cpu).unwrap();
+        assert_eq!(
+            a.card.autoencoder,
+            galaxy_nets::models::autoencoder::AutoencoderConfig::small()
+        );
+        let err = check_ranges(&[0.5, 0.5], &[200.0, 500.0], "denoiser")
+            .err()
+            .unwrap();
+        assert!(
+            err.bad_input && err.message.contains("image 1") && err.message.contains("denoiser")
+        );
     }
 }

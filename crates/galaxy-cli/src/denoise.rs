@@ -19,9 +19,10 @@ use crate::CliError;
 pub struct DenoiseArgs {
     /// Images in the seed's layout.
     input: PathBuf,
-    /// The denoiser (.safetensors with its .json), from `galaxy train --arch edsr|rdn`.
+    /// The denoiser (.safetensors with its .json), from `galaxy train --arch edsr|rdn`; default: the
+    /// built-in small EDSR (for PSF FWHM 0.5-1.0 and sigma 200-400).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Output .npz: the input's arrays and `img_denoised`.
     #[arg(short, long)]
     output: PathBuf,
@@ -41,8 +42,19 @@ pub struct DenoiseArgs {
 pub fn run(args: DenoiseArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let dev = device(&args.device)?;
-    let model = denoise::load(&args.model, &dev).map_err(net_error)?;
     let data = Dataset::read(&args.input).map_err(|e| CliError::input(e.to_string()))?;
+    let (model, name) = match &args.model {
+        Some(path) => (
+            denoise::load(path, &dev).map_err(net_error)?,
+            path.display().to_string(),
+        ),
+        None => {
+            let f = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+            crate::defaults::check_ranges(&f(&data.psf_r), &f(&data.sigma), "denoiser")?;
+            let b = &crate::defaults::DENOISER;
+            (b.load_denoiser(&dev)?, format!("the built-in {}", b.name))
+        }
+    };
     let started = std::time::Instant::now();
     let progress = bar(data.len() as u64, "{bar:30} {pos}/{len} images  {per_sec}");
     let clean = denoise::denoise(
@@ -63,7 +75,7 @@ pub fn run(args: DenoiseArgs) -> Result<(), CliError> {
     eprintln!(
         "denoised {} images with {} in {:.2} s -> {}",
         data.len(),
-        args.model.display(),
+        name,
         started.elapsed().as_secs_f64(),
         args.output.display()
     );

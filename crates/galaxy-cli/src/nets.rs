@@ -427,6 +427,39 @@ pub struct PredictArgs {
     denoiser: Option<PathBuf>,
 }
 
+/// Puts `denoiser` in front of `model` when the model was trained behind it (`galaxy train --denoiser`).
+/// A two-stage model without its denoiser, behind another one, or a one-stage model behind one is an
+/// error naming the model (`model_name`): each would measure images unlike those it learned from.
+pub(crate) fn attach_denoiser(
+    model: card::LoadedModel,
+    model_name: &str,
+    denoiser: Option<&Path>,
+    dev: &Device,
+) -> Result<card::LoadedModel, CliError> {
+    let trained_on = &model.card.training["denoiser"];
+    match (denoiser, trained_on.is_null()) {
+        (Some(path), false) => {
+            let d = galaxy_nets::denoise::load(path, dev)
+                .map_err(|e| CliError::input(format!("--denoiser: {e}")))?;
+            if serde_json::to_value(d.card.denoiser).ok().as_ref() != Some(&trained_on["config"]) {
+                return Err(CliError::input(format!(
+                    "--denoiser {} is not the denoiser {model_name} was trained behind",
+                    path.display()
+                )));
+            }
+            Ok(model.with_denoiser(d.net))
+        }
+        (None, true) => Ok(model),
+        (Some(_), true) => Err(CliError::input(format!(
+            "{model_name} was trained on raw images, not denoised ones: drop --denoiser"
+        ))),
+        (None, false) => Err(CliError::input(format!(
+            "{model_name} measures denoised images (trained behind {}): give --denoiser",
+            trained_on["path"].as_str().unwrap_or("a denoiser")
+        ))),
+    }
+}
+
 /// Runs `galaxy predict`.
 pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
@@ -444,7 +477,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         }
         let started = std::time::Instant::now();
         let (preds, _) = crate::autoencoder::estimates(
-            path,
+            Some(path),
             &input.img,
             &input.psf_fwhm.to_vec(),
             &input.sigma.to_vec(),
@@ -463,32 +496,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
             (builtin.load(&dev)?, format!("built-in {}", builtin.name))
         }
     };
-    let trained_on = &model.card.training["denoiser"];
-    let model = match (&args.denoiser, trained_on.is_null()) {
-        (Some(path), false) => {
-            let d = galaxy_nets::denoise::load(path, &dev)
-                .map_err(|e| CliError::input(format!("--denoiser: {e}")))?;
-            if serde_json::to_value(d.card.denoiser).ok().as_ref() != Some(&trained_on["config"]) {
-                return Err(CliError::input(format!(
-                    "--denoiser {} is not the denoiser {model_name} was trained behind",
-                    path.display()
-                )));
-            }
-            model.with_denoiser(d.net)
-        }
-        (None, true) => model,
-        (Some(_), true) => {
-            return Err(CliError::input(format!(
-                "{model_name} was trained on raw images, not denoised ones: drop --denoiser"
-            )))
-        }
-        (None, false) => {
-            return Err(CliError::input(format!(
-                "{model_name} measures denoised images (trained behind {}): give --denoiser",
-                trained_on["path"].as_str().unwrap_or("a denoiser")
-            )))
-        }
-    };
+    let model = attach_denoiser(model, &model_name, args.denoiser.as_deref(), &dev)?;
     let n = input.img.len_of(ndarray::Axis(0));
     let psf: Vec<f32> = input.psf_fwhm.iter().map(|&v| v as f32).collect();
     let sigma: Vec<f32> = input.sigma.iter().map(|&v| v as f32).collect();

@@ -2,42 +2,22 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{galaxy, stderr};
+use common::{galaxy, snr30, stderr, train_tiny};
 
 #[test]
 fn the_autoencoder_trains_predicts_and_reconstructs() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/galsim_snr30_compressed.npz");
-    let data = fixture.to_str().unwrap();
+    let data = &snr30();
     std::fs::write(
         dir.path().join("ae.json"),
         r#"{"filters": [4, 8, 8], "free_latent": 3, "reconstruction_weight": 0.1, "psf_channel": true, "image_size": 64}"#,
     )
     .unwrap();
-    let out = galaxy(
-        &[
-            "train",
-            "--arch",
-            "autoencoder",
-            "--config",
-            "ae.json",
-            "--preset",
-            "data_v1",
-            "--samples",
-            "64",
-            "--batch",
-            "16",
-            "--val-size",
-            "16",
-            "--eval-every",
-            "32",
-            "-o",
-            "ae.safetensors",
-        ],
+    let out = train_tiny(
         dir.path(),
+        &["--arch", "autoencoder", "--config", "ae.json"],
+        "64",
+        "ae.safetensors",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

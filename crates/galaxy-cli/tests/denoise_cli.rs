@@ -2,16 +2,12 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{galaxy, stderr};
+use common::{galaxy, snr30, stderr, train_tiny};
 
 #[test]
 fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/galsim_snr30_compressed.npz");
-    let data = fixture.to_str().unwrap();
+    let data = &snr30();
     std::fs::write(
         dir.path().join("e.json"),
         r#"{"arch":"edsr","filters":8,"blocks":1,"residual_scale":0.1}"#,
@@ -24,27 +20,11 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
     .unwrap();
     for arch in ["edsr", "rdn"] {
         let cfg = format!("{}.json", &arch[..1]);
-        let out = galaxy(
-            &[
-                "train",
-                "--arch",
-                arch,
-                "--config",
-                &cfg,
-                "--preset",
-                "data_v1",
-                "--samples",
-                "64",
-                "--batch",
-                "16",
-                "--val-size",
-                "16",
-                "--eval-every",
-                "32",
-                "-o",
-                &format!("{arch}.safetensors"),
-            ],
+        let out = train_tiny(
             dir.path(),
+            &["--arch", arch, "--config", &cfg],
+            "64",
+            &format!("{arch}.safetensors"),
         );
         assert!(out.status.success(), "{arch}: {}", stderr(&out));
         let card: serde_json::Value = serde_json::from_str(
@@ -106,13 +86,7 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let score = |name: &str| -> f64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("{name}: {text}"));
-        line.split_whitespace().last().unwrap().parse().unwrap()
-    };
+    let score = |name: &str| common::score(&text, name);
     assert!((score("noisy image") - 1.0).abs() < 0.03, "{text}");
     assert!(score("Gaussian filter") < 0.5, "{text}");
     assert!(score("maximum-likelihood model") < 0.05, "{text}");
@@ -123,27 +97,11 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
         r#"{"architecture": {"arch": "cnn", "layers": [{"filters": 4, "kernel": 5, "stride": 4}, {"filters": 8, "kernel": 3, "stride": 2}]}, "image_size": 64, "conditioning": false, "uncertainty": false, "head_hidden": 0}"#,
     )
     .unwrap();
-    let out = galaxy(
-        &[
-            "train",
-            "--config",
-            "cnn.json",
-            "--denoiser",
-            "edsr.safetensors",
-            "--preset",
-            "data_v1",
-            "--samples",
-            "64",
-            "--batch",
-            "16",
-            "--val-size",
-            "16",
-            "--eval-every",
-            "32",
-            "-o",
-            "two.safetensors",
-        ],
+    let out = train_tiny(
         dir.path(),
+        &["--config", "cnn.json", "--denoiser", "edsr.safetensors"],
+        "64",
+        "two.safetensors",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = galaxy(
@@ -184,23 +142,28 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(stderr(&out).contains(expected), "{}", stderr(&out));
     }
-    let out = galaxy(
+    // Calibration and the explorer run the model too: without its denoiser they refuse it by name.
+    for args in [
         &[
-            "train",
-            "--config",
-            "cnn.json",
+            "calibrate",
+            "--model",
+            "two.safetensors",
             "--preset",
             "data_v1",
-            "--samples",
-            "32",
-            "--batch",
-            "16",
-            "--val-size",
-            "16",
-            "-o",
-            "one.safetensors",
-        ],
+            "--count",
+            "100",
+        ][..],
+        &["explore", "--port", "0", "--model", "two.safetensors"][..],
+    ] {
+        let out = galaxy(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("give --denoiser"), "{}", stderr(&out));
+    }
+    let out = train_tiny(
         dir.path(),
+        &["--config", "cnn.json"],
+        "32",
+        "one.safetensors",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = galaxy(

@@ -218,9 +218,7 @@ fn a_killed_search_resumes_without_losing_or_repeating_a_trial() {
 #[test]
 fn report_draws_every_figure_and_tabulates_bias_std_rmse_and_the_bound() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/galsim_snr30_compressed.npz");
-    let data = fixture.to_str().unwrap();
+    let data = &common::snr30();
     let out = galaxy(&["predict", data, "-o", "net.csv"], dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     // A second set: the network's estimates with flux 10% high, so the table must tell them apart.

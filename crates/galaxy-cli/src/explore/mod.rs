@@ -74,10 +74,14 @@ fn router(state: Arc<api::AppState>) -> Router {
 /// Runs `galaxy explore` until interrupted.
 pub fn run(args: ExploreArgs) -> Result<(), CliError> {
     let custom = match &args.model {
-        Some(path) => Some((
-            path.display().to_string(),
-            galaxy_nets::card::load(path, &candle_core::Device::Cpu).map_err(net_error)?,
-        )),
+        Some(path) => {
+            let name = path.display().to_string();
+            let dev = candle_core::Device::Cpu;
+            let model = galaxy_nets::card::load(path, &dev).map_err(net_error)?;
+            // The explorer measures raw images: a two-stage model is refused by name, not run wrongly.
+            let model = crate::nets::attach_denoiser(model, &name, None, &dev)?;
+            Some((name, model))
+        }
         None => None,
     };
     let state = Arc::new(api::AppState::new(custom));

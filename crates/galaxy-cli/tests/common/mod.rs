@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
@@ -15,6 +15,57 @@ pub fn galaxy(args: &[&str], dir: &Path) -> Output {
         .env("RAYON_NUM_THREADS", "2")
         .output()
         .unwrap()
+}
+
+/// A path under the galaxy-cli crate, e.g. `tests/fixtures/galsim_snr30_compressed.npz`.
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// GalSim's 200 SNR 30 realisations of the seed's test galaxy (sigma 400), as a path string.
+pub fn snr30() -> String {
+    fixture("tests/fixtures/galsim_snr30_compressed.npz")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// GalSim's 200 SNR 60 realisations (sigma 200), kept with galaxy-data's fixtures.
+pub fn snr60() -> String {
+    fixture("../galaxy-data/tests/fixtures/galsim_snr60_compressed.npz")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `galaxy train` in `dir` with `args` on `samples` data_v1 images simulated on the fly (batches of 16,
+/// validating 16 images every 32 samples), to `output`: the smallest run that goes through every stage.
+pub fn train_tiny(dir: &Path, args: &[&str], samples: &str, output: &str) -> Output {
+    let mut all = vec!["train"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--preset",
+        "data_v1",
+        "--samples",
+        samples,
+        "--batch",
+        "16",
+        "--val-size",
+        "16",
+        "--eval-every",
+        "32",
+        "-o",
+        output,
+    ]);
+    galaxy(&all, dir)
+}
+
+/// The last number on the line of `text` that starts with `name` (the rows of `galaxy denoise
+/// --baselines`'s table).
+pub fn score(text: &str, name: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no line '{name}' in: {text}"));
+    line.split_whitespace().last().unwrap().parse().unwrap()
 }
 
 /// A command's standard error as text.
