@@ -10,7 +10,7 @@
 
 use candle_core::Device;
 use galaxy_nets::autoencode::LoadedAutoencoder;
-use galaxy_nets::card::{from_parts, LoadedModel};
+use galaxy_nets::card::{from_parts, LoadedModel, Parts};
 use galaxy_nets::denoise::LoadedDenoiser;
 
 use crate::CliError;
@@ -58,35 +58,23 @@ const SIGMA_RANGE: (f64, f64) = (200.0 - 0.5, 400.0 + 0.5);
 impl BuiltIn {
     /// The network, ready to run.
     pub fn load(&self, device: &Device) -> Result<LoadedModel, CliError> {
-        from_parts(
-            self.weights,
-            self.card,
-            &format!("built-in {}.safetensors", self.name),
-            &format!("built-in {}.json", self.name),
-            device,
-        )
-        .map_err(|e| CliError::internal(e.to_string()))
+        from_parts(&self.parts(), device).map_err(|e| CliError::internal(e.to_string()))
     }
 
     /// The built-in denoiser, ready to run.
     pub fn load_denoiser(&self, device: &Device) -> Result<LoadedDenoiser, CliError> {
-        let (w, c) = self.names();
-        galaxy_nets::denoise::from_parts(self.weights, self.card, &w, &c, device)
+        galaxy_nets::denoise::from_parts(&self.parts(), device)
             .map_err(|e| CliError::internal(e.to_string()))
     }
 
     /// The built-in autoencoder, ready to run.
     pub fn load_autoencoder(&self, device: &Device) -> Result<LoadedAutoencoder, CliError> {
-        let (w, c) = self.names();
-        galaxy_nets::autoencode::from_parts(self.weights, self.card, &w, &c, device)
+        galaxy_nets::autoencode::from_parts(&self.parts(), device)
             .map_err(|e| CliError::internal(e.to_string()))
     }
 
-    fn names(&self) -> (String, String) {
-        (
-            format!("built-in {}.safetensors", self.name),
-            format!("built-in {}.json", self.name),
-        )
+    fn parts(&self) -> Parts<'static> {
+        Parts::embedded(self.name, self.weights, self.card)
     }
 }
 

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use candle_nn::VarMap;
+use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::Dataset;
 use ndarray::{s, Array3, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
 
-use crate::card::card_path;
+use crate::card::{card_path, NetCard, Parts};
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::predict::Prediction;
 use crate::scaling::Scaling;
@@ -61,35 +61,21 @@ pub fn is_autoencoder(weights: &Path) -> bool {
 
 /// Loads an autoencoder saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedAutoencoder, NetError> {
-    let p = crate::card::read_parts(weights)?;
-    from_parts(
-        &p.weights,
-        &p.card_json,
-        &p.weights_name,
-        &p.card_name,
-        device,
-    )
+    from_parts(&Parts::read(weights)?, device)
 }
 
-/// A autoencoder from the bytes of its safetensors and its card's JSON (the built-in one is embedded this
-/// way); `weights_name` and `card_name` name them in errors.
-pub fn from_parts(
-    weights: &[u8],
-    card_json: &str,
-    weights_name: &str,
-    card_name: &str,
-    device: &Device,
-) -> Result<LoadedAutoencoder, NetError> {
-    let (card, net, varmap) = crate::card::build_from_parts(
-        weights,
-        card_json,
-        weights_name,
-        card_name,
-        "an autoencoder card",
-        device,
-        |c: &AutoencoderCard, vb| Autoencoder::new(&c.autoencoder, vb),
-    )?;
+/// An autoencoder from its [`Parts`] (the built-in one is embedded this way).
+pub fn from_parts(parts: &Parts<'_>, device: &Device) -> Result<LoadedAutoencoder, NetError> {
+    let (card, net, varmap) = parts.build::<AutoencoderCard>(device)?;
     Ok(LoadedAutoencoder { net, card, varmap })
+}
+
+impl NetCard for AutoencoderCard {
+    type Net = Autoencoder;
+    const WHAT: &'static str = "an autoencoder card";
+    fn build(&self, vb: VarBuilder) -> candle_core::Result<Autoencoder> {
+        Autoencoder::new(&self.autoencoder, vb)
+    }
 }
 
 /// The encoder's input for images `range`: image / sigma, the PSF image scaled to a peak of 1 and a plane

@@ -1,6 +1,7 @@
 //! A trained model on disk: weights (safetensors) and, beside them, a JSON card with everything needed to
 //! use them.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device};
@@ -112,117 +113,115 @@ pub fn save_card(weights: &Path, card: &ModelCard) -> Result<(), NetError> {
     std::fs::rename(&tmp, &path).map_err(|e| io(&e))
 }
 
-/// A model's weights and card as read from disk, with the names that errors give them.
-pub struct Parts {
-    /// The safetensors bytes.
-    pub weights: Vec<u8>,
-    /// The card's JSON.
-    pub card_json: String,
-    /// How errors name the weights.
-    pub weights_name: String,
-    /// How errors name the card.
-    pub card_name: String,
+/// A kind of card whose network can be built from it. It ties the card type to its network and to the
+/// words errors use for it, so that estimators, denoisers and autoencoders all load through
+/// [`Parts::build`].
+pub trait NetCard: serde::de::DeserializeOwned {
+    /// The network the card describes.
+    type Net;
+    /// How errors name the kind of card ("a model card").
+    const WHAT: &'static str;
+    /// The network, its variables created through `vb`.
+    fn build(&self, vb: VarBuilder) -> candle_core::Result<Self::Net>;
 }
 
-/// Reads `weights` and the card beside it; a missing file is an error naming it.
-pub fn read_parts(weights: &Path) -> Result<Parts, NetError> {
-    if !weights.is_file() {
-        return Err(NetError::BadInput(format!(
-            "model file {} does not exist",
-            weights.display()
-        )));
+impl NetCard for ModelCard {
+    type Net = Estimator;
+    const WHAT: &'static str = "a model card";
+    fn build(&self, vb: VarBuilder) -> candle_core::Result<Estimator> {
+        Estimator::new(&self.estimator, vb)
     }
-    let card_file = card_path(weights);
-    let card_json = std::fs::read_to_string(&card_file).map_err(|e| {
-        NetError::BadInput(format!(
-            "{}: cannot read the model's card: {e}",
-            card_file.display()
-        ))
-    })?;
-    let bytes = std::fs::read(weights)
-        .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
-    Ok(Parts {
-        weights: bytes,
-        card_json,
-        weights_name: weights.display().to_string(),
-        card_name: card_file.display().to_string(),
-    })
 }
 
-/// Parses a card of kind `C` (`what` names the kind in errors), builds its network with `build` on a
-/// fresh variable map, and fills every variable from the safetensors bytes. A tensor the network lacks,
-/// or one it has that the weights lack, is an error naming both files: weights and card must describe
-/// the same network. Estimators, denoisers and autoencoders all load through here, from files and from
-/// the bytes embedded in the binary alike.
-pub fn build_from_parts<C, T>(
-    weights: &[u8],
-    card_json: &str,
-    weights_name: &str,
-    card_name: &str,
-    what: &str,
-    device: &Device,
-    build: impl FnOnce(&C, VarBuilder) -> candle_core::Result<T>,
-) -> Result<(C, T, VarMap), NetError>
-where
-    C: serde::de::DeserializeOwned,
-{
-    let card: C = serde_json::from_str(card_json)
-        .map_err(|e| NetError::BadInput(format!("{card_name}: not {what}: {e}")))?;
-    let varmap = VarMap::new();
-    let net = build(&card, VarBuilder::from_varmap(&varmap, DType::F32, device))
-        .map_err(|e| NetError::BadInput(format!("{card_name}: {e}")))?;
-    let mismatch = |e: &dyn std::fmt::Display| {
-        NetError::BadInput(format!(
-            "{weights_name} does not match its card {card_name}: {e}"
-        ))
-    };
-    let tensors =
-        candle_core::safetensors::load_buffer(weights, device).map_err(|e| mismatch(&e))?;
-    {
-        let data = varmap.data().lock().expect("variable map lock");
-        for (name, var) in data.iter() {
-            let t = tensors
-                .get(name)
-                .ok_or_else(|| mismatch(&format!("no tensor {name}")))?;
-            var.set(t).map_err(|e| mismatch(&format!("{name}: {e}")))?;
+/// A model's weights and card, read from disk or embedded in a binary, with the names errors give them.
+pub struct Parts<'a> {
+    weights: Cow<'a, [u8]>,
+    card_json: Cow<'a, str>,
+    weights_name: String,
+    card_name: String,
+}
+
+impl Parts<'static> {
+    /// Reads `weights` and the card beside it; a missing file is an error naming it.
+    pub fn read(weights: &Path) -> Result<Self, NetError> {
+        if !weights.is_file() {
+            return Err(NetError::BadInput(format!(
+                "model file {} does not exist",
+                weights.display()
+            )));
         }
-        if let Some(extra) = tensors.keys().find(|k| !data.contains_key(*k)) {
-            return Err(mismatch(&format!("unexpected tensor {extra}")));
+        let card_file = card_path(weights);
+        let card_json = std::fs::read_to_string(&card_file).map_err(|e| {
+            NetError::BadInput(format!(
+                "{}: cannot read the model's card: {e}",
+                card_file.display()
+            ))
+        })?;
+        let bytes = std::fs::read(weights)
+            .map_err(|e| NetError::BadInput(format!("{}: {e}", weights.display())))?;
+        Ok(Parts {
+            weights: Cow::Owned(bytes),
+            card_json: Cow::Owned(card_json),
+            weights_name: weights.display().to_string(),
+            card_name: card_file.display().to_string(),
+        })
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// A model embedded in the binary under `name`; errors call its files "built-in NAME.safetensors" and
+    /// "built-in NAME.json".
+    pub fn embedded(name: &str, weights: &'a [u8], card_json: &'a str) -> Self {
+        Parts {
+            weights: Cow::Borrowed(weights),
+            card_json: Cow::Borrowed(card_json),
+            weights_name: format!("built-in {name}.safetensors"),
+            card_name: format!("built-in {name}.json"),
         }
     }
-    Ok((card, net, varmap))
+
+    /// Parses the card as `C`, builds its network on a fresh variable map, and fills every variable from
+    /// the weights. A tensor the network lacks, or one it has that the weights lack, is an error naming
+    /// both files: weights and card must describe the same network.
+    pub fn build<C: NetCard>(&self, device: &Device) -> Result<(C, C::Net, VarMap), NetError> {
+        let (weights_name, card_name) = (&self.weights_name, &self.card_name);
+        let card: C = serde_json::from_str(&self.card_json)
+            .map_err(|e| NetError::BadInput(format!("{card_name}: not {}: {e}", C::WHAT)))?;
+        let varmap = VarMap::new();
+        let net = card
+            .build(VarBuilder::from_varmap(&varmap, DType::F32, device))
+            .map_err(|e| NetError::BadInput(format!("{card_name}: {e}")))?;
+        let mismatch = |e: &dyn std::fmt::Display| {
+            NetError::BadInput(format!(
+                "{weights_name} does not match its card {card_name}: {e}"
+            ))
+        };
+        let tensors = candle_core::safetensors::load_buffer(&self.weights, device)
+            .map_err(|e| mismatch(&e))?;
+        {
+            let data = varmap.data().lock().expect("variable map lock");
+            for (name, var) in data.iter() {
+                let t = tensors
+                    .get(name)
+                    .ok_or_else(|| mismatch(&format!("no tensor {name}")))?;
+                var.set(t).map_err(|e| mismatch(&format!("{name}: {e}")))?;
+            }
+            if let Some(extra) = tensors.keys().find(|k| !data.contains_key(*k)) {
+                return Err(mismatch(&format!("unexpected tensor {extra}")));
+            }
+        }
+        Ok((card, net, varmap))
+    }
 }
 
 /// Loads weights and their card; a card that does not describe the weights is an error naming both.
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
-    let p = read_parts(weights)?;
-    from_parts(
-        &p.weights,
-        &p.card_json,
-        &p.weights_name,
-        &p.card_name,
-        device,
-    )
+    from_parts(&Parts::read(weights)?, device)
 }
 
-/// A model from the bytes of its safetensors and its card's JSON (the built-in models are embedded this
-/// way); `weights_name` and `card_name` name them in errors.
-pub fn from_parts(
-    weights: &[u8],
-    card_json: &str,
-    weights_name: &str,
-    card_name: &str,
-    device: &Device,
-) -> Result<LoadedModel, NetError> {
-    let (card, estimator, varmap) = build_from_parts(
-        weights,
-        card_json,
-        weights_name,
-        card_name,
-        "a model card",
-        device,
-        |c: &ModelCard, vb| Estimator::new(&c.estimator, vb),
-    )?;
+/// A model from its [`Parts`] (the built-in models are embedded this way).
+pub fn from_parts(parts: &Parts<'_>, device: &Device) -> Result<LoadedModel, NetError> {
+    let (card, estimator, varmap) = parts.build::<ModelCard>(device)?;
     Ok(LoadedModel {
         estimator,
         card,

@@ -12,7 +12,7 @@ use galaxy_data::Dataset;
 use ndarray::{s, Array3, ArrayView3};
 use serde::{Deserialize, Serialize};
 
-use crate::card::parameter_count;
+use crate::card::{parameter_count, NetCard, Parts};
 use crate::models::edsr::{Edsr, EdsrConfig};
 use crate::models::rdn::{Rdn, RdnConfig};
 use crate::train::Objective;
@@ -101,35 +101,21 @@ pub fn save(weights: &Path, varmap: &VarMap, card: &DenoiserCard) -> Result<(), 
 
 /// Loads a denoiser saved by [`save`].
 pub fn load(weights: &Path, device: &Device) -> Result<LoadedDenoiser, NetError> {
-    let p = crate::card::read_parts(weights)?;
-    from_parts(
-        &p.weights,
-        &p.card_json,
-        &p.weights_name,
-        &p.card_name,
-        device,
-    )
+    from_parts(&Parts::read(weights)?, device)
 }
 
-/// A denoiser from the bytes of its safetensors and its card's JSON (the built-in one is embedded this
-/// way); `weights_name` and `card_name` name them in errors.
-pub fn from_parts(
-    weights: &[u8],
-    card_json: &str,
-    weights_name: &str,
-    card_name: &str,
-    device: &Device,
-) -> Result<LoadedDenoiser, NetError> {
-    let (card, net, varmap) = crate::card::build_from_parts(
-        weights,
-        card_json,
-        weights_name,
-        card_name,
-        "a denoiser card",
-        device,
-        |c: &DenoiserCard, vb| Denoiser::new(&c.denoiser, vb),
-    )?;
+/// A denoiser from its [`Parts`] (the built-in one is embedded this way).
+pub fn from_parts(parts: &Parts<'_>, device: &Device) -> Result<LoadedDenoiser, NetError> {
+    let (card, net, varmap) = parts.build::<DenoiserCard>(device)?;
     Ok(LoadedDenoiser { net, card, varmap })
+}
+
+impl NetCard for DenoiserCard {
+    type Net = Denoiser;
+    const WHAT: &'static str = "a denoiser card";
+    fn build(&self, vb: VarBuilder) -> candle_core::Result<Denoiser> {
+        Denoiser::new(&self.denoiser, vb)
+    }
 }
 
 /// (noisy, noiseless) / sigma of images `range`, as [B, 1, S, S] tensors.
