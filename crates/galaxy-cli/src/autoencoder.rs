@@ -38,8 +38,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let name = args.preset.as_deref().ok_or_else(|| {
         CliError::input("the autoencoder trains on simulated images: give --preset")
     })?;
-    let (_, settings, validation) =
-        training_data(name, args.continuous_n, args.seed, args.val_size)?;
+    let (_, settings, validation) = training_data(name, args.prior, args.seed, args.val_size)?;
     let samples = args.samples.unwrap_or(200_000);
     if args.batch == 0 || samples == 0 {
         return Err(CliError::input("--batch and --samples must be at least 1"));

@@ -24,9 +24,9 @@ pub struct CalibrateArgs {
     /// The preset to simulate held-out images from (the model's training preset).
     #[arg(long)]
     preset: String,
-    /// Draw n from U(0.5, 6), as in training with --continuous-n.
-    #[arg(long)]
-    continuous_n: bool,
+    /// The prior to draw the held-out labels from (the preset's unless these options).
+    #[command(flatten)]
+    prior: crate::prior_args::PriorArgs,
     /// Images in the calibration set, and again in the independent check set.
     #[arg(long, default_value_t = 20_000)]
     count: u64,
@@ -84,11 +84,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
         )));
     }
     model.card.error_scale = [1.0; 5];
-    let settings = if args.continuous_n {
-        preset.settings().with_continuous_n()
-    } else {
-        preset.settings()
-    };
+    let settings = args.prior.apply(preset.settings());
     let simulate = |seed: u64| {
         Simulator::new(settings, seed)
             .and_then(|s| s.batch(0..args.count))
@@ -109,7 +105,8 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
     let after = coverage(&scaled, &check_truth).map_err(net_error)?;
     model.card.error_scale = scales;
     model.card.training["calibration"] = serde_json::json!({
-        "preset": preset.to_string(), "continuous_n": args.continuous_n, "count": args.count,
+        "preset": preset.to_string(), "continuous_n": args.prior.continuous_n || args.prior.log_uniform_n,
+        "prior": args.prior.to_json(), "count": args.count,
         "seed": args.seed, "check_seed": args.seed.wrapping_add(1),
         "coverage_before": before, "coverage_after": after,
     });

@@ -31,9 +31,9 @@ pub struct GenerateArgs {
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// Draw n from U(0.5, 6) instead of the seed's 1000-value grid.
-    #[arg(long)]
-    continuous_n: bool,
+    /// The prior the labels are drawn from (the preset's unless these options).
+    #[command(flatten)]
+    prior: crate::prior_args::PriorArgs,
     /// Fixed PSF FWHM (arcsec) for every image.
     #[arg(long, allow_negative_numbers = true, conflicts_with = "psf_fwhm_range")]
     psf_fwhm: Option<f64>,
@@ -103,10 +103,7 @@ fn range_dist(name: &str, v: &[f64], integers: bool) -> Result<Dist, CliError> {
 }
 
 fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, CliError> {
-    let mut settings = preset.settings();
-    if args.continuous_n {
-        settings = settings.with_continuous_n();
-    }
+    let mut settings = args.prior.apply(preset.settings());
     if let Some(x) = args.psf_fwhm {
         settings.prior.psf_fwhm = Dist::Fixed(x);
     }

@@ -13,6 +13,7 @@ mod generate;
 mod nets;
 mod output;
 mod plots;
+mod prior_args;
 mod render;
 mod report;
 mod search;

@@ -60,9 +60,9 @@ pub struct TrainArgs {
     /// Simulate every batch from a preset of the seed (data_v1, data_v2, data_v3).
     #[arg(long, conflicts_with = "train")]
     pub(crate) preset: Option<String>,
-    /// With --preset: draw n from U(0.5, 6) instead of the seed's 1000-value grid.
-    #[arg(long, requires = "preset")]
-    pub(crate) continuous_n: bool,
+    /// With --preset: the prior the labels are drawn from (the seed's unless these options).
+    #[command(flatten)]
+    pub(crate) prior: crate::prior_args::PriorArgs,
     /// Train on a file in the seed's layout instead.
     #[arg(long)]
     pub(crate) train: Option<PathBuf>,
@@ -151,7 +151,7 @@ fn read_dataset(path: &Path) -> Result<Dataset, CliError> {
 /// `train` and `search` share. snr30 and snr60 are test sets and refused.
 pub(crate) fn training_data(
     name: &str,
-    continuous_n: bool,
+    prior: crate::prior_args::PriorArgs,
     seed: u64,
     val_size: u64,
 ) -> Result<(Preset, galaxy_data::SimSettings, Dataset), CliError> {
@@ -163,11 +163,7 @@ pub(crate) fn training_data(
             "train on data_v1, data_v2 or data_v3; snr30 and snr60 are test sets",
         ));
     }
-    let settings = if continuous_n {
-        preset.settings().with_continuous_n()
-    } else {
-        preset.settings()
-    };
+    let settings = prior.apply(preset.settings());
     let val = Simulator::new(settings, seed.wrapping_add(1_000_003))
         .and_then(|s| s.batch(0..val_size))
         .map_err(|e| CliError::internal(e.to_string()))?;
@@ -228,23 +224,22 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
     let (source, validation, description, samples) = match (&args.preset, &args.train) {
         (Some(name), _) => {
             let (preset, settings, val) =
-                training_data(name, args.continuous_n, args.seed, args.val_size)?;
+                training_data(name, args.prior, args.seed, args.val_size)?;
             let samples = args.samples.unwrap_or(200_000);
             (
                 TrainSource::Simulated(Box::new(settings)),
                 val,
                 format!(
                     "{preset}{}, simulated on the fly, seed {}",
-                    if args.continuous_n {
-                        " with continuous n"
-                    } else {
-                        ""
-                    },
+                    args.prior.describe(),
                     args.seed
                 ),
                 samples,
             )
         }
+        (None, Some(_)) if args.prior.any() => return Err(CliError::input(
+            "--continuous-n, --log-uniform-n and --disk-shear shape simulated data: give --preset",
+        )),
         (None, Some(path)) => {
             let data = read_dataset(path)?;
             let (train_set, val) = match &args.val {

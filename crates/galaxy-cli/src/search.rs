@@ -31,9 +31,9 @@ pub struct SearchArgs {
     /// Training data, simulated on the fly: data_v1, data_v2 or data_v3.
     #[arg(long, default_value = "data_v1")]
     preset: String,
-    /// Draw n from U(0.5, 6) instead of the seed's grid of 1000 values.
-    #[arg(long)]
-    continuous_n: bool,
+    /// The prior the labels are drawn from (the seed's unless these options).
+    #[command(flatten)]
+    prior: crate::prior_args::PriorArgs,
     /// Simulated validation images (the same set for every trial).
     #[arg(long, default_value_t = 2000)]
     val_size: u64,
@@ -335,7 +335,7 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
         return Err(CliError::input("--batch and --val-size must be at least 1"));
     }
     let (_, settings, validation) =
-        training_data(&args.preset, args.continuous_n, space.seed, args.val_size)?;
+        training_data(&args.preset, args.prior, space.seed, args.val_size)?;
     let jsonl = args.output.join("trials.jsonl");
     let space_copy = args.output.join("space.json");
     let space_json =

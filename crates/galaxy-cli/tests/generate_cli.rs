@@ -91,6 +91,33 @@ fn options_change_the_prior() {
 }
 
 #[test]
+fn flatter_prior_options_reach_the_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--preset",
+        "data_v1",
+        "--size",
+        "300",
+        "--log-uniform-n",
+        "--disk-shear",
+        "--no-snr-window",
+        "-o",
+        "flat.npz",
+    ];
+    let out = galaxy(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = Dataset::read(&dir.path().join("flat.npz")).unwrap();
+    let fraction = |f: &dyn Fn(usize) -> bool| (0..300).filter(|&i| f(i)).count() as f64 / 300.0;
+    // P(n < 1.5) is ln 3 / ln 12 = 0.44 log-uniform, 0.18 uniform; P(|g| < 0.335) is 0.25 over the disk,
+    // 0.5 for the seed's |g| ~ U(0, 0.67): both about 5 standard errors from the thresholds.
+    let low_n = fraction(&|i| data.label[[i, 1]] < 1.5);
+    let round = fraction(&|i| data.label[[i, 3]].hypot(data.label[[i, 4]]) < 0.335);
+    assert!(low_n > 0.31, "fraction of n < 1.5: {low_n}");
+    assert!(round < 0.375, "fraction of |g| < 0.335: {round}");
+}
+
+#[test]
 fn threads_shards_merge_and_slurm_agree_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let base = [

@@ -223,6 +223,17 @@ fn bad_input_exits_2() {
             &["train", "-o", "m.safetensors"],
             "give --preset or --train",
         ),
+        (
+            &[
+                "train",
+                "--train",
+                "ok.npz",
+                "--disk-shear",
+                "-o",
+                "m.safetensors",
+            ],
+            "shape simulated data: give --preset",
+        ),
     ];
     for (args, expect) in cases {
         let out = galaxy(args, d);

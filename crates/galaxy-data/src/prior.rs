@@ -28,6 +28,15 @@ pub enum Dist {
         /// Largest value.
         hi: i64,
     },
+    /// Log-uniform on [lo, hi) (0 < lo): ln of the value is uniform. A flatter prior for a scale-like
+    /// label such as the Sérsic index than the seed's uniform one, whose posterior mean is pulled towards
+    /// large values where images of different n look alike.
+    LogUniform {
+        /// Lower end (positive).
+        lo: f64,
+        /// Upper end.
+        hi: f64,
+    },
     /// The `count` values of linspace(lo, hi, count), *tiled and shuffled* as in the seed's published sets:
     /// each block of `count` consecutive samples holds every grid value exactly once, in an order shuffled
     /// per block (so sample i's value depends only on the seed and i, and any N samples have every value
@@ -58,6 +67,9 @@ impl Dist {
         if let Dist::Grid { count: 0, .. } = self {
             return bad("a grid needs at least one value".into());
         }
+        if matches!(self, Dist::LogUniform { .. }) && lo <= 0.0 {
+            return bad(format!("{self} needs a positive lower end"));
+        }
         if lo < min || hi > max {
             return bad(format!("{self} leaves the allowed range [{min}, {max}]"));
         }
@@ -68,7 +80,9 @@ impl Dist {
     pub fn bounds(&self) -> (f64, f64) {
         match *self {
             Dist::Fixed(v) => (v, v),
-            Dist::Uniform { lo, hi } | Dist::Grid { lo, hi, .. } => (lo, hi),
+            Dist::Uniform { lo, hi } | Dist::LogUniform { lo, hi } | Dist::Grid { lo, hi, .. } => {
+                (lo, hi)
+            }
             Dist::IntegerUniform { lo, hi } => (lo as f64, hi as f64),
         }
     }
@@ -80,6 +94,13 @@ impl Dist {
             Dist::Uniform { lo, hi } => {
                 if lo < hi {
                     rng.random_range(lo..hi)
+                } else {
+                    lo
+                }
+            }
+            Dist::LogUniform { lo, hi } => {
+                if lo < hi {
+                    rng.random_range(lo.ln()..hi.ln()).exp().clamp(lo, hi)
                 } else {
                     lo
                 }
@@ -118,6 +139,7 @@ impl fmt::Display for Dist {
         match self {
             Dist::Fixed(v) => write!(f, "fixed {v}"),
             Dist::Uniform { lo, hi } => write!(f, "U({lo}, {hi})"),
+            Dist::LogUniform { lo, hi } => write!(f, "log-U({lo}, {hi})"),
             Dist::IntegerUniform { lo, hi } => write!(f, "U{{{lo}..{hi}}}"),
             Dist::Grid { lo, hi, count } => write!(f, "linspace({lo}, {hi}, {count}) tiled"),
         }
@@ -133,6 +155,13 @@ pub enum ShapePrior {
         ellipticity: Dist,
         /// Distribution of the position angle beta (the seed: U(0, 3.14)).
         angle: Dist,
+    },
+    /// Uniform over the disk |g| < `radius` (A = radius·sqrt(U), the angle uniform over a full turn of
+    /// 2beta): a flat density in (g1, g2), where the seed's uniform A has a density growing as 1/|g| near
+    /// g = 0 and pulls a posterior-mean estimator towards round shapes.
+    Disk {
+        /// Largest |g| (the seed's 0.67).
+        radius: f64,
     },
     /// Always this shear.
     Fixed {
@@ -191,6 +220,9 @@ impl Prior {
             ShapePrior::Polar { ellipticity, angle } => {
                 ellipticity.validate("ellipticity", 0.0, 0.99)?;
                 angle.validate("angle", -1e3, 1e3)?;
+            }
+            ShapePrior::Disk { radius } => {
+                Dist::Fixed(radius).validate("shear disk radius", 0.0, 0.99)?;
             }
             ShapePrior::Fixed { g1, g2 } => {
                 Dist::Fixed(g1).validate("g1", -0.99, 0.99)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ndarray::{Array2, Axis};
 use noise_model::CcdNoise;
 use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use rayon::prelude::*;
 use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
 
@@ -103,6 +103,26 @@ impl SimSettings {
     /// The same settings with a tiled grid prior on n made continuous over its range.
     pub fn with_continuous_n(mut self) -> SimSettings {
         self.prior.sersic_index = self.prior.sersic_index.continuous();
+        self
+    }
+
+    /// The same settings with n log-uniform over its range (see [`Dist::LogUniform`]).
+    pub fn with_log_uniform_n(mut self) -> SimSettings {
+        let (lo, hi) = self.prior.sersic_index.bounds();
+        if lo < hi {
+            self.prior.sersic_index = Dist::LogUniform { lo, hi };
+        }
+        self
+    }
+
+    /// The same settings with a drawn shear made uniform over the disk of its largest |g| (see
+    /// [`ShapePrior::Disk`]); a fixed shear stays fixed.
+    pub fn with_disk_shear(mut self) -> SimSettings {
+        if let ShapePrior::Polar { ellipticity, .. } = self.prior.shape {
+            self.prior.shape = ShapePrior::Disk {
+                radius: ellipticity.bounds().1,
+            };
+        }
         self
     }
 }
@@ -229,6 +249,11 @@ impl Simulator {
                 let a = ellipticity.sample(rng);
                 let beta = angle.sample(rng);
                 (a * (2.0 * beta).cos(), a * (2.0 * beta).sin())
+            }
+            ShapePrior::Disk { radius } => {
+                let a = radius * rng.random_range(0.0..1.0f64).sqrt();
+                let two_beta = rng.random_range(0.0..std::f64::consts::TAU);
+                (a * two_beta.cos(), a * two_beta.sin())
             }
             ShapePrior::Fixed { g1, g2 } => (g1, g2),
         };

@@ -142,6 +142,56 @@ fn labels_follow_the_prior_without_a_window() {
 }
 
 #[test]
+fn flatter_priors_draw_log_uniform_n_and_a_uniform_disk_of_shear() {
+    let mut settings = Preset::DataV1
+        .settings()
+        .with_log_uniform_n()
+        .with_disk_shear();
+    settings.snr_window = None;
+    let n = 1500;
+    let data = Simulator::new(settings, 37).unwrap().batch(0..n).unwrap();
+    let col =
+        |j: usize| -> Vec<f64> { data.label.column(j).iter().map(|&v| f64::from(v)).collect() };
+    let (g1, g2) = (col(3), col(4));
+    let ln_n: Vec<f64> = col(1).iter().map(|v| v.ln()).collect();
+    // A uniform disk: |g|² is uniform on [0, 0.67²] and the angle of (g1, g2) uniform over a full turn.
+    let g_squared: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| a * a + b * b).collect();
+    let angle: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| b.atan2(*a)).collect();
+    let uniform = |lo: f64, hi: f64| move |x: f64| ((x - lo) / (hi - lo)).clamp(0.0, 1.0);
+    let pi = std::f64::consts::PI;
+    let critical = ks_critical(n as usize, None);
+    for (name, d) in [
+        (
+            "ln n",
+            ks_one_sample(ln_n.clone(), uniform(0.5f64.ln(), 6f64.ln())),
+        ),
+        (
+            "|g|²",
+            ks_one_sample(g_squared.clone(), uniform(0.0, 0.67 * 0.67)),
+        ),
+        ("shear angle", ks_one_sample(angle, uniform(-pi, pi))),
+    ] {
+        eprintln!("{name}: KS {d:.4} (critical {critical:.4})");
+        assert!(
+            d < critical,
+            "{name}: KS statistic {d:.4} against its prior"
+        );
+    }
+    // And not the seed's: n uniform and |g| uniform are rejected by the same test.
+    let n_values: Vec<f64> = ln_n.iter().map(|v| v.exp()).collect();
+    let g_abs: Vec<f64> = g_squared.iter().map(|v| v.sqrt()).collect();
+    assert!(ks_one_sample(n_values, uniform(0.5, 6.0)) > 2.0 * critical);
+    assert!(ks_one_sample(g_abs, uniform(0.0, 0.67)) > 2.0 * critical);
+    // A malformed log-uniform prior is refused by name.
+    let mut bad = Preset::DataV1.settings();
+    bad.prior.sersic_index = Dist::LogUniform { lo: -1.0, hi: 6.0 };
+    let err = Simulator::new(bad, 1)
+        .err()
+        .expect("a negative log-uniform end is refused");
+    assert!(err.to_string().contains("sersic_index"), "{err}");
+}
+
+#[test]
 fn tiled_grid_window_and_the_seeds_snr_values() {
     // data_v1: 2000 samples = two blocks of the 1000-value grid, so every grid value appears exactly twice.
     let sim = Simulator::new(Preset::DataV1.settings(), 41).unwrap();
