@@ -216,3 +216,81 @@ fn the_built_in_autoencoder_reconstructs_galsim_images_and_both_keep_to_their_ra
         assert!(!dir.path().join("x.npz").exists());
     }
 }
+
+/// The five estimates of every row of a `galaxy predict` CSV.
+fn estimates(path: &std::path::Path) -> Vec<[f64; 5]> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let cols: Vec<usize> = NAMES
+        .iter()
+        .map(|n| headers.iter().position(|h| h == *n).unwrap())
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            std::array::from_fn(|j| r[cols[j]].parse().unwrap())
+        })
+        .collect()
+}
+
+/// `--symmetrize` averages the eight symmetries of the square, so a mirrored image gives the same flux, n,
+/// hlr and g1 and the opposite g2, and a transposed one the opposite g1: the estimate turns with the image.
+/// The single view does not (a network is not exactly symmetric), which the test also checks.
+#[test]
+fn symmetrized_estimates_turn_with_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Simulator::new(Preset::Snr60.settings(), 606)
+        .unwrap()
+        .batch(0..12)
+        .unwrap();
+    let mut mirrored = data.clone();
+    mirrored.img.invert_axis(ndarray::Axis(2));
+    let mut transposed = data.clone();
+    transposed.img = data
+        .img
+        .view()
+        .permuted_axes([0, 2, 1])
+        .as_standard_layout()
+        .into_owned();
+    for (name, set) in [("a", &data), ("m", &mirrored), ("t", &transposed)] {
+        set.write(&dir.path().join(format!("{name}.npz"))).unwrap();
+        for (suffix, extra) in [("one", None), ("sym", Some("--symmetrize"))] {
+            let file = format!("{name}.npz");
+            let out_csv = format!("{name}_{suffix}.csv");
+            let mut args = vec!["predict", file.as_str(), "-o", out_csv.as_str()];
+            args.extend(extra);
+            let out = galaxy(&args, dir.path());
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+    }
+    let read = |n: &str| estimates(&dir.path().join(n));
+    let (a, m, t) = (read("a_sym.csv"), read("m_sym.csv"), read("t_sym.csv"));
+    assert_eq!(a.len(), 12);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs()));
+    for i in 0..12 {
+        for j in 0..5 {
+            let sign_m = if j == 4 { -1.0 } else { 1.0 };
+            let sign_t = if j == 3 { -1.0 } else { 1.0 };
+            assert!(
+                close(a[i][j], sign_m * m[i][j]),
+                "image {i} {}: {} vs mirrored {}",
+                NAMES[j],
+                a[i][j],
+                m[i][j]
+            );
+            assert!(
+                close(a[i][j], sign_t * t[i][j]),
+                "image {i} {}: {} vs transposed {}",
+                NAMES[j],
+                a[i][j],
+                t[i][j]
+            );
+        }
+    }
+    let (a1, m1) = (read("a_one.csv"), read("m_one.csv"));
+    assert!(
+        (0..12).any(|i| (a1[i][4] + m1[i][4]).abs() > 1e-6),
+        "a single view was already symmetric: the test above proves nothing"
+    );
+}

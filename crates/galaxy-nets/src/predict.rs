@@ -1,7 +1,7 @@
 //! Running a trained estimator on images.
 
 use candle_core::Device;
-use ndarray::{s, ArrayView3};
+use ndarray::{s, Array3, ArrayView3};
 
 use crate::card::LoadedModel;
 use crate::NetError;
@@ -27,6 +27,78 @@ pub fn predict(
     device: &Device,
     on_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<Prediction>, NetError> {
+    predict_views(
+        model,
+        img,
+        psf_fwhm,
+        sigma,
+        batch,
+        Views::One,
+        device,
+        on_batch,
+    )
+}
+
+/// Which views of each image the network sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Views {
+    /// The image as it is.
+    One,
+    /// The eight symmetries of the square (flips, transposes, quarter turns). Each view's estimate is
+    /// mapped back — a mirror image has g2 of the opposite sign, a transposed one g1 — and the eight are
+    /// averaged, as are their errors. The noise and a round PSF look the same in every view and the stamp
+    /// is centred on the pixel grid's centre, so every view is an equally good measurement; averaging them
+    /// removes the part of the network's error that depends on the galaxy's orientation on the grid, at 8
+    /// times the cost. The averaged errors are those of a single view (conservative), not recalibrated.
+    Symmetries,
+}
+
+/// The eight symmetries of the square: (transpose first?, flip rows?, flip columns?), with the signs they
+/// give g1 and g2. Rows are y and columns x: a column flip (x → −x) or a row flip changes the sign of g2, a
+/// transpose (x ↔ y) that of g1.
+const SYMMETRIES: [(bool, bool, bool, f64, f64); 8] = [
+    (false, false, false, 1.0, 1.0),
+    (false, false, true, 1.0, -1.0),
+    (false, true, false, 1.0, -1.0),
+    (false, true, true, 1.0, 1.0),
+    (true, false, false, -1.0, 1.0),
+    (true, true, true, -1.0, 1.0),
+    (true, false, true, -1.0, -1.0),
+    (true, true, false, -1.0, -1.0),
+];
+
+/// One symmetry of a batch of images, as a standard-layout copy.
+fn transformed(
+    img: ArrayView3<'_, f32>,
+    transpose: bool,
+    flip_rows: bool,
+    flip_cols: bool,
+) -> Array3<f32> {
+    let mut v = img;
+    if transpose {
+        v = v.permuted_axes([0, 2, 1]);
+    }
+    if flip_rows {
+        v.invert_axis(ndarray::Axis(1));
+    }
+    if flip_cols {
+        v.invert_axis(ndarray::Axis(2));
+    }
+    v.as_standard_layout().into_owned()
+}
+
+/// [`predict`] with a choice of [`Views`].
+#[allow(clippy::too_many_arguments)]
+pub fn predict_views(
+    model: &LoadedModel,
+    img: ArrayView3<'_, f32>,
+    psf_fwhm: &[f32],
+    sigma: &[f32],
+    batch: usize,
+    views: Views,
+    device: &Device,
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<Prediction>, NetError> {
     let (n, h, w) = img.dim();
     let size = model.card.estimator.image_size;
     if h != size || w != size {
@@ -43,31 +115,59 @@ pub fn predict(
     }
     let scaling = &model.card.scaling;
     let mut out = Vec::with_capacity(n);
+    let symmetries: &[_] = match views {
+        Views::One => &SYMMETRIES[..1],
+        Views::Symmetries => &SYMMETRIES,
+    };
     let mut start = 0;
     while start < n {
         let end = (start + batch.max(1)).min(n);
-        let (x, c) = scaling.inputs(
-            img.slice(s![start..end, .., ..]),
-            &psf_fwhm[start..end],
-            &sigma[start..end],
-            device,
-        )?;
-        // Both stages read images / sigma.
-        let x = match &model.denoiser {
-            Some(d) => candle_core::Module::forward(d, &x)?,
-            None => x,
-        };
-        let y: Vec<Vec<f32>> = model.estimator.forward_t(&x, Some(&c), false)?.to_vec2()?;
-        for row in y {
-            let params = std::array::from_fn(|j| scaling.unscale_label(j, f64::from(row[j])));
-            let errors = (row.len() == 10).then(|| {
-                std::array::from_fn(|j| {
-                    let su = (0.5 * f64::from(row[5 + j]).clamp(-12.0, 12.0)).exp();
-                    scaling.physical_error(j, f64::from(row[j]), su) * model.card.error_scale[j]
-                })
-            });
-            out.push(Prediction { params, errors });
+        let mut sums = vec![
+            Prediction {
+                params: [0.0; 5],
+                errors: None
+            };
+            end - start
+        ];
+        for &(transpose, flip_rows, flip_cols, sign_g1, sign_g2) in symmetries {
+            let view = transformed(
+                img.slice(s![start..end, .., ..]),
+                transpose,
+                flip_rows,
+                flip_cols,
+            );
+            let (x, c) = scaling.inputs(
+                view.view(),
+                &psf_fwhm[start..end],
+                &sigma[start..end],
+                device,
+            )?;
+            // Both stages read images / sigma.
+            let x = match &model.denoiser {
+                Some(d) => candle_core::Module::forward(d, &x)?,
+                None => x,
+            };
+            let y: Vec<Vec<f32>> = model.estimator.forward_t(&x, Some(&c), false)?.to_vec2()?;
+            for (sum, row) in sums.iter_mut().zip(y) {
+                let sign = [1.0, 1.0, 1.0, sign_g1, sign_g2];
+                for j in 0..5 {
+                    sum.params[j] += sign[j] * scaling.unscale_label(j, f64::from(row[j]));
+                }
+                if row.len() == 10 {
+                    let e = sum.errors.get_or_insert([0.0; 5]);
+                    for (j, e) in e.iter_mut().enumerate() {
+                        let su = (0.5 * f64::from(row[5 + j]).clamp(-12.0, 12.0)).exp();
+                        *e += scaling.physical_error(j, f64::from(row[j]), su)
+                            * model.card.error_scale[j];
+                    }
+                }
+            }
         }
+        let k = symmetries.len() as f64;
+        out.extend(sums.into_iter().map(|p| Prediction {
+            params: p.params.map(|v| v / k),
+            errors: p.errors.map(|e| e.map(|v| v / k)),
+        }));
         on_batch(end - start);
         start = end;
     }
