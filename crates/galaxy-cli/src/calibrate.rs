@@ -105,7 +105,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
     let after = coverage(&scaled, &check_truth).map_err(net_error)?;
     model.card.error_scale = scales;
     model.card.training["calibration"] = serde_json::json!({
-        "preset": preset.to_string(), "continuous_n": args.prior.continuous_n || args.prior.log_uniform_n,
+        "preset": preset.to_string(), "continuous_n": args.prior.continuous(),
         "prior": args.prior.to_json(), "count": args.count,
         "seed": args.seed, "check_seed": args.seed.wrapping_add(1),
         "coverage_before": before, "coverage_after": after,

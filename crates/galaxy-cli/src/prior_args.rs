@@ -26,14 +26,18 @@ impl PriorArgs {
         self.continuous_n || self.log_uniform_n || self.disk_shear
     }
 
+    /// Whether n is drawn from a continuous distribution (a log-uniform n is one).
+    pub(crate) fn continuous(&self) -> bool {
+        self.continuous_n || self.log_uniform_n
+    }
+
     /// The preset's settings with these options applied.
     pub(crate) fn apply(&self, settings: SimSettings) -> SimSettings {
         let mut s = settings;
-        if self.continuous_n || self.log_uniform_n {
-            s = s.with_continuous_n();
-        }
         if self.log_uniform_n {
             s = s.with_log_uniform_n();
+        } else if self.continuous_n {
+            s = s.with_continuous_n();
         }
         if self.disk_shear {
             s = s.with_disk_shear();
@@ -62,7 +66,7 @@ impl PriorArgs {
     /// The options as JSON, for a card's record.
     pub(crate) fn to_json(self) -> serde_json::Value {
         serde_json::json!({
-            "continuous_n": self.continuous_n || self.log_uniform_n,
+            "continuous_n": self.continuous(),
             "log_uniform_n": self.log_uniform_n,
             "disk_shear": self.disk_shear,
         })

@@ -1,7 +1,7 @@
 //! Running a trained estimator on images.
 
 use candle_core::Device;
-use ndarray::{s, Array3, ArrayView3};
+use ndarray::{s, ArrayView3, CowArray, Ix3};
 
 use crate::card::LoadedModel;
 use crate::NetError;
@@ -67,13 +67,14 @@ const SYMMETRIES: [(bool, bool, bool, f64, f64); 8] = [
     (true, true, false, -1.0, -1.0),
 ];
 
-/// One symmetry of a batch of images, as a standard-layout copy.
+/// One symmetry of a batch of images in standard layout: copied when transformed, borrowed as it is for
+/// the identity (the default one-view prediction copies nothing).
 fn transformed(
     img: ArrayView3<'_, f32>,
     transpose: bool,
     flip_rows: bool,
     flip_cols: bool,
-) -> Array3<f32> {
+) -> CowArray<'_, f32, Ix3> {
     let mut v = img;
     if transpose {
         v = v.permuted_axes([0, 2, 1]);
@@ -84,7 +85,11 @@ fn transformed(
     if flip_cols {
         v.invert_axis(ndarray::Axis(2));
     }
-    v.as_standard_layout().into_owned()
+    if v.is_standard_layout() {
+        CowArray::from(v)
+    } else {
+        CowArray::from(v.as_standard_layout().into_owned())
+    }
 }
 
 /// [`predict`] with a choice of [`Views`].
