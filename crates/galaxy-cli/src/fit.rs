@@ -254,6 +254,22 @@ pub(crate) fn read_fit_input(
     })
 }
 
+/// A progress bar of `n` items on a terminal, hidden otherwise (the summary line says what was done).
+pub(crate) fn progress_bar(n: usize, what: &str) -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(n as u64);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  eta {{eta}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
 /// Runs `galaxy fit`.
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
@@ -277,16 +293,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         .map(|&f| moffat(args.psf_beta, f))
         .collect::<Result<Vec<_>, _>>()?;
     let pool = thread_pool(args.threads)?;
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(n as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} fits  {per_sec}  eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar(n, "fits");
     let started = std::time::Instant::now();
     let fits = pool.install(|| fit_images(&fitter, &input.img, &psfs, &input.sigma, &bar))?;
     bar.finish_and_clear();
@@ -299,7 +306,16 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         args.output.display()
     );
     if let Some(label) = &input.label {
-        print_summary(&renderer, &fits, label, &psfs, &input.sigma, noise, &pool)?;
+        let estimates: Vec<[f64; 5]> = fits.iter().map(|f| f.params).collect();
+        print_summary(
+            &renderer,
+            &estimates,
+            label,
+            &psfs,
+            &input.sigma,
+            noise,
+            &pool,
+        )?;
     }
     Ok(())
 }
@@ -357,9 +373,9 @@ fn write_csv(path: &Path, fits: &[FitResult]) -> Result<(), CliError> {
 
 /// The seed's summary: bias, standard deviation and RMSE of (estimate − truth) per parameter, next to the
 /// Cramér–Rao bound at the true labels (averaged over the images).
-fn print_summary(
+pub(crate) fn print_summary(
     renderer: &Renderer,
-    fits: &[FitResult],
+    fits: &[[f64; 5]],
     label: &Array2<f32>,
     psfs: &[Psf],
     sigma: &Array1<f64>,
@@ -393,7 +409,7 @@ fn print_summary(
     for (j, name) in PARAM_NAMES.iter().enumerate() {
         let unit = if j == 0 { 1e5 } else { 1.0 };
         let diff: Vec<f64> = (0..n)
-            .map(|i| (fits[i].params[j] - f64::from(label[[i, j]])) / unit)
+            .map(|i| (fits[i][j] - f64::from(label[[i, j]])) / unit)
             .collect();
         let crate::stats::Summary { bias, std, rmse } = crate::stats::summarize(&diff);
         let truth = (0..n).map(|i| f64::from(label[[i, j]])).sum::<f64>() / n as f64 / unit;

@@ -13,6 +13,7 @@ mod generate;
 mod nets;
 mod output;
 mod plots;
+mod posterior;
 mod prior_args;
 mod render;
 mod report;
@@ -50,6 +51,9 @@ enum Command {
     Crb(fit::CrbArgs),
     /// Maximum-likelihood fits of every image of an .npz dataset, to CSV.
     Fit(fit::FitArgs),
+    /// Posterior means under a training prior (importance sampling over the likelihood): the smallest
+    /// average RMSE any estimator trained on that prior can reach, the bar for a network.
+    Posterior(posterior::PosteriorArgs),
     /// Train a neural estimator on simulated batches or on a file.
     Train(nets::TrainArgs),
     /// Run a trained estimator on every image of an .npz dataset, to CSV.
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => generate::run_merge(args),
         Command::Crb(args) => fit::run_crb(args),
         Command::Fit(args) => fit::run_fit(args),
+        Command::Posterior(args) => posterior::run(args),
         Command::Train(args) => nets::run_train(args),
         Command::Predict(args) => nets::run_predict(args),
         Command::Evaluate(args) => nets::run_evaluate(args),

@@ -208,3 +208,76 @@ fn fit_bad_input_exits_2_and_writes_nothing() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn posterior_writes_means_and_spreads_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Simulator::new(Preset::Snr30.settings(), 9)
+        .unwrap()
+        .batch(0..3)
+        .unwrap();
+    data.write(&dir.path().join("s.npz")).unwrap();
+    let args = [
+        "posterior",
+        "s.npz",
+        "--nodes",
+        "8",
+        "--samples",
+        "48",
+        "-o",
+        "post.csv",
+    ];
+    let out = galaxy(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("posterior means of 3 images under the data_v1 prior"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("RMSE"));
+    let mut reader = csv::Reader::from_path(dir.path().join("post.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header.len(), 11);
+    assert_eq!(header[10], "effective_samples");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let v: Vec<f64> = row.iter().map(|x| x.parse().unwrap()).collect();
+        // Inside the prior: n in [0.5, 6], |g| < 0.67; a spread for every parameter.
+        assert!(
+            (0.5..=6.0).contains(&v[1]) && v[3].hypot(v[4]) < 0.67,
+            "{v:?}"
+        );
+        assert!(v[5..10].iter().all(|s| s.is_finite() && *s > 0.0), "{v:?}");
+        // The truth (flux 1e5) within 4 posterior sigma.
+        assert!((v[0] - 1e5).abs() < 4.0 * v[5], "{v:?}");
+    }
+    // The same seed gives the same numbers; a test-set preset is not a prior.
+    let again = galaxy(&[&args[..7], &["again.csv"]].concat(), dir.path());
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read(dir.path().join("post.csv")).unwrap(),
+        std::fs::read(dir.path().join("again.csv")).unwrap()
+    );
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["posterior", "s.npz", "--preset", "snr30", "-o", "f.csv"],
+            "a test set of one galaxy",
+        ),
+        (
+            &["posterior", "s.npz", "--preset", "data_v9", "-o", "f.csv"],
+            "data_v9",
+        ),
+        (
+            &["posterior", "s.npz", "--nodes", "1", "-o", "f.csv"],
+            "at least 2 nodes",
+        ),
+        (&["posterior", "absent.npz", "-o", "f.csv"], "absent.npz"),
+    ];
+    for (args, expect) in cases {
+        let out = galaxy(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{args:?}: {}", stderr(&out));
+        assert!(!dir.path().join("f.csv").exists());
+    }
+}

@@ -125,6 +125,34 @@ impl Dist {
         }
     }
 
+    /// ln of the density at `x` (−∞ outside the support). A grid is taken as its continuous version (a
+    /// uniform density over its range: 1000 values 0.0055 apart are a density to any image), and a fixed
+    /// value has no density: 0 at the value, −∞ elsewhere, so a posterior can condition on it.
+    pub fn ln_density(&self, x: f64) -> f64 {
+        let (lo, hi) = self.bounds();
+        if !(x >= lo && x <= hi) {
+            return f64::NEG_INFINITY;
+        }
+        match *self {
+            Dist::Fixed(_) => 0.0,
+            Dist::Uniform { .. } | Dist::Grid { .. } => {
+                if hi > lo {
+                    -(hi - lo).ln()
+                } else {
+                    0.0
+                }
+            }
+            Dist::LogUniform { .. } => {
+                if hi > lo {
+                    -(x * (hi / lo).ln()).ln()
+                } else {
+                    0.0
+                }
+            }
+            Dist::IntegerUniform { lo, hi } => -((hi - lo + 1) as f64).ln(),
+        }
+    }
+
     /// The same distribution with a grid made continuous (Uniform over the grid's range).
     pub fn continuous(self) -> Dist {
         match self {
@@ -209,6 +237,47 @@ impl Prior {
         }
     }
 
+    /// ln of the joint density of the five labels θ = (flux, n, hlr, g1, g2) (−∞ outside the prior's
+    /// support), the PSF and sigma left out: what a posterior over θ needs for an image whose PSF and
+    /// sigma are known. Grids count as their continuous versions ([`Dist::ln_density`]).
+    ///
+    /// The seed's polar shear draws A = |g| and the angle β independently, g = A·e^{2iβ}: the area
+    /// element is dg1 dg2 = 2A dA dβ, so its density in the (g1, g2) plane is p(A)·p(β) / (2A) — growing as
+    /// 1/|g| towards round shapes when A is uniform.
+    pub fn ln_density(&self, theta: [f64; 5]) -> f64 {
+        let [flux, n, hlr, g1, g2] = theta;
+        let shape = match self.shape {
+            ShapePrior::Polar { ellipticity, angle } => {
+                let a = g1.hypot(g2);
+                if a == 0.0 {
+                    // The density's singular point: no image is measured to exactly zero shear.
+                    return f64::NEG_INFINITY;
+                }
+                // β in [0, π): the angle of g halved.
+                let beta = (g2.atan2(g1) / 2.0).rem_euclid(std::f64::consts::PI);
+                ellipticity.ln_density(a) + angle.ln_density(beta) - (2.0 * a).ln()
+            }
+            ShapePrior::Disk { radius } => {
+                if g1.hypot(g2) < radius {
+                    -(std::f64::consts::PI * radius * radius).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            ShapePrior::Fixed { g1: f1, g2: f2 } => {
+                if g1 == f1 && g2 == f2 {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+        };
+        self.flux.ln_density(flux)
+            + self.sersic_index.ln_density(n)
+            + self.half_light_radius.ln_density(hlr)
+            + shape
+    }
+
     /// Checks every distribution against what the renderer and the noise accept.
     pub fn validate(&self) -> Result<(), DataError> {
         use sersic_render::sersic::{N_MAX, N_MIN};
@@ -237,5 +306,90 @@ impl Prior {
         }
         self.psf_fwhm.validate("psf_fwhm", 1e-3, 100.0)?;
         self.sigma.validate("sigma", f64::MIN_POSITIVE, f64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ∫ exp(ln p) over a region of the (g1, g2) plane, by the midpoint rule on a fine grid.
+    fn shear_mass(prior: &Prior, inside: impl Fn(f64, f64) -> bool) -> f64 {
+        let step = 1e-3;
+        let cells = (1.4 / step) as i32;
+        let mut mass = 0.0;
+        for i in 0..cells {
+            for j in 0..cells {
+                let (g1, g2) = (
+                    -0.7 + (f64::from(i) + 0.5) * step,
+                    -0.7 + (f64::from(j) + 0.5) * step,
+                );
+                if inside(g1, g2) {
+                    mass += prior.ln_density([1e5, 3.0, 0.3, g1, g2]).exp() * step * step;
+                }
+            }
+        }
+        // The other labels' densities at the point, divided out.
+        mass * (4e5 - 0.3e5) * 5.5 * 0.5
+    }
+
+    #[test]
+    fn the_seeds_polar_shear_density_has_the_mass_of_its_draws() {
+        let prior = Prior::seed(
+            Dist::Uniform { lo: 0.5, hi: 6.0 },
+            Dist::Fixed(0.5),
+            Dist::Fixed(200.0),
+        );
+        // A ~ U(0, 0.67), β ~ U(0, 3.14): P(A < 0.2, cos 2β > 0) = (0.2 / 0.67)·(π/2 / 3.14) and
+        // P(A < 0.67) = 1 up to the sliver β in [3.14, π).
+        let small = shear_mass(&prior, |g1, g2| g1.hypot(g2) < 0.2 && g1 > 0.0);
+        let expected = 0.2 / 0.67 * (std::f64::consts::FRAC_PI_2 / SEED_ANGLE_MAX);
+        assert!(
+            (small / expected - 1.0).abs() < 0.01,
+            "{small} vs {expected}"
+        );
+        let all = shear_mass(&prior, |_, _| true);
+        assert!((all - 1.0).abs() < 0.01, "total mass {all}");
+        // Round shapes are denser than elongated ones (the 1/|g| of a uniform A), by the ratio of |g|.
+        let ratio = (prior.ln_density([1e5, 3.0, 0.3, 0.05, 0.0])
+            - prior.ln_density([1e5, 3.0, 0.3, 0.5, 0.0]))
+        .exp();
+        assert!((ratio - 10.0).abs() < 1e-9, "{ratio}");
+        assert_eq!(
+            prior.ln_density([1e5, 3.0, 0.3, 0.6, 0.3]),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            prior.ln_density([1e5, 6.5, 0.3, 0.1, 0.1]),
+            f64::NEG_INFINITY
+        );
+    }
+
+    #[test]
+    fn disk_and_log_uniform_densities_integrate_to_one() {
+        let mut prior = Prior::seed(
+            Dist::LogUniform { lo: 0.5, hi: 6.0 },
+            Dist::Fixed(0.5),
+            Dist::Fixed(200.0),
+        );
+        prior.shape = ShapePrior::Disk { radius: 0.67 };
+        let disk = shear_mass(&prior, |g1, g2| g1.hypot(g2) < 0.3);
+        // The disk's share of a flat density is the ratio of areas, corrected for n's density at 3.
+        let density_n3 = 1.0 / (3.0 * 12f64.ln());
+        let expected = (0.3f64 / 0.67).powi(2) * density_n3 * 5.5;
+        assert!((disk / expected - 1.0).abs() < 0.01, "{disk} vs {expected}");
+        let n = Dist::LogUniform { lo: 0.5, hi: 6.0 };
+        let steps = 100_000;
+        let h = 5.5 / f64::from(steps);
+        let total: f64 = (0..steps)
+            .map(|k| n.ln_density(0.5 + (f64::from(k) + 0.5) * h).exp() * h)
+            .sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        assert_eq!(
+            Dist::IntegerUniform { lo: 200, hi: 400 }.ln_density(300.0),
+            -(201f64.ln())
+        );
+        assert_eq!(Dist::Fixed(0.5).ln_density(0.5), 0.0);
+        assert_eq!(Dist::Fixed(0.5).ln_density(0.6), f64::NEG_INFINITY);
     }
 }

@@ -7,6 +7,8 @@
 //!   pixel sum and adaptive moments, a few starts in n, bounded L-BFGS ([`lbfgsb::ProjectedLbfgs`], an
 //!   argmin solver) on the exact gradient in unit-box coordinates, errors from the Fisher matrix at the
 //!   estimate.
+//! * [`PosteriorSampler`]: the posterior mean and spread of θ under a prior (importance sampling on a grid
+//!   of n): the smallest mean squared error over that prior, the bar for a network trained on it.
 //!
 //! ```
 //! use mle_fit::{crb, NoiseOption};
@@ -24,12 +26,14 @@ mod fit;
 pub mod lbfgsb;
 mod noise_option;
 pub mod objective;
+mod posterior;
 pub mod start;
 
 pub use bounds::Bounds;
 pub use fisher::{crb, fisher_matrix, Crb};
 pub use fit::{FitOptions, FitResult, Fitter};
 pub use noise_option::NoiseOption;
+pub use posterior::{LogPrior, PosteriorOptions, PosteriorSampler, PosteriorSummary};
 
 /// What can go wrong fitting or bounding.
 #[derive(Debug, thiserror::Error)]

@@ -69,6 +69,30 @@ impl<'r, 'd> Nll<'r, 'd> {
         Ok((e.nll, e.gradient))
     }
 
+    /// The NLL at θ and the model image there, from a render without the Jacobian (about a fifth of the
+    /// cost): what a sampler that needs only the likelihood calls.
+    pub fn value_and_model(
+        &self,
+        theta: [f64; 5],
+    ) -> Result<(f64, ndarray::Array2<f64>), FitError> {
+        let galaxy = GalaxyParams::from_array(theta);
+        let model = self
+            .renderer
+            .render_on(Some(self.lattice), &galaxy, &self.psf, [0.0, 0.0])?;
+        let nll: f64 = self
+            .data
+            .iter()
+            .zip(model.iter())
+            .map(|(&d, &m)| -self.likelihood.pixel(&self.noise, d, m).log_l)
+            .sum();
+        if !nll.is_finite() {
+            return Err(FitError::Solver(format!(
+                "the likelihood is not finite at {theta:?}"
+            )));
+        }
+        Ok((nll, model))
+    }
+
     /// One render with its Jacobian gives the NLL, its gradient and the Fisher matrix (the last costs a
     /// few percent of the render and saves a render wherever a solver run starts).
     fn evaluate(&self, theta: [f64; 5]) -> Result<Evaluation, FitError> {
