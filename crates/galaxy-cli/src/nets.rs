@@ -238,7 +238,7 @@ pub fn run_train(args: TrainArgs) -> Result<(), CliError> {
             )
         }
         (None, Some(_)) if args.prior.any() => return Err(CliError::input(
-            "--continuous-n, --log-uniform-n and --disk-shear shape simulated data: give --preset",
+            "--continuous-n, --log-uniform-n, --disk-shear and --gaussian-shear shape simulated data: give --preset",
         )),
         (None, Some(path)) => {
             let data = read_dataset(path)?;

@@ -115,6 +115,25 @@ fn flatter_prior_options_reach_the_labels() {
     let round = fraction(&|i| data.label[[i, 3]].hypot(data.label[[i, 4]]) < 0.335);
     assert!(low_n > 0.31, "fraction of n < 1.5: {low_n}");
     assert!(round < 0.375, "fraction of |g| < 0.335: {round}");
+    // A Gaussian shear of spread 0.1: P(|g| > 0.3) = exp(−4.5) = 1%, 55% for the seed's; it cannot be
+    // combined with --disk-shear, and a spread of 0 is refused by name.
+    let gauss = ["--gaussian-shear", "0.1", "-o", "gauss.npz"];
+    let out = galaxy(&[&args[..5], &gauss[..]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = Dataset::read(&dir.path().join("gauss.npz")).unwrap();
+    let wide = (0..300)
+        .filter(|&i| data.label[[i, 3]].hypot(data.label[[i, 4]]) > 0.3)
+        .count();
+    assert!(wide < 12, "{wide} of 300 with |g| > 0.3");
+    for (extra, expect) in [
+        (&["--gaussian-shear", "0.2", "--disk-shear"][..], "cannot be used with"),
+        (&["--gaussian-shear", "0"][..], "spread must be > 0"),
+    ] {
+        let out = galaxy(&[&args[..5], extra, &["-o", "bad.npz"]].concat(), dir.path());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{extra:?}: {}", stderr(&out));
+        assert!(!dir.path().join("bad.npz").exists());
+    }
 }
 
 #[test]

@@ -115,6 +115,18 @@ impl SimSettings {
         self
     }
 
+    /// The same settings with a drawn shear made Gaussian of spread `sigma` per component, cut at the
+    /// largest |g| of the preset (see [`ShapePrior::Gaussian`]); a fixed shear stays fixed.
+    pub fn with_gaussian_shear(mut self, sigma: f64) -> SimSettings {
+        let radius = match self.prior.shape {
+            ShapePrior::Polar { ellipticity, .. } => ellipticity.bounds().1,
+            ShapePrior::Disk { radius } | ShapePrior::Gaussian { radius, .. } => radius,
+            ShapePrior::Fixed { .. } => return self,
+        };
+        self.prior.shape = ShapePrior::Gaussian { sigma, radius };
+        self
+    }
+
     /// The same settings with a drawn shear made uniform over the disk of its largest |g| (see
     /// [`ShapePrior::Disk`]); a fixed shear stays fixed.
     pub fn with_disk_shear(mut self) -> SimSettings {
@@ -252,6 +264,14 @@ impl Simulator {
             }
             ShapePrior::Disk { radius } => {
                 let a = radius * rng.random_range(0.0..1.0f64).sqrt();
+                let two_beta = rng.random_range(0.0..std::f64::consts::TAU);
+                (a * two_beta.cos(), a * two_beta.sin())
+            }
+            ShapePrior::Gaussian { sigma, radius } => {
+                // |g| from the Rayleigh distribution cut at the radius, by inverting its CDF.
+                let inside = -(-radius * radius / (2.0 * sigma * sigma)).exp_m1();
+                let u = rng.random_range(0.0..1.0f64) * inside;
+                let a = (sigma * (-2.0 * (-u).ln_1p()).sqrt()).min(radius);
                 let two_beta = rng.random_range(0.0..std::f64::consts::TAU);
                 (a * two_beta.cos(), a * two_beta.sin())
             }

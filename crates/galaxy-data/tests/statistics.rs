@@ -192,6 +192,38 @@ fn flatter_priors_draw_log_uniform_n_and_a_uniform_disk_of_shear() {
 }
 
 #[test]
+fn a_gaussian_shear_prior_draws_rayleigh_radii_cut_at_the_disk() {
+    let sigma = 0.2;
+    let mut settings = Preset::DataV1.settings().with_gaussian_shear(sigma);
+    settings.snr_window = None;
+    let n = 1500;
+    let data = Simulator::new(settings, 41).unwrap().batch(0..n).unwrap();
+    let (g1, g2): (Vec<f64>, Vec<f64>) = data
+        .label
+        .outer_iter()
+        .map(|l| (f64::from(l[3]), f64::from(l[4])))
+        .unzip();
+    // |g| is Rayleigh(sigma) cut at 0.67: CDF (1 − exp(−r²/2σ²)) / (1 − exp(−0.67²/2σ²)).
+    let inside = 1.0 - (-0.67f64 * 0.67 / (2.0 * sigma * sigma)).exp();
+    let rayleigh = move |r: f64| (1.0 - (-r * r / (2.0 * sigma * sigma)).exp()) / inside;
+    let radii: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| a.hypot(*b)).collect();
+    let critical = ks_critical(n as usize, None);
+    let d = ks_one_sample(radii.clone(), rayleigh);
+    assert!(d < critical, "|g|: KS statistic {d:.4} (critical {critical:.4})");
+    let pi = std::f64::consts::PI;
+    let angle: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| b.atan2(*a)).collect();
+    let d = ks_one_sample(angle, move |x| ((x + pi) / (2.0 * pi)).clamp(0.0, 1.0));
+    assert!(d < critical, "shear angle: KS statistic {d:.4}");
+    // A spread half as wide is rejected by the same test, and a zero spread is refused by name.
+    let narrow = move |r: f64| 1.0 - (-r * r / (2.0 * 0.01f64)).exp();
+    assert!(ks_one_sample(radii, narrow) > 2.0 * critical);
+    let err = Simulator::new(Preset::DataV1.settings().with_gaussian_shear(0.0), 1)
+        .err()
+        .expect("a zero spread is refused");
+    assert!(err.to_string().contains("spread"), "{err}");
+}
+
+#[test]
 fn tiled_grid_window_and_the_seeds_snr_values() {
     // data_v1: 2000 samples = two blocks of the 1000-value grid, so every grid value appears exactly twice.
     let sim = Simulator::new(Preset::DataV1.settings(), 41).unwrap();
