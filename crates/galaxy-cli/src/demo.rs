@@ -2,12 +2,9 @@
 //! SNR 60 and SNR 30), measures every image with the built-in network and with the maximum-likelihood fit,
 //! and prints bias / std per parameter beside the Cramér–Rao bound and the seed's published figures.
 
-use std::io::IsTerminal;
-
 use candle_core::Device;
 use clap::Args;
 use galaxy_data::{Preset, Simulator};
-use indicatif::{ProgressBar, ProgressStyle};
 use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
 use ndarray::Axis;
 use sersic_render::{GalaxyParams, Renderer, Stamp, PARAM_NAMES};
@@ -101,18 +98,7 @@ fn measure_set(
         .iter()
         .map(|&f| moffat(2.0, f))
         .collect::<Result<Vec<_>, _>>()?;
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(n as u64);
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{preset}: {{bar:40}} {{pos}}/{{len}} fits  {{per_sec}}  eta {{eta}}"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::fit::progress_bar(n, &format!("fits of {preset}"));
     let fits = pool.install(|| fit_images(&fitter, &data.img, &psfs, &sigma, &bar))?;
     bar.finish_and_clear();
     let truth: [f64; 5] = std::array::from_fn(|j| f64::from(data.label[[0, j]]));

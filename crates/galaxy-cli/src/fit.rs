@@ -55,6 +55,20 @@ pub struct CrbArgs {
     scale: f64,
 }
 
+/// The options of the commands that measure a dataset image by image (`fit`, `posterior`).
+#[derive(Args, Debug)]
+pub(crate) struct PerImageArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+    /// PSF FWHM for every image, instead of the file's psf_r.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) psf_fwhm: Option<f64>,
+    /// Noise sigma for every image, instead of the file's sigma.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) sigma: Option<f64>,
+}
+
 /// Arguments of `galaxy fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
@@ -64,15 +78,8 @@ pub struct FitArgs {
     /// Output CSV, one row per image.
     #[arg(short, long)]
     output: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// PSF FWHM for every image, instead of the file's psf_r.
-    #[arg(long, allow_negative_numbers = true)]
-    psf_fwhm: Option<f64>,
-    /// Noise sigma for every image, instead of the file's sigma.
-    #[arg(long, allow_negative_numbers = true)]
-    sigma: Option<f64>,
+    #[command(flatten)]
+    per_image: PerImageArgs,
     /// Likelihood: poisson (sigma² + max(model, 0), default), gaussian (sigma² alone) or exact.
     #[arg(long, default_value = "poisson")]
     noise: String,
@@ -274,7 +281,7 @@ pub(crate) fn progress_bar(n: usize, what: &str) -> ProgressBar {
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     check_output_folder(&args.output)?;
     let noise: NoiseOption = args.noise.parse().map_err(fit_error)?;
-    let input = read_fit_input(&args.input, args.psf_fwhm, args.sigma)?;
+    let input = read_fit_input(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
     let n = input.img.len_of(Axis(0));
     let size = input.img.len_of(Axis(1));
     let renderer = Renderer::new(Stamp {
@@ -292,7 +299,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         .iter()
         .map(|&f| moffat(args.psf_beta, f))
         .collect::<Result<Vec<_>, _>>()?;
-    let pool = thread_pool(args.threads)?;
+    let pool = thread_pool(args.per_image.threads)?;
     let bar = progress_bar(n, "fits");
     let started = std::time::Instant::now();
     let fits = pool.install(|| fit_images(&fitter, &input.img, &psfs, &input.sigma, &bar))?;

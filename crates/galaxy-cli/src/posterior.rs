@@ -11,7 +11,9 @@ use ndarray::Axis;
 use rayon::prelude::*;
 use sersic_render::{Renderer, Stamp, PARAM_NAMES};
 
-use crate::fit::{fit_error, moffat, print_summary, progress_bar, read_fit_input, thread_pool};
+use crate::fit::{
+    fit_error, moffat, print_summary, progress_bar, read_fit_input, thread_pool, PerImageArgs,
+};
 use crate::generate::check_output_folder;
 use crate::prior_args::PriorArgs;
 use crate::CliError;
@@ -41,15 +43,8 @@ pub struct PosteriorArgs {
     /// Seed of the draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// PSF FWHM for every image, instead of the file's psf_r.
-    #[arg(long, allow_negative_numbers = true)]
-    psf_fwhm: Option<f64>,
-    /// Noise sigma for every image, instead of the file's sigma.
-    #[arg(long, allow_negative_numbers = true)]
-    sigma: Option<f64>,
+    #[command(flatten)]
+    per_image: PerImageArgs,
 }
 
 /// Runs `galaxy posterior`.
@@ -67,7 +62,7 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
     }
     let settings = args.prior.apply(preset.settings());
     let prior = settings.prior;
-    let input = read_fit_input(&args.input, args.psf_fwhm, args.sigma)?;
+    let input = read_fit_input(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
     let n = input.img.len_of(Axis(0));
     let size = input.img.len_of(Axis(1));
     if size != settings.stamp.size {
@@ -100,7 +95,7 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
         .map(|&f| moffat(settings.psf_beta, f))
         .collect::<Result<Vec<_>, _>>()?;
     let ln_prior = |theta: [f64; 5]| prior.ln_density(theta);
-    let pool = thread_pool(args.threads)?;
+    let pool = thread_pool(args.per_image.threads)?;
     let bar = progress_bar(n, "images");
     let started = std::time::Instant::now();
     let summaries: Vec<PosteriorSummary> = pool.install(|| {

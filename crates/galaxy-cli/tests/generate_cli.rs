@@ -126,10 +126,16 @@ fn flatter_prior_options_reach_the_labels() {
         .count();
     assert!(wide < 12, "{wide} of 300 with |g| > 0.3");
     for (extra, expect) in [
-        (&["--gaussian-shear", "0.2", "--disk-shear"][..], "cannot be used with"),
+        (
+            &["--gaussian-shear", "0.2", "--disk-shear"][..],
+            "cannot be used with",
+        ),
         (&["--gaussian-shear", "0"][..], "spread must be > 0"),
     ] {
-        let out = galaxy(&[&args[..5], extra, &["-o", "bad.npz"]].concat(), dir.path());
+        let out = galaxy(
+            &[&args[..5], extra, &["-o", "bad.npz"]].concat(),
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(expect), "{extra:?}: {}", stderr(&out));
         assert!(!dir.path().join("bad.npz").exists());

@@ -209,7 +209,10 @@ fn a_gaussian_shear_prior_draws_rayleigh_radii_cut_at_the_disk() {
     let radii: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| a.hypot(*b)).collect();
     let critical = ks_critical(n as usize, None);
     let d = ks_one_sample(radii.clone(), rayleigh);
-    assert!(d < critical, "|g|: KS statistic {d:.4} (critical {critical:.4})");
+    assert!(
+        d < critical,
+        "|g|: KS statistic {d:.4} (critical {critical:.4})"
+    );
     let pi = std::f64::consts::PI;
     let angle: Vec<f64> = g1.iter().zip(&g2).map(|(a, b)| b.atan2(*a)).collect();
     let d = ks_one_sample(angle, move |x| ((x + pi) / (2.0 * pi)).clamp(0.0, 1.0));
