@@ -1,10 +1,8 @@
 //! A labelled dataset in memory, in the seed's layout.
 
-use std::fs::File;
 use std::path::Path;
 
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
-use ndarray_npy::NpzReader;
 
 use crate::npz::NpzStreamWriter;
 use crate::DataError;
@@ -120,12 +118,7 @@ impl Dataset {
     /// [`npz::with_member`](crate::npz::with_member), or simulate on the fly with
     /// [`Simulator::batches`](crate::Simulator::batches).
     pub fn read(path: &Path) -> Result<Dataset, DataError> {
-        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-        let mut npz = NpzReader::new(file)
-            .map_err(|e| DataError::format(path, format!("not an .npz file: {e}")))?;
-        let names = npz
-            .names()
-            .map_err(|e| DataError::format(path, e.to_string()))?;
+        let (mut npz, names) = crate::npz::open_npz(path)?;
         for key in KEYS {
             if !names
                 .iter()

@@ -23,12 +23,15 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod atomic;
 mod dataset;
 mod generate;
 mod merge;
+mod observations;
 pub mod npz;
 pub mod preset;
 pub mod prior;
+mod prior_options;
 mod rng;
 mod shard;
 pub mod simulate;
@@ -36,8 +39,10 @@ pub mod simulate;
 pub use dataset::{Dataset, KEYS};
 pub use generate::{write_dataset, Progress, WriteSummary};
 pub use merge::merge;
+pub use observations::Observations;
 pub use preset::Preset;
 pub use prior::{Dist, Prior, ShapePrior};
+pub use prior_options::PriorOptions;
 pub use shard::Shard;
 pub use simulate::{Sample, SimSettings, Simulator, SnrWindow};
 
@@ -85,6 +90,9 @@ pub enum DataError {
         /// The operating system's or the library's reason.
         reason: String,
     },
+    /// The folder a result was to be written to does not exist.
+    #[error("output folder {} does not exist", .0.display())]
+    MissingFolder(PathBuf),
     /// A file's content is not what the seed's layout requires.
     #[error("{}: {reason}", path.display())]
     Format {
@@ -96,6 +104,15 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// Whether the user's input is at fault (a bad setting, name, file or folder) rather than the
+    /// system or the library (a failed write, a render the settings should have allowed).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(
+            self,
+            DataError::Io { .. } | DataError::Render(_) | DataError::Noise(_)
+        )
+    }
+
     pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> DataError {
         DataError::Io {
             path: path.to_path_buf(),

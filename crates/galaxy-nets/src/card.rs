@@ -1,66 +1,19 @@
-//! A trained model on disk: weights (safetensors) and, beside them, a JSON card with everything needed to
-//! use them.
+//! A trained network on disk: weights (safetensors) and, beside them, a JSON card with everything needed
+//! to use them. Estimators, denoisers and autoencoders share this layout; each kind's card type says how
+//! to build its network ([`NetCard`]) and all load through [`Parts::build`].
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::estimator::{Estimator, EstimatorConfig};
-use crate::scaling::Scaling;
 use crate::NetError;
-
-/// The JSON that travels with a model's weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelCard {
-    /// Format tag.
-    pub format: String,
-    /// The network's shape.
-    pub estimator: EstimatorConfig,
-    /// Input and label scaling.
-    pub scaling: Scaling,
-    /// What it was trained on and how.
-    pub training: serde_json::Value,
-    /// Final validation metrics (loss, RMSE per parameter in physical units).
-    pub validation: serde_json::Value,
-    /// Number of trainable parameters.
-    pub parameters: usize,
-    /// Calibration: the predicted 1-sigma errors are multiplied by these (one per parameter) so that 68.3%
-    /// of held-out estimates fall within them (see [`crate::calibrate`]); 1 until calibrated.
-    #[serde(default = "unit_scales")]
-    pub error_scale: [f64; 5],
-}
-
-fn unit_scales() -> [f64; 5] {
-    [1.0; 5]
-}
 
 /// The card's path for a weights path: `model.safetensors` → `model.json`.
 pub fn card_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
-}
-
-/// A model ready to run.
-pub struct LoadedModel {
-    /// The network.
-    pub estimator: Estimator,
-    /// Its card.
-    pub card: ModelCard,
-    /// The variables (weights and batch-norm statistics).
-    pub varmap: VarMap,
-    /// A denoiser run on the inputs first: a two-stage estimator (the seed's denoise-then-measure
-    /// pipeline). Attach one with [`LoadedModel::with_denoiser`].
-    pub denoiser: Option<crate::denoise::Denoiser>,
-}
-
-impl LoadedModel {
-    /// This estimator behind `denoiser`: images are denoised, then measured.
-    pub fn with_denoiser(mut self, denoiser: crate::denoise::Denoiser) -> Self {
-        self.denoiser = Some(denoiser);
-        self
-    }
 }
 
 /// Trainable parameters of a variable map (batch-norm running statistics excluded).
@@ -72,23 +25,11 @@ pub fn parameter_count(varmap: &VarMap) -> usize {
         .sum()
 }
 
-/// Writes the weights and the card (each to a temporary name first, then renamed).
-pub fn save(weights: &Path, varmap: &VarMap, card: &ModelCard) -> Result<(), NetError> {
-    save_with(weights, varmap, card)
-}
-
-/// Writes weights and any card beside them (temporary names, then renamed): estimators, denoisers and
-/// autoencoders share the layout.
+/// Writes weights and any card beside them, each whole or not at all (a temporary file, then renamed):
+/// estimators, denoisers and autoencoders share the layout.
 pub fn save_with<C: Serialize>(weights: &Path, varmap: &VarMap, card: &C) -> Result<(), NetError> {
-    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", weights.display()));
-    let tmp = weights.with_extension("safetensors.partial");
-    varmap.save(&tmp).map_err(|e| io(&e))?;
-    let json = serde_json::to_string_pretty(card).map_err(|e| io(&e))?;
-    let card_tmp = card_path(weights).with_extension("json.partial");
-    std::fs::write(&card_tmp, json).map_err(|e| io(&e))?;
-    std::fs::rename(&tmp, weights).map_err(|e| io(&e))?;
-    std::fs::rename(&card_tmp, card_path(weights)).map_err(|e| io(&e))?;
-    Ok(())
+    galaxy_data::atomic::write_via_path(weights, |tmp| varmap.save(tmp).map_err(|e| e.to_string()))?;
+    save_card(weights, card)
 }
 
 /// The card beside `weights`, read as `C` (`what` names the kind of card in the error).
@@ -103,14 +44,13 @@ pub fn read_card<C: serde::de::DeserializeOwned>(
         .map_err(|e| NetError::BadInput(format!("{}: not {what}: {e}", cp.display())))
 }
 
-/// Rewrites only the card beside `weights` (temporary name, then renamed), e.g. after calibration.
-pub fn save_card(weights: &Path, card: &ModelCard) -> Result<(), NetError> {
+/// Rewrites only the card beside `weights` (a temporary file, then renamed), e.g. after calibration.
+pub fn save_card<C: Serialize>(weights: &Path, card: &C) -> Result<(), NetError> {
     let path = card_path(weights);
-    let io = |e: &dyn std::fmt::Display| NetError::Io(format!("{}: {e}", path.display()));
-    let json = serde_json::to_string_pretty(card).map_err(|e| io(&e))?;
-    let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, json).map_err(|e| io(&e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| io(&e))
+    let json = serde_json::to_string_pretty(card)
+        .map_err(|e| NetError::Io(format!("{}: {e}", path.display())))?;
+    galaxy_data::atomic::write_bytes(&path, json.as_bytes())?;
+    Ok(())
 }
 
 /// A kind of card whose network can be built from it. It ties the card type to its network and to the
@@ -123,14 +63,6 @@ pub trait NetCard: serde::de::DeserializeOwned {
     const WHAT: &'static str;
     /// The network, its variables created through `vb`.
     fn build(&self, vb: VarBuilder) -> candle_core::Result<Self::Net>;
-}
-
-impl NetCard for ModelCard {
-    type Net = Estimator;
-    const WHAT: &'static str = "a model card";
-    fn build(&self, vb: VarBuilder) -> candle_core::Result<Estimator> {
-        Estimator::new(&self.estimator, vb)
-    }
 }
 
 /// A model's weights and card, read from disk or embedded in a binary, with the names errors give them.
@@ -214,18 +146,3 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// Loads weights and their card; a card that does not describe the weights is an error naming both.
-pub fn load(weights: &Path, device: &Device) -> Result<LoadedModel, NetError> {
-    from_parts(&Parts::read(weights)?, device)
-}
-
-/// A model from its [`Parts`] (the built-in models are embedded this way).
-pub fn from_parts(parts: &Parts<'_>, device: &Device) -> Result<LoadedModel, NetError> {
-    let (card, estimator, varmap) = parts.build::<ModelCard>(device)?;
-    Ok(LoadedModel {
-        estimator,
-        card,
-        varmap,
-        denoiser: None,
-    })
-}

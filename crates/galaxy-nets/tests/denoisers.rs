@@ -204,8 +204,9 @@ fn saved_weights_give_the_same_output() {
 
 #[test]
 fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
-    use galaxy_nets::denoise::{self, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig};
-    use galaxy_nets::train::{fit, Objective, TrainOptions, TrainSource};
+    use galaxy_nets::denoiser::{self as denoise, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig};
+    use galaxy_nets::records::{DenoiserValidation, TrainingRecord};
+    use galaxy_nets::train::{Objective, TrainOptions, TrainSource, Trainer};
     let dev = Device::Cpu;
     let cfg = DenoiserConfig::Edsr(EdsrConfig {
         filters: 8,
@@ -226,17 +227,10 @@ fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
         patience: 100,
         ..TrainOptions::default()
     };
-    let best = fit(
-        &objective,
-        &vm,
-        &options,
-        TrainSource::Simulated(Box::new(settings)),
-        &val,
-        &dev,
-        &mut |_| {},
-        &mut |_, _| Ok(()),
-    )
-    .unwrap();
+    let best = Trainer::new(&objective, &vm, &dev)
+        .options(options)
+        .run(TrainSource::Simulated(Box::new(settings)), &val)
+        .unwrap();
     assert!(best.l1 < before.l1, "{before:?} -> {best:?}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -244,8 +238,12 @@ fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
     let card = DenoiserCard {
         format: "galaxy-denoiser/1".into(),
         denoiser: cfg,
-        training: serde_json::json!({}),
-        validation: serde_json::json!(best),
+        training: TrainingRecord::default(),
+        validation: DenoiserValidation {
+            images: val.len(),
+            l1: best.l1,
+            mse_over_sigma2: best.mse,
+        },
         parameters: parameter_count(&vm),
     };
     denoise::save(&path, &vm, &card).unwrap();
@@ -255,7 +253,7 @@ fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
         (loaded.card.denoiser, loaded.card.parameters),
         (card.denoiser, card.parameters)
     );
-    let l1 = |c: &DenoiserCard| c.validation["l1"].as_f64().unwrap();
+    let l1 = |c: &DenoiserCard| c.validation.l1;
     assert!((l1(&loaded.card) - l1(&card)).abs() < 1e-12);
     let sigma = vec![200.0f32; 16];
     let a = denoise::denoise(&loaded, val.img.view(), &sigma, 5, &dev, &mut |_| {}).unwrap();

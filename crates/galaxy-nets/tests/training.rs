@@ -4,9 +4,10 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::{Preset, Simulator};
 use galaxy_nets::models::cnn::{CnnConfig, ConvLayer};
-use galaxy_nets::predict::predict;
-use galaxy_nets::train::{train, TrainOptions, TrainSource};
-use galaxy_nets::{card, Architecture, Estimator, EstimatorConfig, ModelCard, Scaling};
+use galaxy_nets::estimator::{self as card, predict, EstimatorObjective};
+use galaxy_nets::records::{EstimatorValidation, TrainingRecord};
+use galaxy_nets::train::{TrainOptions, TrainSource, Trainer};
+use galaxy_nets::{Architecture, Estimator, EstimatorConfig, ModelCard, Scaling};
 
 fn tiny() -> EstimatorConfig {
     let l = |filters, kernel, stride| ConvLayer {
@@ -35,7 +36,7 @@ fn a_tiny_model_overfits_64_samples() {
     let cfg = tiny();
     let net = Estimator::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev)).unwrap();
     let scaling = Scaling::default();
-    let before = galaxy_nets::train::evaluate(&net, &scaling, &data, Default::default(), &dev)
+    let before = galaxy_nets::estimator::evaluate(&net, &scaling, &data, Default::default(), &dev)
         .unwrap()
         .loss;
     let options = TrainOptions {
@@ -46,18 +47,16 @@ fn a_tiny_model_overfits_64_samples() {
         patience: 100,
         ..TrainOptions::default()
     };
-    let best = train(
-        &net,
-        &vm,
-        &scaling,
-        &options,
-        TrainSource::Dataset(Box::new(data.clone())),
-        &data,
-        &dev,
-        &mut |_| {},
-        &mut |_, _| Ok(()),
-    )
-    .unwrap();
+    let objective = EstimatorObjective {
+        net: &net,
+        scaling: &scaling,
+        kind: options.loss,
+        denoiser: None,
+    };
+    let best = Trainer::new(&objective, &vm, &dev)
+        .options(options)
+        .run(TrainSource::Dataset(Box::new(data.clone())), &data)
+        .unwrap();
     eprintln!(
         "loss on the 64 training samples: {before:.4} before, {:.4} after",
         best.loss
@@ -84,9 +83,12 @@ fn save_and_load_give_bit_identical_predictions() {
         format: "galaxy-nets/1".into(),
         estimator: cfg.clone(),
         scaling: Scaling::default(),
-        training: serde_json::json!({"data": "none"}),
-        validation: serde_json::json!(null),
-        parameters: card::parameter_count(&vm),
+        training: TrainingRecord {
+            data: "none".into(),
+            ..TrainingRecord::default()
+        },
+        validation: EstimatorValidation::default(),
+        parameters: galaxy_nets::card::parameter_count(&vm),
         error_scale: [1.0; 5],
     };
     let path = dir.path().join("m.safetensors");
@@ -133,7 +135,7 @@ fn save_and_load_give_bit_identical_predictions() {
         ..model_card
     };
     std::fs::write(
-        card::card_path(&path),
+        galaxy_nets::card::card_path(&path),
         serde_json::to_string(&other).unwrap(),
     )
     .unwrap();
@@ -158,18 +160,20 @@ fn a_time_budget_shorter_than_one_validation_interval_still_validates() {
         ..TrainOptions::default()
     };
     let started = std::time::Instant::now();
-    let best = train(
-        &net,
-        &vm,
-        &Scaling::default(),
-        &options,
-        TrainSource::Simulated(Box::new(Preset::DataV1.settings())),
-        &val,
-        &dev,
-        &mut |_| {},
-        &mut |_, _| Ok(()),
-    )
-    .unwrap();
+    let scaling = Scaling::default();
+    let objective = EstimatorObjective {
+        net: &net,
+        scaling: &scaling,
+        kind: options.loss,
+        denoiser: None,
+    };
+    let best = Trainer::new(&objective, &vm, &dev)
+        .options(options)
+        .run(
+            TrainSource::Simulated(Box::new(Preset::DataV1.settings())),
+            &val,
+        )
+        .unwrap();
     assert!(best.loss.is_finite());
     assert!(started.elapsed().as_secs_f64() < 30.0);
 }

@@ -57,3 +57,11 @@ pub enum FitError {
     #[error(transparent)]
     Noise(#[from] noise_model::NoiseError),
 }
+
+impl FitError {
+    /// Whether the caller's input is at fault (data, settings, bounds, parameters) rather than the
+    /// optimiser.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, FitError::Solver(_))
+    }
+}

@@ -16,6 +16,19 @@ pub use writer::NpzStreamWriter;
 
 use crate::DataError;
 
+/// Opens an `.npz` with ndarray-npy for whole-array reads, with the names of its members.
+///
+/// A file that cannot be opened is [`DataError::Format`] (the caller's input), not [`DataError::Io`].
+pub fn open_npz(path: &Path) -> Result<(ndarray_npy::NpzReader<File>, Vec<String>), DataError> {
+    let file = File::open(path).map_err(|e| DataError::format(path, e.to_string()))?;
+    let mut npz = ndarray_npy::NpzReader::new(file)
+        .map_err(|e| DataError::format(path, format!("not an .npz file: {e}")))?;
+    let names = npz
+        .names()
+        .map_err(|e| DataError::format(path, e.to_string()))?;
+    Ok((npz, names))
+}
+
 /// Opens member `name` (without `.npy`) of the `.npz` at `path` and hands its header and a reader
 /// positioned at its data to `f`.
 pub fn with_member<T>(

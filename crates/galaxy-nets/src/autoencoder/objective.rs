@@ -1,86 +1,19 @@
-//! Training and running the autoencoder ([`crate::models::autoencoder`]): its objective (label MSE plus
-//! weighted reconstruction MSE), its card and files, and estimates + reconstructions for images.
-
-use std::path::Path;
+//! The autoencoder's objective: its first five latent entries against the scaled labels, its image
+//! against the noiseless one.
 
 use candle_core::{Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::Dataset;
-use ndarray::{s, Array3, ArrayView2, ArrayView3};
+use ndarray::{s, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
 
-use crate::card::{card_path, NetCard, Parts};
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
-use crate::predict::Prediction;
 use crate::scaling::Scaling;
 use crate::train::Objective;
 use crate::NetError;
 
-/// The JSON beside an autoencoder's weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AutoencoderCard {
-    /// Format tag ("galaxy-autoencoder/1").
-    pub format: String,
-    /// The network's shape.
-    pub autoencoder: AutoencoderConfig,
-    /// Label scaling (inputs are images / sigma).
-    pub scaling: Scaling,
-    /// What it was trained on and how.
-    pub training: serde_json::Value,
-    /// Final validation metrics.
-    pub validation: serde_json::Value,
-    /// Trainable parameters.
-    pub parameters: usize,
-}
-
-/// The format tag of autoencoder cards.
-pub const FORMAT: &str = "galaxy-autoencoder/1";
-
-/// An autoencoder ready to run.
-pub struct LoadedAutoencoder {
-    /// The network.
-    pub net: Autoencoder,
-    /// Its card.
-    pub card: AutoencoderCard,
-    /// Its variables.
-    pub varmap: VarMap,
-}
-
-/// Writes weights and card (temporary names, then renamed).
-pub fn save(weights: &Path, varmap: &VarMap, card: &AutoencoderCard) -> Result<(), NetError> {
-    crate::card::save_with(weights, varmap, card)
-}
-
-/// Whether the card beside `weights` is an autoencoder's.
-pub fn is_autoencoder(weights: &Path) -> bool {
-    std::fs::read_to_string(card_path(weights))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["format"] == FORMAT)
-}
-
-/// Loads an autoencoder saved by [`save`].
-pub fn load(weights: &Path, device: &Device) -> Result<LoadedAutoencoder, NetError> {
-    from_parts(&Parts::read(weights)?, device)
-}
-
-/// An autoencoder from its [`Parts`] (the built-in one is embedded this way).
-pub fn from_parts(parts: &Parts<'_>, device: &Device) -> Result<LoadedAutoencoder, NetError> {
-    let (card, net, varmap) = parts.build::<AutoencoderCard>(device)?;
-    Ok(LoadedAutoencoder { net, card, varmap })
-}
-
-impl NetCard for AutoencoderCard {
-    type Net = Autoencoder;
-    const WHAT: &'static str = "an autoencoder card";
-    fn build(&self, vb: VarBuilder) -> candle_core::Result<Autoencoder> {
-        Autoencoder::new(&self.autoencoder, vb)
-    }
-}
-
 /// The encoder's input for images `range`: image / sigma, the PSF image scaled to a peak of 1 and a plane
 /// of sigma normalised by `scaling` when the network reads them. `psf(i)` gives image i's PSF image.
-fn inputs<'a>(
+pub(crate) fn inputs<'a>(
     cfg: &AutoencoderConfig,
     scaling: &Scaling,
     img: ArrayView3<'a, f32>,
@@ -217,71 +150,11 @@ impl Objective for AutoencoderObjective<'_> {
     }
 }
 
-/// Estimates and reconstructions (counts) of img [N, S, S]; `psf(i)` is image i's PSF image.
-pub fn run<'a>(
-    model: &LoadedAutoencoder,
-    img: ArrayView3<'a, f32>,
-    psf: &dyn Fn(usize) -> ArrayView2<'a, f32>,
-    sigma: &[f32],
-    batch: usize,
-    device: &Device,
-    on_batch: &mut dyn FnMut(usize),
-) -> Result<(Vec<Prediction>, Array3<f32>), NetError> {
-    let (n, h, w) = img.dim();
-    let size = model.card.autoencoder.image_size;
-    if h != size || w != size {
-        return Err(NetError::BadInput(format!(
-            "images are {h} x {w}; this autoencoder reads {size} x {size}"
-        )));
-    }
-    if sigma.len() != n {
-        return Err(NetError::BadInput(format!(
-            "{n} images but {} sigmas",
-            sigma.len()
-        )));
-    }
-    if let Some(i) = sigma.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(NetError::BadInput(format!(
-            "image {i}: sigma {} must be > 0",
-            sigma[i]
-        )));
-    }
-    let scaling = &model.card.scaling;
-    let (mut preds, mut recon) = (Vec::with_capacity(n), Vec::with_capacity(n * h * w));
-    let mut start = 0;
-    while start < n {
-        let end = (start + batch.max(1)).min(n);
-        let x = inputs(
-            &model.card.autoencoder,
-            scaling,
-            img,
-            psf,
-            sigma,
-            start..end,
-            device,
-        )?;
-        let (z, r) = model.net.forward(&x)?;
-        for row in z.narrow(1, 0, 5)?.to_vec2::<f32>()? {
-            preds.push(Prediction {
-                params: std::array::from_fn(|j| scaling.unscale_label(j, f64::from(row[j]))),
-                errors: None,
-            });
-        }
-        for (k, v) in r.flatten_all()?.to_vec1::<f32>()?.iter().enumerate() {
-            recon.push(v * sigma[start + k / (h * w)]);
-        }
-        on_batch(end - start);
-        start = end;
-    }
-    let recon =
-        Array3::from_shape_vec((n, h, w), recon).map_err(|e| NetError::BadInput(e.to_string()))?;
-    Ok((preds, recon))
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use ndarray::{Array2, Array3};
 
     #[test]
     fn the_encoder_reads_image_over_sigma_the_psf_and_the_sigma_plane() {

@@ -3,7 +3,7 @@
 use candle_core::Device;
 use ndarray::{s, ArrayView3, CowArray, Ix3};
 
-use crate::card::LoadedModel;
+use super::LoadedModel;
 use crate::NetError;
 
 /// One image's estimate: the five parameters and, for models with uncertainty outputs, their 1-sigma errors

@@ -1,0 +1,77 @@
+//! Training the autoencoder: simulated images, noiseless images and labels; checkpoints with a card.
+
+use std::path::PathBuf;
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+
+use super::{AutoencoderCard, AutoencoderMetrics, AutoencoderObjective, FORMAT};
+use crate::card::parameter_count;
+use crate::estimator::Trained;
+use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
+use crate::records::{AutoencoderValidation, TrainingRecord};
+use crate::scaling::Scaling;
+use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
+use crate::NetError;
+
+/// An autoencoder's run besides its data and schedule.
+#[derive(Debug, Clone)]
+pub struct AutoencoderTraining {
+    /// The network.
+    pub config: AutoencoderConfig,
+    /// Where the weights go (the card beside them).
+    pub output: PathBuf,
+}
+
+impl AutoencoderTraining {
+    /// Trains from fresh weights, saving a checkpoint at every validation that improved.
+    pub fn run(
+        &self,
+        data: TrainingData,
+        options: TrainOptions,
+        device: &Device,
+        on_progress: impl FnMut(Progress<AutoencoderMetrics>),
+    ) -> Result<Trained<AutoencoderMetrics>, NetError> {
+        let varmap = VarMap::new();
+        let net = Autoencoder::new(&self.config, VarBuilder::from_varmap(&varmap, DType::F32, device))
+            .map_err(|e| NetError::BadInput(e.to_string()))?;
+        let scaling = Scaling::default();
+        let parameters = parameter_count(&varmap);
+        let images = data.validation.len();
+        let record = TrainingRecord {
+            data: data.description.clone(),
+            batch: options.batch,
+            learning_rate: options.learning_rate,
+            ..TrainingRecord::default()
+        };
+        let card = |m: &AutoencoderMetrics, seen: u64| AutoencoderCard {
+            format: FORMAT.into(),
+            autoencoder: self.config.clone(),
+            scaling: scaling.clone(),
+            training: TrainingRecord {
+                samples_seen: seen,
+                ..record.clone()
+            },
+            validation: AutoencoderValidation {
+                images,
+                loss: m.loss,
+                reconstruction_mse_over_sigma2: m.reconstruction,
+                rmse: m.rmse,
+            },
+            parameters,
+        };
+        let objective = AutoencoderObjective {
+            net: &net,
+            scaling: &scaling,
+        };
+        let metrics = Trainer::new(&objective, &varmap, device)
+            .options(options)
+            .checkpoints(&self.output, card)
+            .on_progress(on_progress)
+            .run(data.source, &data.validation)?;
+        Ok(Trained {
+            metrics,
+            parameters,
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! The built-in models (cargo feature `builtin`), embedded in the library so that a program — `galaxy
+//! predict data.npz` among them — measures images with no training and no download.
+//!
+//! Two estimators (trained by the commands in docs/models.md): one for the seed's fixed setting (PSF FWHM
+//! 0.5, sigma 200: data_v1) and one conditioned on PSF FWHM and sigma over data_v3's ranges. A file whose
+//! images all have the fixed setting gets the first, which is the more accurate there; any other file
+//! inside data_v3's ranges gets the conditioned one; anything outside them is refused rather than
+//! extrapolated. Beside them, a small EDSR denoiser (`galaxy denoise`) and a small autoencoder
+//! (`galaxy reconstruct`), both trained over data_v3's ranges and held to them the same way.
+
+use candle_core::Device;
+
+use crate::autoencoder::LoadedAutoencoder;
+use crate::card::Parts;
+use crate::denoiser::LoadedDenoiser;
+use crate::estimator::LoadedModel;
+use crate::NetError;
+
+/// One embedded model: its name, weights and card.
+pub struct BuiltIn {
+    /// Short name, printed and written to the card's source.
+    pub name: &'static str,
+    weights: &'static [u8],
+    card: &'static str,
+}
+
+/// The fixed-PSF, fixed-noise model (data_v1: PSF FWHM 0.5, sigma 200).
+pub const FIXED: BuiltIn = BuiltIn {
+    name: "default-v1",
+    weights: include_bytes!("../models/default-v1.safetensors"),
+    card: include_str!("../models/default-v1.json"),
+};
+
+/// The model conditioned on PSF FWHM (0.5–1.0) and sigma (200–400) (data_v3).
+pub const CONDITIONED: BuiltIn = BuiltIn {
+    name: "default-v3",
+    weights: include_bytes!("../models/default-v3.safetensors"),
+    card: include_str!("../models/default-v3.json"),
+};
+
+/// The small EDSR denoiser, trained on (noisy, noiseless) pairs over data_v3's ranges.
+pub const DENOISER: BuiltIn = BuiltIn {
+    name: "denoiser-edsr-small-v3",
+    weights: include_bytes!("../models/denoiser-edsr-small-v3.safetensors"),
+    card: include_str!("../models/denoiser-edsr-small-v3.json"),
+};
+
+/// The small autoencoder (PSF channel, 11 free latent dimensions), trained over data_v3's ranges.
+pub const AUTOENCODER: BuiltIn = BuiltIn {
+    name: "autoencoder-small-v3",
+    weights: include_bytes!("../models/autoencoder-small-v3.safetensors"),
+    card: include_str!("../models/autoencoder-small-v3.json"),
+};
+
+/// data_v3's ranges, with a little room for rounding in stored files.
+const PSF_RANGE: (f64, f64) = (0.5 - 1e-3, 1.0 + 1e-3);
+const SIGMA_RANGE: (f64, f64) = (200.0 - 0.5, 400.0 + 0.5);
+
+impl BuiltIn {
+    /// The network, ready to run.
+    pub fn load(&self, device: &Device) -> Result<LoadedModel, NetError> {
+        crate::estimator::from_parts(&self.parts(), device)
+    }
+
+    /// The built-in denoiser, ready to run.
+    pub fn load_denoiser(&self, device: &Device) -> Result<LoadedDenoiser, NetError> {
+        crate::denoiser::from_parts(&self.parts(), device)
+    }
+
+    /// The built-in autoencoder, ready to run.
+    pub fn load_autoencoder(&self, device: &Device) -> Result<LoadedAutoencoder, NetError> {
+        crate::autoencoder::from_parts(&self.parts(), device)
+    }
+
+    fn parts(&self) -> Parts<'static> {
+        Parts::embedded(self.name, self.weights, self.card)
+    }
+}
+
+/// An error naming the first image outside data_v3's ranges (PSF FWHM 0.5-1.0, sigma 200-400), which
+/// every built-in network was trained over; `what` names the network in the message.
+pub fn check_ranges(psf_fwhm: &[f64], sigma: &[f64], what: &str) -> Result<(), NetError> {
+    let inside = |v: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&v);
+    for (i, (&f, &s)) in psf_fwhm.iter().zip(sigma).enumerate() {
+        if !inside(f, PSF_RANGE) || !inside(s, SIGMA_RANGE) {
+            return Err(NetError::BadInput(format!(
+                "image {i} has PSF FWHM {f} and sigma {s}, outside the training ranges of the built-in \
+                 {what} (PSF FWHM 0.5-1.0, sigma 200-400); give one trained for these images with --model"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The built-in model for images with these PSF FWHMs and sigmas; an error naming the first image outside
+/// the models' training ranges.
+pub fn choose(psf_fwhm: &[f64], sigma: &[f64]) -> Result<&'static BuiltIn, NetError> {
+    let fixed = psf_fwhm.iter().all(|&f| (f - 0.5).abs() < 1e-3)
+        && sigma.iter().all(|&s| (s - 200.0).abs() < 0.5);
+    if fixed {
+        return Ok(&FIXED);
+    }
+    check_ranges(psf_fwhm, sigma, "models")?;
+    Ok(&CONDITIONED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_setting_gets_the_fixed_model_and_the_rest_the_conditioned_one() {
+        assert_eq!(
+            choose(&[0.5, 0.5], &[200.0, 200.0]).unwrap().name,
+            "default-v1"
+        );
+        assert_eq!(
+            choose(&[0.5, 0.9], &[200.0, 350.0]).unwrap().name,
+            "default-v3"
+        );
+        assert_eq!(choose(&[0.5], &[400.0]).unwrap().name, "default-v3");
+        let err = choose(&[0.5, 1.2], &[200.0, 300.0]).err().unwrap();
+        assert!(
+            err.is_bad_input() && err.to_string().contains("image 1"),
+            "{err}"
+        );
+        assert!(choose(&[0.7], &[100.0]).is_err());
+    }
+
+    #[test]
+    fn both_built_in_models_load_and_predict_uncertainties() {
+        for b in [&FIXED, &CONDITIONED] {
+            let m = b
+                .load(&Device::Cpu)
+                .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+            assert!(m.card.estimator.uncertainty, "{}", b.name);
+            assert_eq!(m.card.estimator.conditioning, b.name == "default-v3");
+        }
+    }
+
+    #[test]
+    fn the_built_in_denoiser_and_autoencoder_load_with_their_small_presets() {
+        let d = DENOISER.load_denoiser(&Device::Cpu).unwrap();
+        assert_eq!(
+            d.card.denoiser,
+            crate::denoiser::DenoiserConfig::by_name("edsr", "small").unwrap()
+        );
+        let a = AUTOENCODER.load_autoencoder(&Device::Cpu).unwrap();
+        assert_eq!(
+            a.card.autoencoder,
+            crate::models::autoencoder::AutoencoderConfig::small()
+        );
+        let err = check_ranges(&[0.5, 0.5], &[200.0, 500.0], "denoiser")
+            .err()
+            .unwrap();
+        let msg = err.to_string();
+        assert!(err.is_bad_input() && msg.contains("image 1") && msg.contains("denoiser"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Training a denoiser: (noisy, noiseless) pairs, the L1 loss, checkpoints with a typed card.
+
+use std::path::PathBuf;
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+
+use super::{DenoiseMetrics, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig, FORMAT};
+use crate::card::parameter_count;
+use crate::estimator::Trained;
+use crate::records::{DenoiserValidation, TrainingRecord};
+use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
+use crate::NetError;
+
+/// A denoiser's run besides its data and schedule.
+#[derive(Debug, Clone)]
+pub struct DenoiserTraining {
+    /// The network.
+    pub config: DenoiserConfig,
+    /// Where the weights go (the card beside them).
+    pub output: PathBuf,
+}
+
+impl DenoiserTraining {
+    /// Trains from fresh weights, saving a checkpoint at every validation that improved.
+    pub fn run(
+        &self,
+        data: TrainingData,
+        options: TrainOptions,
+        device: &Device,
+        on_progress: impl FnMut(Progress<DenoiseMetrics>),
+    ) -> Result<Trained<DenoiseMetrics>, NetError> {
+        let varmap = VarMap::new();
+        let net = Denoiser::new(&self.config, VarBuilder::from_varmap(&varmap, DType::F32, device))
+            .map_err(|e| NetError::BadInput(e.to_string()))?;
+        let parameters = parameter_count(&varmap);
+        let images = data.validation.len();
+        let record = TrainingRecord {
+            data: data.description.clone(),
+            batch: options.batch,
+            learning_rate: options.learning_rate,
+            loss: Some("l1 on image/sigma".into()),
+            ..TrainingRecord::default()
+        };
+        let card = |m: &DenoiseMetrics, seen: u64| DenoiserCard {
+            format: FORMAT.into(),
+            denoiser: self.config,
+            training: TrainingRecord {
+                samples_seen: seen,
+                ..record.clone()
+            },
+            validation: DenoiserValidation {
+                images,
+                l1: m.l1,
+                mse_over_sigma2: m.mse,
+            },
+            parameters,
+        };
+        let objective = DenoiseObjective { net: &net };
+        let metrics = Trainer::new(&objective, &varmap, device)
+            .options(options)
+            .checkpoints(&self.output, card)
+            .on_progress(on_progress)
+            .run(data.source, &data.validation)?;
+        Ok(Trained {
+            metrics,
+            parameters,
+        })
+    }
+}
