@@ -5,13 +5,14 @@
 use candle_core::Device;
 use clap::Args;
 use galaxy_data::{Preset, Simulator};
-use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
-use ndarray::Axis;
-use sersic_render::{GalaxyParams, Renderer, Stamp, PARAM_NAMES};
+use galaxy_eval::seed::{SeedRow, SEED_SNR30, SEED_SNR60};
+use galaxy_eval::{bounds_per_image, ErrorTable, Summary};
+use galaxy_nets::builtin;
+use mle_fit::{FitOptions, Fitter, NoiseOption};
+use sersic_render::{Renderer, Stamp, PARAM_NAMES};
 
-use crate::fit::{fit_error, fit_images, moffat, thread_pool};
-use crate::nets::net_error;
-use crate::stats::{summarize, Summary};
+use crate::args::{progress, thread_pool};
+use crate::fit::moffats;
 use crate::CliError;
 
 /// Arguments of `galaxy demo`.
@@ -28,34 +29,6 @@ pub struct DemoArgs {
     threads: Option<usize>,
 }
 
-/// The seed's published figures for one parameter (FACTS.md): CRB, Xception bias and std, baseline MLE
-/// bias and std; flux in units of 1e5.
-struct SeedRow {
-    crb: f64,
-    xception: (f64, f64),
-    mle: (f64, f64),
-}
-
-const fn row(crb: f64, xception: (f64, f64), mle: (f64, f64)) -> SeedRow {
-    SeedRow { crb, xception, mle }
-}
-
-const SEED_SNR60: [SeedRow; 5] = [
-    row(0.056, (0.039, 0.063), (0.014, 0.120)),
-    row(0.78, (0.435, 0.765), (-0.168, 1.165)),
-    row(0.028, (0.022, 0.035), (0.016, 0.063)),
-    row(0.054, (0.011, 0.048), (0.015, 0.057)),
-    row(0.054, (-0.013, 0.055), (-0.085, 0.087)),
-];
-
-const SEED_SNR30: [SeedRow; 5] = [
-    row(0.11, (0.052, 0.098), (0.017, 0.126)),
-    row(1.56, (0.740, 0.828), (-0.183, 2.307)),
-    row(0.056, (0.031, 0.060), (0.044, 0.133)),
-    row(0.11, (0.013, 0.091), (0.055, 0.132)),
-    row(0.11, (-0.024, 0.100), (-0.184, 0.169)),
-];
-
 /// What one test set gave.
 struct SetResult {
     network: [Summary; 5],
@@ -70,63 +43,50 @@ fn measure_set(
     args: &DemoArgs,
     pool: &rayon::ThreadPool,
 ) -> Result<SetResult, CliError> {
-    let data = Simulator::new(preset.settings(), args.seed)
-        .and_then(|s| s.batch(0..args.count))
-        .map_err(|e| CliError::internal(e.to_string()))?;
+    let data = Simulator::new(preset.settings(), args.seed)?.batch(0..args.count)?;
     let n = data.len();
     let psf_r: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
-    let sigma = data.sigma.mapv(f64::from);
-    let builtin = crate::defaults::choose(&psf_r, &sigma.to_vec())?;
-    let model = builtin.load(&Device::Cpu)?;
-    let preds = galaxy_nets::predict::predict(
-        &model,
+    let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
+    let model = builtin::choose(&psf_r, &sigma)?;
+    let preds = galaxy_nets::estimator::predict(
+        &model.load(&Device::Cpu)?,
         data.img.view(),
         &data.psf_r.to_vec(),
         &data.sigma.to_vec(),
         256,
         &Device::Cpu,
         &mut |_| {},
-    )
-    .map_err(net_error)?;
-    let renderer = Renderer::new(Stamp {
+    )?;
+    let stamp = Stamp {
         size: data.image_size(),
         scale: 0.23,
-    })
-    .map_err(|e| CliError::internal(e.to_string()))?;
-    let fitter = Fitter::new(&renderer, FitOptions::default()).map_err(fit_error)?;
-    let psfs = psf_r
-        .iter()
-        .map(|&f| moffat(2.0, f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let bar = crate::fit::progress_bar(n, &format!("fits of {preset}"));
-    let fits = pool.install(|| fit_images(&fitter, &data.img, &psfs, &sigma, &bar))?;
-    bar.finish_and_clear();
-    let truth: [f64; 5] = std::array::from_fn(|j| f64::from(data.label[[0, j]]));
-    let noise = NoiseOption::Poisson.noise(sigma[0]).map_err(fit_error)?;
-    let bound = crb(
-        &renderer,
-        &GalaxyParams::from_array(truth),
-        &psfs[0],
-        &noise,
-    )
-    .map_err(fit_error)?
-    .sigma;
-    let unit = |j: usize| if j == 0 { 1e5 } else { 1.0 };
-    let label = |i: usize, j: usize| f64::from(data.label.index_axis(Axis(0), i)[j]);
-    let summary = |est: &dyn Fn(usize, usize) -> f64| -> [Summary; 5] {
-        std::array::from_fn(|j| {
-            let d: Vec<f64> = (0..n)
-                .map(|i| (est(i, j) - label(i, j)) / unit(j))
-                .collect();
-            summarize(&d)
-        })
     };
+    let renderer = Renderer::new(stamp)?;
+    let fitter = Fitter::new(&renderer, FitOptions::default())?;
+    let psfs = moffats(2.0, &psf_r)?;
+    let bar = progress(n as u64, &format!("fits of {preset}"), false);
+    let fits = pool.install(|| fitter.fit_all(data.img.view(), &psfs, &sigma, &|| bar.inc(1)))?;
+    bar.finish_and_clear();
+    let truth: Vec<[f64; 5]> = (0..n)
+        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
+        .collect();
+    let bound = bounds_per_image(
+        stamp,
+        &truth[..1],
+        2.0,
+        &psf_r[..1],
+        &sigma[..1],
+        NoiseOption::Poisson,
+    )?;
+    let table = |est: Vec<[f64; 5]>| ErrorTable::new(&est, &truth, Some(&bound.repeat(n)));
+    let network = table(preds.iter().map(|p| p.params).collect());
+    let fit = table(fits.iter().map(|f| f.params).collect());
     Ok(SetResult {
-        network: summary(&|i, j| preds[i].params[j]),
-        fit: summary(&|i, j| fits[i].params[j]),
-        crb: std::array::from_fn(|j| bound[j] / unit(j)),
-        truth: std::array::from_fn(|j| truth[j] / unit(j)),
-        model: builtin.name,
+        network: network.rows.map(|r| r.summary),
+        fit: fit.rows.map(|r| r.summary),
+        crb: network.rows.map(|r| r.crb.unwrap_or(f64::NAN)),
+        truth: network.rows.map(|r| r.mean_truth),
+        model: model.name,
     })
 }
 
@@ -163,10 +123,7 @@ fn print_table(title: &str, r: &SetResult, seed: &[SeedRow; 5], count: u64) {
         );
     }
     let beats = (0..5)
-        .filter(|&j| {
-            let (b, s) = seed[j].xception;
-            r.network[j].rmse < (b * b + s * s).sqrt()
-        })
+        .filter(|&j| r.network[j].rmse < seed[j].xception_rmse())
         .count();
     println!(
         "network RMSE below the seed's Xception (sqrt(bias² + std²)) for {beats} of 5 parameters"

@@ -1,14 +1,11 @@
 //! `galaxy generate` and `galaxy merge`: the seed's datasets, sharded and streamed to disk.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use galaxy_data::{
-    write_dataset, DataError, Dist, Preset, Shard, SimSettings, Simulator, SnrWindow,
-};
-use indicatif::{ProgressBar, ProgressStyle};
+use galaxy_data::{write_dataset, Dist, Preset, Shard, SimSettings, Simulator, SnrWindow};
 
+use crate::args::{check_output, progress, thread_pool, PriorArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy generate`.
@@ -33,7 +30,7 @@ pub struct GenerateArgs {
     threads: Option<usize>,
     /// The prior the labels are drawn from (the preset's unless these options).
     #[command(flatten)]
-    prior: crate::prior_args::PriorArgs,
+    prior: PriorArgs,
     /// Fixed PSF FWHM (arcsec) for every image.
     #[arg(long, allow_negative_numbers = true, conflicts_with = "psf_fwhm_range")]
     psf_fwhm: Option<f64>,
@@ -69,16 +66,6 @@ pub struct MergeArgs {
     output: PathBuf,
 }
 
-/// Maps a library error to the CLI's exit status: the user's input, or the system.
-fn data_error(e: DataError) -> CliError {
-    match e {
-        DataError::Io { .. } | DataError::Render(_) | DataError::Noise(_) => {
-            CliError::internal(e.to_string())
-        }
-        _ => CliError::input(e.to_string()),
-    }
-}
-
 /// A range argument (A, B) as a distribution; `integers` makes whole-number ends an integer uniform.
 fn range_dist(name: &str, v: &[f64], integers: bool) -> Result<Dist, CliError> {
     let (a, b) = (v[0], v[1]);
@@ -103,7 +90,7 @@ fn range_dist(name: &str, v: &[f64], integers: bool) -> Result<Dist, CliError> {
 }
 
 fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, CliError> {
-    let mut settings = args.prior.apply(preset.settings());
+    let mut settings = args.prior.options().apply(preset.settings());
     if let Some(x) = args.psf_fwhm {
         settings.prior.psf_fwhm = Dist::Fixed(x);
     }
@@ -128,49 +115,20 @@ fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, Cli
     if args.no_snr_window {
         settings.snr_window = None;
     }
-    settings.validate().map_err(data_error)?;
+    settings.validate()?;
     Ok(settings)
-}
-
-/// The output path with "{shard}" replaced by the shard index, zero-padded to the count's width.
-fn output_path(template: &Path, shard: Shard) -> PathBuf {
-    let text = template.to_string_lossy();
-    if !text.contains("{shard}") {
-        return template.to_path_buf();
-    }
-    let width = (shard.count.max(2) - 1).to_string().len();
-    PathBuf::from(text.replace("{shard}", &format!("{:0width$}", shard.index)))
-}
-
-/// Checks that a file's folder exists, so a long run does not fail at its end.
-pub fn check_output_folder(path: &Path) -> Result<(), CliError> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if folder.is_dir() {
-        Ok(())
-    } else {
-        Err(CliError::input(format!(
-            "output folder {} does not exist (for {})",
-            folder.display(),
-            path.display()
-        )))
-    }
 }
 
 /// Runs `galaxy generate`.
 pub fn run(args: GenerateArgs) -> Result<(), CliError> {
-    let preset: Preset = args.preset.parse().map_err(data_error)?;
+    let preset: Preset = args.preset.parse()?;
     let total = args.size.unwrap_or_else(|| preset.default_size());
     if total == 0 {
         return Err(CliError::input("--size must be at least 1"));
     }
     let shard = match &args.shard {
-        Some(s) => s.parse::<Shard>().map_err(data_error)?,
-        None => Shard::from_slurm_env()
-            .map_err(data_error)?
-            .unwrap_or(Shard::WHOLE),
+        Some(s) => s.parse::<Shard>()?,
+        None => Shard::from_slurm_env()?.unwrap_or(Shard::WHOLE),
     };
     let range = shard.range(total);
     if range.is_empty() {
@@ -179,31 +137,17 @@ pub fn run(args: GenerateArgs) -> Result<(), CliError> {
         )));
     }
     let settings = settings_from(&args, preset)?;
-    let output = output_path(&args.output, shard);
-    check_output_folder(&output)?;
-    let pool = crate::fit::thread_pool(args.threads)?;
-    let sim = Simulator::new(settings, args.seed).map_err(data_error)?;
-
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(range.end - range.start);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let summary = pool
-        .install(|| {
-            write_dataset(&sim, range.clone(), &output, &mut |p| {
-                bar.set_position(p.done);
-                bar.set_message(format!("{} rejected by SNR", p.rejected));
-            })
+    let output = shard.output_path(&args.output);
+    check_output(&output)?;
+    let pool = thread_pool(args.threads)?;
+    let sim = Simulator::new(settings, args.seed)?;
+    let bar = progress(range.end - range.start, "images", true);
+    let summary = pool.install(|| {
+        write_dataset(&sim, range.clone(), &output, &mut |p| {
+            bar.set_position(p.done);
+            bar.set_message(format!("{} rejected by SNR", p.rejected));
         })
-        .map_err(data_error)?;
+    })?;
     bar.finish_and_clear();
     let shard_note = if shard.count > 1 {
         format!(
@@ -235,9 +179,9 @@ pub fn run_merge(args: MergeArgs) -> Result<(), CliError> {
             )));
         }
     }
-    check_output_folder(&args.output)?;
+    check_output(&args.output)?;
     let started = std::time::Instant::now();
-    let n = galaxy_data::merge(&args.inputs, &args.output).map_err(data_error)?;
+    let n = galaxy_data::merge(&args.inputs, &args.output)?;
     eprintln!(
         "merged {} files, {n} images -> {} in {:.1} s",
         args.inputs.len(),

@@ -1,24 +1,25 @@
-//! `galaxy`: the command-line front of the toolkit. Each subcommand is a thin layer over a library crate.
+//! `galaxy`: the command-line front of the toolkit. Each subcommand parses its arguments, calls the
+//! libraries, and prints; [`error`] decides whose fault a failure was.
 //!
 //! Exit status: 0 on success, 2 for bad input (arguments, files, parameters), 1 for anything else.
 
-mod autoencoder;
+mod args;
 mod calibrate;
-mod defaults;
 mod demo;
 mod denoise;
+mod error;
+#[cfg(feature = "explore")]
 mod explore;
 mod fit;
 mod generate;
-mod nets;
-mod output;
-mod plots;
 mod posterior;
-mod prior_args;
+mod predict;
 mod render;
 mod report;
 mod search;
-mod stats;
+mod train;
+
+pub use error::CliError;
 
 use clap::{Parser, Subcommand};
 
@@ -55,52 +56,26 @@ enum Command {
     /// average RMSE any estimator trained on that prior can reach, the bar for a network.
     Posterior(posterior::PosteriorArgs),
     /// Train a neural estimator on simulated batches or on a file.
-    Train(nets::TrainArgs),
+    Train(train::TrainArgs),
     /// Run a trained estimator on every image of an .npz dataset, to CSV.
-    Predict(nets::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Scale a model's predicted errors to 1 sigma on held-out simulations (rewrites its card).
     Calibrate(calibrate::CalibrateArgs),
     /// Serve the interactive explorer: draw a galaxy through PSF and noise in the browser, and measure it
     /// with the fit and the network.
+    #[cfg(feature = "explore")]
     Explore(explore::ExploreArgs),
     /// Clean images with a trained denoiser (EDSR or RDN): the input's arrays plus `img_denoised`.
     Denoise(denoise::DenoiseArgs),
     /// Redraw images through a trained autoencoder: the input's arrays plus `img_reconstructed`.
-    Reconstruct(autoencoder::ReconstructArgs),
+    Reconstruct(denoise::ReconstructArgs),
     /// Search architectures (grid, random or Hyperband over a TOML space); every trial on record in
     /// trials.jsonl / trials.csv as it finishes; resumable.
     Search(search::SearchArgs),
     /// Figures and a Markdown table comparing prediction CSVs (network, fit, ...) with the truth.
     Report(report::ReportArgs),
     /// Bias, standard deviation and RMSE of predictions or fits against a dataset's labels.
-    Evaluate(nets::EvaluateArgs),
-}
-
-/// An error that ends the command: its message and whether the user's input was at fault.
-#[derive(Debug)]
-pub struct CliError {
-    /// What went wrong, naming the field, row or file.
-    pub message: String,
-    /// Bad input (exit status 2) rather than a failure of the tool (exit status 1).
-    pub bad_input: bool,
-}
-
-impl CliError {
-    /// Bad input: exit status 2.
-    pub fn input(message: impl Into<String>) -> Self {
-        CliError {
-            message: message.into(),
-            bad_input: true,
-        }
-    }
-
-    /// A failure of the tool or the system: exit status 1.
-    pub fn internal(message: impl Into<String>) -> Self {
-        CliError {
-            message: message.into(),
-            bad_input: false,
-        }
-    }
+    Evaluate(predict::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,13 +88,14 @@ fn main() -> ExitCode {
         Command::Crb(args) => fit::run_crb(args),
         Command::Fit(args) => fit::run_fit(args),
         Command::Posterior(args) => posterior::run(args),
-        Command::Train(args) => nets::run_train(args),
-        Command::Predict(args) => nets::run_predict(args),
-        Command::Evaluate(args) => nets::run_evaluate(args),
+        Command::Train(args) => train::run(args),
+        Command::Predict(args) => predict::run_predict(args),
+        Command::Evaluate(args) => predict::run_evaluate(args),
         Command::Calibrate(args) => calibrate::run(args),
+        #[cfg(feature = "explore")]
         Command::Explore(args) => explore::run(args),
-        Command::Denoise(args) => denoise::run(args),
-        Command::Reconstruct(args) => autoencoder::run_reconstruct(args),
+        Command::Denoise(args) => denoise::run_denoise(args),
+        Command::Reconstruct(args) => denoise::run_reconstruct(args),
         Command::Search(args) => search::run(args),
         Command::Report(args) => report::run(args),
     };

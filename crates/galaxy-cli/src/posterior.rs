@@ -6,16 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 use galaxy_data::Preset;
-use mle_fit::{NoiseOption, PosteriorOptions, PosteriorSampler, PosteriorSummary};
-use ndarray::Axis;
-use rayon::prelude::*;
-use sersic_render::{Renderer, Stamp, PARAM_NAMES};
+use galaxy_eval::estimates::{self, Column, Estimate};
+use galaxy_eval::Observations;
+use mle_fit::{NoiseOption, PosteriorOptions, PosteriorSampler};
+use sersic_render::{Renderer, Stamp};
 
-use crate::fit::{
-    fit_error, moffat, print_summary, progress_bar, read_fit_input, thread_pool, PerImageArgs,
-};
-use crate::generate::check_output_folder;
-use crate::prior_args::PriorArgs;
+use crate::args::{check_output, progress, thread_pool, PerImageArgs, PriorArgs};
+use crate::fit::{moffats, print_summary};
 use crate::CliError;
 
 /// Arguments of `galaxy posterior`.
@@ -49,22 +46,19 @@ pub struct PosteriorArgs {
 
 /// Runs `galaxy posterior`.
 pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
-    check_output_folder(&args.output)?;
-    let preset: Preset = args
-        .preset
-        .parse()
-        .map_err(|e: galaxy_data::DataError| CliError::input(e.to_string()))?;
+    check_output(&args.output)?;
+    let preset: Preset = args.preset.parse()?;
     if !matches!(preset, Preset::DataV1 | Preset::DataV2 | Preset::DataV3) {
         return Err(CliError::input(format!(
             "--preset {} is a test set of one galaxy, not a prior: give data_v1, data_v2 or data_v3",
             preset.name()
         )));
     }
-    let settings = args.prior.apply(preset.settings());
+    let prior_options = args.prior.options();
+    let settings = prior_options.apply(preset.settings());
     let prior = settings.prior;
-    let input = read_fit_input(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
-    let n = input.img.len_of(Axis(0));
-    let size = input.img.len_of(Axis(1));
+    let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
+    let (n, size) = (input.len(), input.image_size());
     if size != settings.stamp.size {
         return Err(CliError::input(format!(
             "{}: images are {size} x {size} pixels; the {} prior is for {} x {} stamps",
@@ -74,11 +68,11 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
             settings.stamp.size
         )));
     }
-    let renderer = Renderer::new(Stamp {
+    let stamp = Stamp {
         size,
         scale: settings.stamp.scale,
-    })
-    .map_err(|e| CliError::input(e.to_string()))?;
+    };
+    let renderer = Renderer::new(stamp)?;
     let options = PosteriorOptions {
         n_range: prior.sersic_index.bounds(),
         nodes: args.nodes,
@@ -88,72 +82,45 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
         seed: args.seed,
         ..PosteriorOptions::default()
     };
-    let sampler = PosteriorSampler::new(&renderer, options).map_err(fit_error)?;
-    let psfs = input
-        .psf_fwhm
-        .iter()
-        .map(|&f| moffat(settings.psf_beta, f))
-        .collect::<Result<Vec<_>, _>>()?;
+    let sampler = PosteriorSampler::new(&renderer, options)?;
+    let psfs = moffats(settings.psf_beta, &input.psf_fwhm.to_vec())?;
     let ln_prior = |theta: [f64; 5]| prior.ln_density(theta);
     let pool = thread_pool(args.per_image.threads)?;
-    let bar = progress_bar(n, "images");
+    let bar = progress(n as u64, "images", false);
     let started = std::time::Instant::now();
-    let summaries: Vec<PosteriorSummary> = pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let image = input.img.index_axis(Axis(0), i).mapv(f64::from);
-                let s =
-                    sampler.summarize(image.view(), &psfs[i], input.sigma[i], &ln_prior, i as u64);
-                bar.inc(1);
-                s.map_err(|e| CliError::internal(format!("image {i}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
+    let sigma = input.sigma.to_vec();
+    let summaries = pool.install(|| {
+        sampler.summarize_all(input.img.view(), &psfs, &sigma, &ln_prior, &|| bar.inc(1))
     })?;
     bar.finish_and_clear();
-    write_csv(&args.output, &summaries)?;
+    let rows: Vec<Estimate> = summaries
+        .iter()
+        .map(|s| Estimate {
+            params: s.mean,
+            errors: Some(s.std),
+        })
+        .collect();
     let ess: Vec<f64> = summaries.iter().map(|s| s.effective_samples).collect();
-    let median_ess = {
-        let mut v = ess.clone();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let column = Column::new("effective_samples", ess.iter(), |v| format!("{v:.1}"));
+    estimates::write(&args.output, &rows, &[column])?;
+    let mut sorted = ess.clone();
+    sorted.sort_by(f64::total_cmp);
     eprintln!(
-        "posterior means of {n} images under the {} prior{} in {:.1} s; effective draws per image: median {median_ess:.0}, least {:.0} -> {}",
+        "posterior means of {n} images under the {} prior{} in {:.1} s; effective draws per image: median {:.0}, least {:.0} -> {}",
         preset.name(),
-        args.prior.describe(),
+        prior_options.describe(),
         started.elapsed().as_secs_f64(),
-        ess.iter().copied().fold(f64::INFINITY, f64::min),
+        sorted[sorted.len() / 2],
+        sorted[0],
         args.output.display()
     );
-    if let Some(label) = &input.label {
-        let estimates: Vec<[f64; 5]> = summaries.iter().map(|s| s.mean).collect();
-        print_summary(
-            &renderer,
-            &estimates,
-            label,
-            &psfs,
-            &input.sigma,
-            NoiseOption::Poisson,
-            &pool,
-        )?;
-    }
-    Ok(())
-}
-
-fn write_csv(path: &std::path::Path, summaries: &[PosteriorSummary]) -> Result<(), CliError> {
-    let mut header: Vec<String> = PARAM_NAMES.iter().map(|s| s.to_string()).collect();
-    header.extend(PARAM_NAMES.iter().map(|s| format!("{s}_err")));
-    header.push("effective_samples".into());
-    let rows = summaries.iter().map(|s| {
-        let mut row: Vec<String> = s
-            .mean
-            .iter()
-            .chain(&s.std)
-            .map(|v| format!("{v:.9e}"))
-            .collect();
-        row.push(format!("{:.1}", s.effective_samples));
-        row
-    });
-    crate::output::write_csv_atomic(path, &header, rows)
+    let means: Vec<[f64; 5]> = summaries.iter().map(|s| s.mean).collect();
+    print_summary(
+        &input,
+        stamp,
+        settings.psf_beta,
+        &means,
+        NoiseOption::Poisson,
+        &pool,
+    )
 }

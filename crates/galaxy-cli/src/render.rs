@@ -1,24 +1,16 @@
 //! `galaxy render`: one galaxy from flags, many from a CSV table, or the PSF alone.
 
-use crate::output::write_npy_atomic;
-use crate::CliError;
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{Array2, Array3, Axis};
-use rayon::prelude::*;
-use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// The CSV columns of `--params`.
-const CSV_COLUMNS: [&str; 6] = [
-    "flux",
-    "sersic_index",
-    "half_light_radius",
-    "g1",
-    "g2",
-    "psf_fwhm",
-];
+use clap::Args;
+use galaxy_data::atomic::write_npy;
+use ndarray::{Array2, Array3, Axis};
+use rayon::prelude::*;
+use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
+
+use crate::args::progress;
+use crate::CliError;
 
 /// Arguments of `galaxy render`.
 #[derive(Args, Debug)]
@@ -94,12 +86,18 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("stamp: {e}")))?;
     // Everything is parsed and validated before anything is drawn or written.
     let jobs = if let Some(path) = &args.params {
-        read_table(path, &args)?
+        galaxy_eval::params::read(path, |fwhm| make_psf(&args, fwhm))?
+            .into_iter()
+            .map(|(g, psf)| Job {
+                galaxy: Some(g),
+                psf,
+            })
+            .collect()
     } else {
         let fwhm = args
             .psf_fwhm
             .ok_or_else(|| CliError::input("--psf-fwhm is required"))?;
-        let psf = make_psf(&args, fwhm).map_err(|e| CliError::input(e.to_string()))?;
+        let psf = make_psf(&args, fwhm)?;
         let galaxy = if args.psf_only {
             None
         } else {
@@ -118,16 +116,16 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         };
         vec![Job { galaxy, psf }]
     };
-    let renderer = Renderer::new(stamp).map_err(|e| CliError::input(e.to_string()))?;
+    let renderer = Renderer::new(stamp)?;
     let images = draw_all(&renderer, &jobs)?;
     if args.params.is_some() {
         let mut cube = Array3::<f32>::zeros((images.len(), args.size, args.size));
         for (mut plane, img) in cube.axis_iter_mut(Axis(0)).zip(&images) {
             plane.assign(&img.mapv(|v| v as f32));
         }
-        write_npy_atomic(&args.output, &cube)?;
+        write_npy(&args.output, &cube)?;
     } else {
-        write_npy_atomic(&args.output, &images[0].mapv(|v| v as f32))?;
+        write_npy(&args.output, &images[0].mapv(|v| v as f32))?;
     }
     if images.len() > 1 || !std::io::stderr().is_terminal() {
         eprintln!(
@@ -142,16 +140,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
 }
 
 fn draw_all(renderer: &Renderer, jobs: &[Job]) -> Result<Vec<Array2<f64>>, CliError> {
-    let bar = if jobs.len() > 1 && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(jobs.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}")
-                .expect("valid template"),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress(jobs.len() as u64, "images", false);
     let images: Result<Vec<_>, _> = jobs
         .par_iter()
         .map(|job| {
@@ -164,66 +153,5 @@ fn draw_all(renderer: &Renderer, jobs: &[Job]) -> Result<Vec<Array2<f64>>, CliEr
         })
         .collect();
     bar.finish_and_clear();
-    images.map_err(|e| CliError::internal(e.to_string()))
-}
-
-/// Reads and validates every row of a parameter table.
-fn read_table(path: &PathBuf, args: &RenderArgs) -> Result<Vec<Job>, CliError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::input(format!("cannot open {}: {e}", path.display())))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(file);
-    let header = reader
-        .headers()
-        .map_err(|e| CliError::input(format!("{}: cannot read the header: {e}", path.display())))?
-        .clone();
-    let mut columns = [0usize; 6];
-    for (slot, name) in columns.iter_mut().zip(CSV_COLUMNS) {
-        *slot = header.iter().position(|h| h == name).ok_or_else(|| {
-            CliError::input(format!(
-                "{}: the header lacks column {name} (need {})",
-                path.display(),
-                CSV_COLUMNS.join(",")
-            ))
-        })?;
-    }
-    let mut jobs = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let row = index + 1;
-        let record =
-            record.map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
-        let mut values = [0.0; 6];
-        for ((value, &col), name) in values.iter_mut().zip(&columns).zip(CSV_COLUMNS) {
-            let text = record.get(col).ok_or_else(|| {
-                CliError::input(format!(
-                    "{}: row {row}: missing field {name}",
-                    path.display()
-                ))
-            })?;
-            *value = text.parse().map_err(|_| {
-                CliError::input(format!(
-                    "{}: row {row}: field {name}: '{text}' is not a number",
-                    path.display()
-                ))
-            })?;
-        }
-        let galaxy = GalaxyParams::new(values[0], values[1], values[2], values[3], values[4]);
-        galaxy
-            .validate()
-            .map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
-        let psf = make_psf(args, values[5])
-            .map_err(|e| CliError::input(format!("{}: row {row}: {e}", path.display())))?;
-        jobs.push(Job {
-            galaxy: Some(galaxy),
-            psf,
-        });
-    }
-    if jobs.is_empty() {
-        return Err(CliError::input(format!(
-            "{}: the table has no rows",
-            path.display()
-        )));
-    }
-    Ok(jobs)
+    Ok(images?)
 }

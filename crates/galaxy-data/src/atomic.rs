@@ -9,27 +9,29 @@ use std::path::Path;
 
 use tempfile::NamedTempFile;
 
-use crate::DataError;
+use crate::error::DataError;
 
 /// Writes a file atomically: `fill` writes into a temporary file beside `path`, which is then made
 /// world-readable (temporary files are created 0600; results are meant to be shared) and renamed.
 ///
 /// A missing destination folder is [`DataError::MissingFolder`]; an error from `fill` is returned as
 /// [`DataError::Io`] naming `path`.
-pub fn write_with(
+pub fn write_with<E: std::fmt::Display>(
     path: &Path,
-    fill: impl FnOnce(&mut File) -> Result<(), String>,
+    fill: impl FnOnce(&mut File) -> Result<(), E>,
 ) -> Result<(), DataError> {
-    persist(path, |tmp| fill(tmp.as_file_mut()))
+    persist(path, |tmp| {
+        fill(tmp.as_file_mut()).map_err(|e| e.to_string())
+    })
 }
 
 /// Writes a file atomically through a writer that wants a path (one that creates the file itself, as
 /// safetensors' does): `fill` gets a temporary path beside `path`, renamed to `path` once it returned.
-pub fn write_via_path(
+pub fn write_via_path<E: std::fmt::Display>(
     path: &Path,
-    fill: impl FnOnce(&Path) -> Result<(), String>,
+    fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), DataError> {
-    persist(path, |tmp| fill(tmp.path()))
+    persist(path, |tmp| fill(tmp.path()).map_err(|e| e.to_string()))
 }
 
 fn persist(
@@ -72,9 +74,20 @@ pub fn check_folder(path: &Path) -> Result<(), DataError> {
     }
 }
 
+/// Writes `array` as `.npy` to `path` atomically.
+pub fn write_npy<S, D>(path: &Path, array: &ndarray::ArrayBase<S, D>) -> Result<(), DataError>
+where
+    S: ndarray::Data,
+    S::Elem: ndarray_npy::WritableElement,
+    D: ndarray::Dimension,
+{
+    use ndarray_npy::WriteNpyExt;
+    write_with(path, |file| array.write_npy(std::io::BufWriter::new(file)))
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    write_with(path, |file| file.write_all(bytes).map_err(|e| e.to_string()))
+    write_with(path, |file| file.write_all(bytes))
 }
 
 #[cfg(test)]
@@ -87,7 +100,7 @@ mod tests {
         let path = dir.path().join("out.txt");
         let err = write_with(&path, |f| {
             f.write_all(b"half").unwrap();
-            Err("disk full".into())
+            Err("disk full")
         })
         .unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
 
+use crate::error::DataError;
 use crate::npz::NpzStreamWriter;
-use crate::DataError;
 
 /// The seed's array names, in the order its files hold them.
 pub const KEYS: [&str; 7] = [

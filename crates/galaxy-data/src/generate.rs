@@ -6,9 +6,9 @@ use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use crate::dataset::Dataset;
+use crate::error::DataError;
 use crate::npz::NpzStreamWriter;
 use crate::simulate::{Sample, Simulator};
-use crate::DataError;
 
 /// Samples simulated (in parallel) per step; with the writer's queue of two steps, at most about
 /// 4 x 256 samples (≈ 50 MB of 64 x 64 images) are in memory whatever the dataset's size.

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{Dataset, KEYS};
+use crate::error::DataError;
 use crate::npz::{read_f32s, with_member, NpyHeader, NpzStreamWriter};
-use crate::DataError;
 
 /// Values copied per read while streaming a member.
 const COPY_CHUNK: usize = 1 << 20;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use ndarray::{Array1, Array2, Array3, Axis};
 
+use crate::error::DataError;
 use crate::npz::open_npz;
-use crate::DataError;
 
 /// Noisy images with the PSF and noise level of each, and their labels when known.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +148,8 @@ impl Observations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Preset, Simulator};
+    use crate::preset::Preset;
+    use crate::simulate::Simulator;
 
     #[test]
     fn reads_a_dataset_with_overrides_and_names_what_is_missing() {

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::DataError;
 use crate::prior::{Dist, Prior, ShapePrior};
 use crate::simulate::{SimSettings, SnrWindow};
-use crate::DataError;
 
 /// The seed's test galaxy: flux 1e5, n 3, hlr 0.3", g = (−0.069, 0.15), seen through a 0.5" Moffat.
 pub const TEST_GALAXY: [f64; 5] = [1e5, 3.0, 0.3, -0.069, 0.15];

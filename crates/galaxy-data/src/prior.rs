@@ -3,7 +3,7 @@
 use rand::{Rng, RngExt};
 use std::fmt;
 
-use crate::DataError;
+use crate::error::DataError;
 
 /// Upper end of the seed's position-angle prior, as its script wrote it (a truncated π).
 #[allow(clippy::approx_constant)]

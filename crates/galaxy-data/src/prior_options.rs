@@ -1,7 +1,7 @@
 //! Flatter variants of a preset's prior, by name: what `generate`, `train`, `search`, `calibrate` and
 //! `posterior` offer on top of the seed's prior.
 
-use crate::SimSettings;
+use crate::simulate::SimSettings;
 
 /// How the labels of simulated images depart from a preset's prior (all off: the seed's prior).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -70,7 +70,8 @@ impl PriorOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Dist, Preset};
+    use crate::preset::Preset;
+    use crate::prior::Dist;
 
     #[test]
     fn options_change_the_prior_and_say_so() {
@@ -86,6 +87,9 @@ mod tests {
         assert!(flat.continuous());
         let s = flat.apply(base);
         assert!(matches!(s.prior.sersic_index, Dist::LogUniform { .. }));
-        assert_eq!(flat.describe(), " with log-uniform n, shear uniform over the disk");
+        assert_eq!(
+            flat.describe(),
+            " with log-uniform n, shear uniform over the disk"
+        );
     }
 }

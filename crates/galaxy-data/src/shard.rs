@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use crate::DataError;
+use crate::error::DataError;
 
 /// Part `index` of `count` (0-based): the samples `[index·N/count, (index+1)·N/count)` of an N-sample set.
 ///
@@ -21,6 +21,17 @@ pub struct Shard {
 impl Shard {
     /// The whole dataset as one part.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// `template` with "{shard}" replaced by this part's index, zero-padded to the count's width (so
+    /// the parts sort in order); a template without it is returned as it is.
+    pub fn output_path(&self, template: &std::path::Path) -> std::path::PathBuf {
+        let text = template.to_string_lossy();
+        if !text.contains("{shard}") {
+            return template.to_path_buf();
+        }
+        let width = (self.count.max(2) - 1).to_string().len();
+        std::path::PathBuf::from(text.replace("{shard}", &format!("{:0width$}", self.index)))
+    }
 
     /// Part `index` of `count`; `index` must be below `count`.
     pub fn new(index: u64, count: u64) -> Result<Shard, DataError> {
@@ -98,6 +109,22 @@ impl FromStr for Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_paths_are_zero_padded_to_the_count() {
+        let s = Shard {
+            index: 3,
+            count: 12,
+        };
+        assert_eq!(
+            s.output_path(std::path::Path::new("d_{shard}.npz")),
+            std::path::Path::new("d_03.npz")
+        );
+        assert_eq!(
+            s.output_path(std::path::Path::new("d.npz")),
+            std::path::Path::new("d.npz")
+        );
+    }
 
     #[test]
     fn shards_tile_the_range_in_order() {

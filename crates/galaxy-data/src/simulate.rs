@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
 
 use crate::dataset::Dataset;
+use crate::error::DataError;
 use crate::prior::{Dist, Prior, ShapePrior};
 use crate::rng::{stream, Domain};
-use crate::DataError;
 
 /// Accuracy of the screening render: about 4x cheaper than the default; its SNR is within 3.1e-3
 /// (relative) of the accurate render's over 3000 draws of the seed's prior (the screen_accuracy example).

@@ -6,7 +6,7 @@ use mle_fit::NoiseOption;
 use rayon::prelude::*;
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 
-use crate::EvalError;
+use crate::error::EvalError;
 
 /// The 1-sigma Cramér–Rao bound at the true parameters of every image: `truth[i]` drawn on `stamp`
 /// through a Moffat PSF (`psf_beta`, `psf_fwhm[i]`) with noise `sigma[i]` under `noise` (the exact
@@ -63,17 +63,41 @@ mod tests {
     fn one_galaxy_is_bounded_once_and_the_stamp_matters() {
         let truth = vec![[1e5, 3.0, 0.3, -0.069, 0.15]; 3];
         let stamp = Stamp::default();
-        let b = bounds_per_image(stamp, &truth, 2.0, &[0.5; 3], &[200.0; 3], NoiseOption::Poisson)
-            .unwrap();
+        let b = bounds_per_image(
+            stamp,
+            &truth,
+            2.0,
+            &[0.5; 3],
+            &[200.0; 3],
+            NoiseOption::Poisson,
+        )
+        .unwrap();
         assert_eq!(b.len(), 3);
         assert_eq!(b[0], b[2]);
         assert!((b[0][0] / 5650.0 - 1.0).abs() < 0.02, "{:?}", b[0]);
-        let small = Stamp { size: 16, scale: 0.23 };
-        let c = bounds_per_image(small, &truth[..1], 2.0, &[0.5], &[200.0], NoiseOption::Poisson)
-            .unwrap();
+        let small = Stamp {
+            size: 16,
+            scale: 0.23,
+        };
+        let c = bounds_per_image(
+            small,
+            &truth[..1],
+            2.0,
+            &[0.5],
+            &[200.0],
+            NoiseOption::Poisson,
+        )
+        .unwrap();
         assert!(c[0][2] != b[0][2], "a cut stamp bounds differently");
-        let err = bounds_per_image(stamp, &truth, 2.0, &[0.5], &[200.0; 3], NoiseOption::Poisson)
-            .unwrap_err();
+        let err = bounds_per_image(
+            stamp,
+            &truth,
+            2.0,
+            &[0.5],
+            &[200.0; 3],
+            NoiseOption::Poisson,
+        )
+        .unwrap_err();
         assert!(err.is_bad_input(), "{err}");
     }
 }

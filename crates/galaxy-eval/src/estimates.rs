@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sersic_render::PARAM_NAMES;
 
-use crate::EvalError;
+use crate::error::EvalError;
 
 /// One image's estimate and, when the estimator gives them, its 1-sigma errors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,7 +30,11 @@ pub struct Column {
 
 impl Column {
     /// A column of `values` formatted by `format`.
-    pub fn new<T>(name: &str, values: impl IntoIterator<Item = T>, format: impl Fn(T) -> String) -> Self {
+    pub fn new<T>(
+        name: &str,
+        values: impl IntoIterator<Item = T>,
+        format: impl Fn(T) -> String,
+    ) -> Self {
         Column {
             name: name.to_string(),
             cells: values.into_iter().map(format).collect(),
@@ -129,7 +133,10 @@ pub fn read_for(path: &Path, images: usize) -> Result<Vec<[f64; 5]>, EvalError> 
     if rows.len() != images {
         return Err(EvalError::file(
             path,
-            format!("{} rows, but the truth file has {images} images", rows.len()),
+            format!(
+                "{} rows, but the truth file has {images} images",
+                rows.len()
+            ),
         ));
     }
     Ok(rows)
@@ -144,19 +151,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         let est = [
-            Estimate { params: [1e5, 3.0, 0.3, -0.069, 0.15], errors: Some([1e3, 0.5, 0.01, 0.02, 0.02]) },
-            Estimate { params: [2e5, 1.0, 0.5, 0.1, 0.0], errors: Some([2e3, 0.1, 0.02, 0.03, 0.03]) },
+            Estimate {
+                params: [1e5, 3.0, 0.3, -0.069, 0.15],
+                errors: Some([1e3, 0.5, 0.01, 0.02, 0.02]),
+            },
+            Estimate {
+                params: [2e5, 1.0, 0.5, 0.1, 0.0],
+                errors: Some([2e3, 0.1, 0.02, 0.03, 0.03]),
+            },
         ];
         let extra = [Column::new("converged", [true, false], |b| b.to_string())];
         write(&path, &est, &extra).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("flux,sersic_index,half_light_radius,g1,g2,flux_err,"), "{text}");
+        assert!(
+            text.starts_with("flux,sersic_index,half_light_radius,g1,g2,flux_err,"),
+            "{text}"
+        );
         assert!(text.lines().next().unwrap().ends_with(",converged"));
         let back = read_for(&path, 2).unwrap();
         assert_eq!(back[0], est[0].params);
-        assert!(read_for(&path, 3).unwrap_err().to_string().contains("2 rows"));
+        assert!(read_for(&path, 3)
+            .unwrap_err()
+            .to_string()
+            .contains("2 rows"));
         std::fs::write(&path, text.replacen("2.000000000e5", "NaN", 1)).unwrap();
         let err = read(&path).unwrap_err();
-        assert!(err.is_bad_input() && err.to_string().contains("row 3: flux"), "{err}");
+        assert!(
+            err.is_bad_input() && err.to_string().contains("row 3: flux"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use mle_fit::NoiseOption;
 use sersic_render::PARAM_NAMES;
 
-use crate::ErrorTable;
+use crate::summary::ErrorTable;
 
 /// One set of estimates in a report.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,8 @@ use candle_core::Device;
 use crate::autoencoder::LoadedAutoencoder;
 use crate::card::Parts;
 use crate::denoiser::LoadedDenoiser;
+use crate::error::NetError;
 use crate::estimator::LoadedModel;
-use crate::NetError;
 
 /// One embedded model: its name, weights and card.
 pub struct BuiltIn {

@@ -10,9 +10,9 @@
 use candle_core::Device;
 use galaxy_data::{Dataset, PriorOptions, Simulator};
 
+use crate::error::NetError;
 use crate::estimator::{predict, LoadedModel, Prediction};
 use crate::records::{CalibrationRecord, PriorRecord};
-use crate::NetError;
 
 /// The fraction of a normal distribution within 1 sigma.
 pub const ONE_SIGMA: f64 = 0.682_689_492_137_085_9;
@@ -75,7 +75,6 @@ pub fn error_scales(preds: &[Prediction], truth: &[[f64; 5]]) -> Result<[f64; 5]
     }))
 }
 
-
 /// A calibration: held-out images to fit the scales on, and an independent set to check them.
 #[derive(Debug, Clone)]
 pub struct Calibration {
@@ -118,7 +117,8 @@ impl Calibration {
         }
         model.card.error_scale = [1.0; 5];
         let settings = self.prior.apply(self.preset.settings());
-        let simulate = |seed: u64| Simulator::new(settings, seed).and_then(|s| s.batch(0..self.count));
+        let simulate =
+            |seed: u64| Simulator::new(settings, seed).and_then(|s| s.batch(0..self.count));
         let (preds, truth) = predict_set(model, &simulate(self.seed)?, device)?;
         let scales = error_scales(&preds, &truth)?;
         let check_seed = self.seed.wrapping_add(1);
@@ -159,7 +159,15 @@ fn predict_set(
 ) -> Result<(Vec<Prediction>, Vec<[f64; 5]>), NetError> {
     let psf = data.psf_r.to_vec();
     let sigma = data.sigma.to_vec();
-    let preds = predict(model, data.img.view(), &psf, &sigma, 256, device, &mut |_| {})?;
+    let preds = predict(
+        model,
+        data.img.view(),
+        &psf,
+        &sigma,
+        256,
+        device,
+        &mut |_| {},
+    )?;
     let truth = (0..data.len())
         .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
         .collect();

@@ -9,7 +9,7 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use serde::Serialize;
 
-use crate::NetError;
+use crate::error::NetError;
 
 /// The card's path for a weights path: `model.safetensors` → `model.json`.
 pub fn card_path(weights: &Path) -> PathBuf {
@@ -28,7 +28,7 @@ pub fn parameter_count(varmap: &VarMap) -> usize {
 /// Writes weights and any card beside them, each whole or not at all (a temporary file, then renamed):
 /// estimators, denoisers and autoencoders share the layout.
 pub fn save_with<C: Serialize>(weights: &Path, varmap: &VarMap, card: &C) -> Result<(), NetError> {
-    galaxy_data::atomic::write_via_path(weights, |tmp| varmap.save(tmp).map_err(|e| e.to_string()))?;
+    galaxy_data::atomic::write_via_path(weights, |tmp| varmap.save(tmp))?;
     save_card(weights, card)
 }
 
@@ -145,4 +145,3 @@ impl<'a> Parts<'a> {
         Ok((card, net, varmap))
     }
 }
-

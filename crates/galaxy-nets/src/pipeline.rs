@@ -5,8 +5,8 @@ use std::path::Path;
 
 use candle_core::Device;
 
+use crate::error::NetError;
 use crate::estimator::LoadedModel;
-use crate::NetError;
 
 /// Puts the denoiser at `denoiser` in front of `model` when the model was trained behind it (`galaxy
 /// train --denoiser`). A two-stage model without its denoiser, behind another one, or a one-stage model

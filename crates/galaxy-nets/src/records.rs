@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::denoiser::DenoiserConfig;
+use crate::denoiser::network::DenoiserConfig;
 
 /// How a network was trained.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -170,14 +170,18 @@ mod tests {
         let t: TrainingRecord = serde_json::from_value(card["training"].clone()).unwrap();
         assert!(t.log_n && t.denoiser.is_none());
         let cal = t.calibration.as_ref().unwrap();
-        assert_eq!((cal.seed, cal.check_seed, cal.count), (900_001, 900_002, 20_000));
+        assert_eq!(
+            (cal.seed, cal.check_seed, cal.count),
+            (900_001, 900_002, 20_000)
+        );
         let first = t.initialised_from.as_ref().unwrap();
         assert!(first.training.samples_seen > 0);
         let v: EstimatorValidation = serde_json::from_value(card["validation"].clone()).unwrap();
         assert_eq!(v.images, 2000);
         assert!(v.rmse.unwrap()["flux"] > 0.0);
         // Written back and read again, the record is the same.
-        let again: TrainingRecord = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        let again: TrainingRecord =
+            serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(again, t);
     }
 }

@@ -42,12 +42,12 @@ impl Scaling {
     ///
     /// # Errors
     /// When the box of parameter `j` does not lie above zero (a log scale needs positive values).
-    pub fn with_log_label(mut self, j: usize) -> std::result::Result<Self, String> {
+    pub fn with_log_label(mut self, j: usize) -> std::result::Result<Self, crate::error::NetError> {
         if j >= 5 || self.label_lower[j] <= 0.0 {
-            return Err(format!(
+            return Err(crate::error::NetError::BadInput(format!(
                 "label {j} cannot be scaled in log space: its box starts at {}",
                 self.label_lower.get(j).copied().unwrap_or(f64::NAN)
-            ));
+            )));
         }
         self.log_labels[j] = true;
         Ok(self)
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn a_box_through_zero_cannot_be_logged() {
         let err = Scaling::default().with_log_label(3).unwrap_err();
-        assert!(err.contains("label 3"), "{err}");
+        assert!(err.to_string().contains("label 3"), "{err}");
         assert!(Scaling::default().with_log_label(7).is_err());
     }
 }

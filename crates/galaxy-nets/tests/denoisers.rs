@@ -204,7 +204,9 @@ fn saved_weights_give_the_same_output() {
 
 #[test]
 fn a_denoiser_trains_in_the_shared_loop_and_its_saved_copy_denoises_the_same() {
-    use galaxy_nets::denoiser::{self as denoise, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig};
+    use galaxy_nets::denoiser::{
+        self as denoise, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig,
+    };
     use galaxy_nets::records::{DenoiserValidation, TrainingRecord};
     use galaxy_nets::train::{Objective, TrainOptions, TrainSource, Trainer};
     let dev = Device::Cpu;

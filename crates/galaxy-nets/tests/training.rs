@@ -3,8 +3,8 @@
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::{Preset, Simulator};
-use galaxy_nets::models::cnn::{CnnConfig, ConvLayer};
 use galaxy_nets::estimator::{self as card, predict, EstimatorObjective};
+use galaxy_nets::models::cnn::{CnnConfig, ConvLayer};
 use galaxy_nets::records::{EstimatorValidation, TrainingRecord};
 use galaxy_nets::train::{TrainOptions, TrainSource, Trainer};
 use galaxy_nets::{Architecture, Estimator, EstimatorConfig, ModelCard, Scaling};

@@ -1,6 +1,6 @@
 //! The box the fit searches, and the unit-cube scaling the optimiser sees.
 
-use crate::FitError;
+use crate::error::FitError;
 
 /// Lower and upper bounds of (flux, n, hlr, g1, g2).
 ///

@@ -4,7 +4,7 @@ use nalgebra::Matrix5;
 use noise_model::CcdNoise;
 use sersic_render::{GalaxyParams, Psf, Renderer};
 
-use crate::FitError;
+use crate::error::FitError;
 
 /// The Fisher information of an image about (flux, n, hlr, g1, g2) and what it bounds.
 #[derive(Debug, Clone, Copy, PartialEq)]

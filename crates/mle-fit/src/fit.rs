@@ -5,12 +5,12 @@ use ndarray::ArrayView2;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
 
 use crate::bounds::Bounds;
+use crate::error::FitError;
 use crate::fisher::{crb_from_fisher, fisher_from_jacobian};
 use crate::lbfgsb::ProjectedLbfgs;
 use crate::noise_option::NoiseOption;
 use crate::objective::{Nll, ScaledNll};
 use crate::start::initial_guess;
-use crate::FitError;
 
 /// How fits are made.
 #[derive(Debug, Clone, PartialEq)]

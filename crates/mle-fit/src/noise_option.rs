@@ -5,7 +5,7 @@ use noise_model::CcdNoise;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::FitError;
+use crate::error::FitError;
 
 /// The noise model behind a likelihood, a Fisher matrix or a Cramér–Rao bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

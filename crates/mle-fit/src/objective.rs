@@ -9,7 +9,7 @@ use noise_model::CcdNoise;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
 
 use crate::bounds::Bounds;
-use crate::FitError;
+use crate::error::FitError;
 
 #[derive(Clone, Copy)]
 struct Evaluation {

@@ -24,10 +24,10 @@ use rand_distr::{ChiSquared, Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use sersic_render::{GalaxyParams, Psf, Renderer};
 
+use crate::error::FitError;
 use crate::fit::{FitOptions, Fitter};
 use crate::noise_option::NoiseOption;
 use crate::objective::Nll;
-use crate::FitError;
 
 /// A prior density over θ = (flux, n, hlr, g1, g2): ln p(θ) up to a constant, −∞ outside its support.
 pub trait LogPrior: Sync {

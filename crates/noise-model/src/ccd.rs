@@ -4,7 +4,8 @@ use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
-use crate::{check_finite, check_setting, NoiseError, Pixel};
+use crate::error::{check_finite, check_setting, NoiseError};
+use crate::pixel::Pixel;
 
 /// Below this many expected electrons a Poisson deviate is drawn by inversion (one uniform, one
 /// exponential, about λ + 1 multiplications). `rand_distr::Poisson` is exact too, but builds its sampler

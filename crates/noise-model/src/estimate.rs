@@ -2,7 +2,8 @@
 
 use ndarray::{ArrayBase, Data, Ix2};
 
-use crate::{check_finite, NoiseError, Pixel};
+use crate::error::{check_finite, NoiseError};
+use crate::pixel::Pixel;
 
 /// Scale of the median absolute deviation to the standard deviation of a Gaussian: 1 / Φ⁻¹(3/4).
 pub const MAD_TO_SIGMA: f64 = 1.482_602_218_505_602;

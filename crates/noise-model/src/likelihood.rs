@@ -14,7 +14,9 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension, Zip};
 
-use crate::{check_finite, check_same_shape, CcdNoise, NoiseError, Pixel};
+use crate::ccd::CcdNoise;
+use crate::error::{check_finite, check_same_shape, NoiseError};
+use crate::pixel::Pixel;
 
 /// Which noise likelihood to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,7 +2,9 @@
 
 use ndarray::{ArrayBase, Data, Dimension};
 
-use crate::{check_finite, check_setting, CcdNoise, NoiseError, Pixel};
+use crate::ccd::CcdNoise;
+use crate::error::{check_finite, check_setting, NoiseError};
+use crate::pixel::Pixel;
 
 /// The seed's SNR: sqrt(Σ model²) / sigma.
 ///

@@ -6,7 +6,7 @@
 //! modest degree). Drawing a galaxy of index n costs one dot product per grid node to get F(n, ·) on the grid
 //! (and one more for ∂F/∂n), then a cubic spline: a few tens of microseconds for any n.
 //!
-//! The coefficients are generated offline by `cargo run --release -p sersic-render --example
+//! The coefficients are generated offline by `cargo run --release -p xtask --bin
 //! build_sersic_table` from direct Hankel transforms ([`crate::sersic::unit_sersic_kvalue_exact`]), which
 //! also reports the table's interpolation error against fresh transforms at n values between the Chebyshev
 //! nodes, and are embedded in the library. Because spline and Chebyshev interpolation are linear in the node

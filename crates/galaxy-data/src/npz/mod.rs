@@ -14,7 +14,7 @@ use std::path::Path;
 pub use npy::NpyHeader;
 pub use writer::NpzStreamWriter;
 
-use crate::DataError;
+use crate::error::DataError;
 
 /// Opens an `.npz` with ndarray-npy for whole-array reads, with the names of its members.
 ///

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use super::npy::f32_header;
-use crate::DataError;
+use crate::error::DataError;
 
 /// Zip "version needed to extract" for zip64.
 const ZIP64_VERSION: u16 = 45;

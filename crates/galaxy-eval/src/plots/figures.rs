@@ -6,8 +6,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::style::{colour_bar, fonts, padded_range, plot_error, viridis, SERIES};
+use crate::error::EvalError;
 use crate::report::{Report, Series};
-use crate::{EvalError, SEED_UNITS};
+use crate::summary::SEED_UNITS;
 
 /// The figures' units and axis names, flux in 1e5 as in the seed's tables.
 const UNITS: [&str; 5] = ["flux (1e5 counts)", "Sérsic n", "hlr (arcsec)", "g1", "g2"];

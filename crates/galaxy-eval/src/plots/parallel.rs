@@ -5,8 +5,8 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::style::{colour_bar, fonts, padded_range, plot_error, viridis};
+use crate::error::EvalError;
 use crate::parallel::ParallelPlot;
-use crate::EvalError;
 
 /// Draws `plot` to the PNG `path`: every axis scaled to its values' padded range (categories spread
 /// evenly), lines coloured by score with the best (lowest) drawn on top, a colour bar of the score.
@@ -22,10 +22,7 @@ pub fn parallel_coordinates(plot: &ParallelPlot, path: &Path) -> Result<(), Eval
         let (main, bar) = root.split_horizontally(width - 110);
         let n_axes = axes.len();
         let mut chart = ChartBuilder::on(&main)
-            .caption(
-                plot.title.clone(),
-                ("sans-serif", 20),
-            )
+            .caption(plot.title.clone(), ("sans-serif", 20))
             .margin(20)
             .margin_bottom(60)
             .build_cartesian_2d(-0.3..(n_axes as f64 - 0.7), -0.08..1.08)
@@ -48,8 +45,7 @@ pub fn parallel_coordinates(plot: &ParallelPlot, path: &Path) -> Result<(), Eval
         let mut order: Vec<usize> = (0..lines).collect();
         order.sort_by(|&a, &b| plot.score[b].total_cmp(&plot.score[a]));
         for i in order {
-            let colour =
-                viridis((plot.score[i] - loss_range.0) / (loss_range.1 - loss_range.0));
+            let colour = viridis((plot.score[i] - loss_range.0) / (loss_range.1 - loss_range.0));
             // A knob another family does not have is stepped over: the line joins the axes it has.
             let points: Vec<(f64, f64)> = scaled
                 .iter()

@@ -6,7 +6,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::EvalError;
+use crate::error::EvalError;
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -120,4 +120,3 @@ pub(crate) fn colour_bar<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     Ok(())
 }
-

@@ -6,10 +6,10 @@ use galaxy_data::Dataset;
 use ndarray::{s, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
 
+use crate::error::NetError;
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::scaling::Scaling;
 use crate::train::Objective;
-use crate::NetError;
 
 /// The encoder's input for images `range`: image / sigma, the PSF image scaled to a peak of 1 and a plane
 /// of sigma normalised by `scaling` when the network reads them. `psf(i)` gives image i's PSF image.
@@ -149,7 +149,6 @@ impl Objective for AutoencoderObjective<'_> {
         m.loss
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -6,10 +6,10 @@ use candle_core::Device;
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3};
 use sersic_render::{Psf, Renderer, Stamp};
 
+use super::card::LoadedAutoencoder;
 use super::objective::inputs;
-use super::LoadedAutoencoder;
+use crate::error::NetError;
 use crate::estimator::Prediction;
-use crate::NetError;
 
 /// Estimates and reconstructions (counts) of img [N, S, S]; `psf(i)` is image i's PSF image.
 pub fn run<'a>(
@@ -71,7 +71,6 @@ pub fn run<'a>(
         Array3::from_shape_vec((n, h, w), recon).map_err(|e| NetError::BadInput(e.to_string()))?;
     Ok((preds, recon))
 }
-
 
 /// Moffat (beta 2, the seed's PSF) images of these FWHMs on `size` x `size` stamps at 0.23", each
 /// distinct FWHM drawn once: the PSF channel of images that come with a FWHM only.

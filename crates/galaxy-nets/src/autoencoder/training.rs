@@ -5,14 +5,15 @@ use std::path::PathBuf;
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::{AutoencoderCard, AutoencoderMetrics, AutoencoderObjective, FORMAT};
+use super::card::{AutoencoderCard, FORMAT};
+use super::objective::{AutoencoderMetrics, AutoencoderObjective};
 use crate::card::parameter_count;
+use crate::error::NetError;
 use crate::estimator::Trained;
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::records::{AutoencoderValidation, TrainingRecord};
 use crate::scaling::Scaling;
 use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
-use crate::NetError;
 
 /// An autoencoder's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -33,8 +34,11 @@ impl AutoencoderTraining {
         on_progress: impl FnMut(Progress<AutoencoderMetrics>),
     ) -> Result<Trained<AutoencoderMetrics>, NetError> {
         let varmap = VarMap::new();
-        let net = Autoencoder::new(&self.config, VarBuilder::from_varmap(&varmap, DType::F32, device))
-            .map_err(|e| NetError::BadInput(e.to_string()))?;
+        let net = Autoencoder::new(
+            &self.config,
+            VarBuilder::from_varmap(&varmap, DType::F32, device),
+        )
+        .map_err(|e| NetError::BadInput(e.to_string()))?;
         let scaling = Scaling::default();
         let parameters = parameter_count(&varmap);
         let images = data.validation.len();

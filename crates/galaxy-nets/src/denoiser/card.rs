@@ -6,10 +6,10 @@ use candle_core::Device;
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use super::{Denoiser, DenoiserConfig};
+use super::network::{Denoiser, DenoiserConfig};
 use crate::card::{parameter_count, NetCard, Parts};
+use crate::error::NetError;
 use crate::records::{DenoiserValidation, TrainingRecord};
-use crate::NetError;
 
 /// The format tag of denoiser cards.
 pub const FORMAT: &str = "galaxy-denoiser/1";

@@ -5,9 +5,9 @@ use galaxy_data::Dataset;
 use ndarray::s;
 use serde::{Deserialize, Serialize};
 
-use super::Denoiser;
+use super::network::Denoiser;
+use crate::error::NetError;
 use crate::train::Objective;
-use crate::NetError;
 
 /// (noisy, noiseless) / sigma of images `range`, as [B, 1, S, S] tensors.
 fn pair(
@@ -77,4 +77,3 @@ impl Objective for DenoiseObjective<'_> {
         m.l1
     }
 }
-

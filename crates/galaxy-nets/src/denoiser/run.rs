@@ -3,8 +3,8 @@
 use candle_core::{Device, Module, Tensor};
 use ndarray::{s, Array3, ArrayView3};
 
-use super::LoadedDenoiser;
-use crate::NetError;
+use super::card::LoadedDenoiser;
+use crate::error::NetError;
 
 /// Denoises img [N, S, S] (counts; each image with its sigma) in batches; the result is in counts.
 pub fn denoise(
@@ -49,4 +49,3 @@ pub fn denoise(
     }
     Array3::from_shape_vec((n, h, w), out).map_err(|e| NetError::BadInput(e.to_string()))
 }
-

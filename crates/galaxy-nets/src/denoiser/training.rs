@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 
-use super::{DenoiseMetrics, DenoiseObjective, Denoiser, DenoiserCard, DenoiserConfig, FORMAT};
+use super::card::{DenoiserCard, FORMAT};
+use super::network::{Denoiser, DenoiserConfig};
+use super::objective::{DenoiseMetrics, DenoiseObjective};
 use crate::card::parameter_count;
+use crate::error::NetError;
 use crate::estimator::Trained;
 use crate::records::{DenoiserValidation, TrainingRecord};
 use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
-use crate::NetError;
 
 /// A denoiser's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -31,8 +33,11 @@ impl DenoiserTraining {
         on_progress: impl FnMut(Progress<DenoiseMetrics>),
     ) -> Result<Trained<DenoiseMetrics>, NetError> {
         let varmap = VarMap::new();
-        let net = Denoiser::new(&self.config, VarBuilder::from_varmap(&varmap, DType::F32, device))
-            .map_err(|e| NetError::BadInput(e.to_string()))?;
+        let net = Denoiser::new(
+            &self.config,
+            VarBuilder::from_varmap(&varmap, DType::F32, device),
+        )
+        .map_err(|e| NetError::BadInput(e.to_string()))?;
         let parameters = parameter_count(&varmap);
         let images = data.validation.len();
         let record = TrainingRecord {

@@ -6,11 +6,11 @@ use candle_core::Device;
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use super::{Estimator, EstimatorConfig};
+use super::network::{Estimator, EstimatorConfig};
 use crate::card::{NetCard, Parts};
+use crate::error::NetError;
 use crate::records::{EstimatorValidation, TrainingRecord};
 use crate::scaling::Scaling;
-use crate::NetError;
 
 /// The JSON that travels with a model's weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,12 +47,12 @@ pub struct LoadedModel {
     pub varmap: VarMap,
     /// A denoiser run on the inputs first: a two-stage estimator (the seed's denoise-then-measure
     /// pipeline). Attach one with [`LoadedModel::with_denoiser`].
-    pub denoiser: Option<crate::denoiser::Denoiser>,
+    pub denoiser: Option<crate::denoiser::network::Denoiser>,
 }
 
 impl LoadedModel {
     /// This estimator behind `denoiser`: images are denoised, then measured.
-    pub fn with_denoiser(mut self, denoiser: crate::denoiser::Denoiser) -> Self {
+    pub fn with_denoiser(mut self, denoiser: crate::denoiser::network::Denoiser) -> Self {
         self.denoiser = Some(denoiser);
         self
     }

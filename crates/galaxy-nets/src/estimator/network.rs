@@ -22,6 +22,15 @@ pub enum Architecture {
 }
 
 impl Architecture {
+    /// The trunk's name: xception, resnet or cnn.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Architecture::Xception(_) => "xception",
+            Architecture::Resnet(_) => "resnet",
+            Architecture::Cnn(_) => "cnn",
+        }
+    }
+
     /// The default configuration of an architecture by name (xception, resnet, cnn).
     pub fn by_name(name: &str) -> Option<Architecture> {
         match name {

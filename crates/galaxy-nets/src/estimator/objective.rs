@@ -4,10 +4,10 @@ use candle_core::{Device, Tensor, D};
 use galaxy_data::Dataset;
 use serde::{Deserialize, Serialize};
 
-use super::Estimator;
+use super::network::Estimator;
+use crate::error::NetError;
 use crate::scaling::Scaling;
 use crate::train::{LossKind, Objective};
-use crate::NetError;
 
 /// An estimator's validation metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct EstimatorObjective<'a> {
     /// The loss with error outputs.
     pub kind: LossKind,
     /// A frozen denoiser applied to the inputs first (training the second stage of a two-stage estimator).
-    pub denoiser: Option<&'a crate::denoiser::Denoiser>,
+    pub denoiser: Option<&'a crate::denoiser::network::Denoiser>,
 }
 
 impl EstimatorObjective<'_> {

@@ -3,8 +3,8 @@
 use candle_core::Device;
 use ndarray::{s, ArrayView3, CowArray, Ix3};
 
-use super::LoadedModel;
-use crate::NetError;
+use super::card::LoadedModel;
+use crate::error::NetError;
 
 /// One image's estimate: the five parameters and, for models with uncertainty outputs, their 1-sigma errors
 /// (the network's, times the card's calibration scales).

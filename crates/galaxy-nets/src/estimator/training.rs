@@ -7,12 +7,14 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use sersic_render::PARAM_NAMES;
 
-use super::{load, Estimator, EstimatorConfig, EstimatorObjective, Metrics, ModelCard};
+use super::card::{load, ModelCard};
+use super::network::{Estimator, EstimatorConfig};
+use super::objective::{EstimatorObjective, Metrics};
 use crate::card::parameter_count;
+use crate::error::NetError;
 use crate::records::{DenoiserRecord, EstimatorValidation, Initialisation, TrainingRecord};
 use crate::scaling::Scaling;
 use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
-use crate::NetError;
 
 /// The format tag of estimator cards.
 pub const FORMAT: &str = "galaxy-nets/1";
@@ -67,8 +69,11 @@ impl EstimatorTraining {
         on_progress: impl FnMut(Progress<Metrics>),
     ) -> Result<Trained<Metrics>, NetError> {
         let mut varmap = VarMap::new();
-        let net = Estimator::new(&self.config, VarBuilder::from_varmap(&varmap, DType::F32, device))
-            .map_err(|e| NetError::BadInput(e.to_string()))?;
+        let net = Estimator::new(
+            &self.config,
+            VarBuilder::from_varmap(&varmap, DType::F32, device),
+        )
+        .map_err(|e| NetError::BadInput(e.to_string()))?;
         let mut initialised_from = None;
         let earlier = match &self.start {
             Start::Fresh => None,
@@ -91,7 +96,7 @@ impl EstimatorTraining {
             }
         }
         let denoiser = match &self.denoiser {
-            Some(path) => Some(crate::denoiser::load(path, device)?),
+            Some(path) => Some(crate::denoiser::card::load(path, device)?),
             None => None,
         };
         let denoiser_record = denoiser.as_ref().map(|d| DenoiserRecord {

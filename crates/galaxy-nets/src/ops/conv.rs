@@ -13,7 +13,7 @@
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use gemm::{gemm, Parallelism};
 
-use super::contiguous;
+use super::storage::contiguous;
 use rayon::prelude::*;
 
 /// Shapes of one convolution.
@@ -426,7 +426,7 @@ pub fn conv2d(
     stride: usize,
     padding: usize,
 ) -> Result<Tensor> {
-    if x.device().is_cpu() && !super::stock_ops() {
+    if x.device().is_cpu() && !super::storage::stock_ops() {
         // Without a bias the op adds zeros (not a variable, so no gradient reaches anything).
         let b = match bias {
             Some(b) => b.contiguous()?,

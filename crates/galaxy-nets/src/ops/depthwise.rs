@@ -285,7 +285,7 @@ impl CustomOp2 for BackwardWeight {
 /// Depthwise convolution of x [N, C, H, W] with w [C, 1, K, K]: the custom op on the CPU, candle's
 /// grouped `conv2d` elsewhere (identical results up to rounding).
 pub fn depthwise_conv2d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    if x.device().is_cpu() && !super::stock_ops() {
+    if x.device().is_cpu() && !super::storage::stock_ops() {
         x.contiguous()?
             .apply_op2(&w.contiguous()?, DepthwiseConv { stride, padding })
     } else {

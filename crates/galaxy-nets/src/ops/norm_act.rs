@@ -85,7 +85,7 @@ impl Float for f64 {
 
 /// The contiguous elements of a storage as a typed slice, borrowed.
 fn slice<'a, T: Float>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
-    super::contiguous(s, l, "norm-act")
+    super::storage::contiguous(s, l, "norm-act")
 }
 
 /// Small per-channel vectors (γ, β, sums) as f64.

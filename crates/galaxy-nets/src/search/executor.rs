@@ -11,15 +11,18 @@ use candle_nn::{VarBuilder, VarMap};
 use galaxy_data::{Dataset, SimSettings};
 
 use super::records::{append_record, read_records, write_csv, TrialRecord};
-use super::schedule::{run_schedule, Candidate, Outcome};
+use super::schedule::{run_schedule, Outcome};
+use super::space::Candidate;
 use super::space::SearchSpace;
 use crate::card::parameter_count;
+use crate::error::NetError;
 use crate::estimator::training::FORMAT;
-use crate::estimator::{load, save, Architecture, Estimator, EstimatorConfig, EstimatorObjective, Metrics, ModelCard};
+use crate::estimator::{
+    load, save, Architecture, Estimator, EstimatorConfig, EstimatorObjective, Metrics, ModelCard,
+};
 use crate::records::{EstimatorValidation, TrainingRecord};
 use crate::scaling::Scaling;
 use crate::train::{Progress, TrainOptions, TrainSource, Trainer};
-use crate::NetError;
 
 /// The budget of a search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,11 +144,13 @@ impl Search<'_> {
                     cfg,
                     lr,
                 };
-                let record = bench.train(trial, samples, from, remaining()).map_err(|e| {
-                    let msg = format!("trial {id}: {e}");
-                    failure = Some(e);
-                    msg
-                })?;
+                let record = bench
+                    .train(trial, samples, from, remaining())
+                    .map_err(|e| {
+                        let msg = format!("trial {id}: {e}");
+                        failure = Some(e);
+                        msg
+                    })?;
                 on_record(&record);
                 let loss = record.val_loss;
                 append_record(&jsonl, &record).map_err(|e| e.to_string())?;
@@ -197,8 +202,8 @@ impl Search<'_> {
     fn open(&self, resume: bool) -> Result<Vec<TrialRecord>, NetError> {
         let jsonl = self.dir.join("trials.jsonl");
         let space_copy = self.dir.join("space.json");
-        let space_json = serde_json::to_string_pretty(self.space)
-            .map_err(|e| NetError::Io(e.to_string()))?;
+        let space_json =
+            serde_json::to_string_pretty(self.space).map_err(|e| NetError::Io(e.to_string()))?;
         let io = |e: std::io::Error| NetError::Io(format!("{}: {e}", self.dir.display()));
         let records = if resume {
             let previous = std::fs::read_to_string(&space_copy).map_err(|e| {
@@ -316,7 +321,10 @@ impl Bench<'_> {
                     }
                 }
             })
-            .run(TrainSource::Simulated(Box::new(self.settings)), &self.validation)?;
+            .run(
+                TrainSource::Simulated(Box::new(self.settings)),
+                self.validation,
+            )?;
         let parameters = parameter_count(&varmap);
         let model_card = ModelCard {
             format: FORMAT.into(),
@@ -367,7 +375,11 @@ impl Bench<'_> {
             return Ok(None);
         };
         let model = load(&self.weights(&best.trial), &self.device)?;
-        save(&self.dir.join("best.safetensors"), &model.varmap, &model.card)?;
+        save(
+            &self.dir.join("best.safetensors"),
+            &model.varmap,
+            &model.card,
+        )?;
         Ok(Some(best.clone()))
     }
 }

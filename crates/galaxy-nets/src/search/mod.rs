@@ -9,5 +9,5 @@ pub mod space;
 
 pub use executor::{Budget, Search, SearchSummary};
 pub use records::{parallel_plot, TrialRecord};
-pub use schedule::{run_schedule, Bracket, Candidate, Outcome, Rung};
-pub use space::{Family, SearchSpace, Strategy};
+pub use schedule::{run_schedule, Bracket, Outcome, Rung};
+pub use space::{Candidate, Family, SearchSpace, Strategy};

@@ -10,8 +10,8 @@ use galaxy_eval::parallel::{ParallelAxis, ParallelPlot};
 use serde::{Deserialize, Serialize};
 use sersic_render::PARAM_NAMES;
 
+use crate::error::NetError;
 use crate::estimator::EstimatorConfig;
-use crate::NetError;
 
 /// One finished (trial, rung), as written to trials.jsonl.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,8 +136,7 @@ pub fn write_csv(path: &Path, records: &[TrialRecord]) -> Result<(), NetError> {
         row.extend(r.val_rmse.iter().map(|v| format!("{v:.6}")));
         row
     });
-    galaxy_eval::estimates::write_csv(path, &header, rows)
-        .map_err(|e| NetError::Io(e.to_string()))
+    galaxy_eval::estimates::write_csv(path, &header, rows).map_err(|e| NetError::Io(e.to_string()))
 }
 
 /// The parallel-coordinates figure of a search: each trial's last record as one line across family,

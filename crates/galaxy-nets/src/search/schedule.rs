@@ -6,23 +6,11 @@
 //! the bookkeeping is testable without a network, and a resumed search replays the same schedule (every
 //! draw comes from the space's seed) and skips the trials already on record.
 
-use std::collections::BTreeMap;
-
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::space::{SearchSpace, Strategy};
-
-/// One configuration to try: a family and a value for each of its knobs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// The family's name.
-    pub family: String,
-    /// Knob → value.
-    pub choices: BTreeMap<String, Value>,
-}
+use super::space::{Candidate, SearchSpace, Strategy};
 
 /// One rung of a bracket: train the surviving trials to `samples`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

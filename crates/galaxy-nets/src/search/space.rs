@@ -8,7 +8,6 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::schedule::Candidate;
 use crate::estimator::{Architecture, EstimatorConfig};
 
 /// How the space is explored.
@@ -79,7 +78,27 @@ fn default_seed() -> u64 {
     1
 }
 
+/// One configuration to try: a family and a value for each of its knobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The family's name.
+    pub family: String,
+    /// Knob → value.
+    pub choices: BTreeMap<String, Value>,
+}
+
 impl SearchSpace {
+    /// Reads a TOML space file and checks it ([`validate`](Self::validate)); every problem names the file.
+    pub fn read(path: &std::path::Path) -> Result<SearchSpace, crate::error::NetError> {
+        let bad = |e: &dyn std::fmt::Display| {
+            crate::error::NetError::BadInput(format!("{}: {e}", path.display()))
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(&e))?;
+        let space: SearchSpace = toml::from_str(&text).map_err(|e| bad(&e))?;
+        space.validate().map_err(|e| bad(&e))?;
+        Ok(space)
+    }
+
     /// Parses and checks a space: known trunks, non-empty choices, sensible budgets, and every single choice
     /// applicable to its family's configuration (so a typo fails here, not an hour into the search).
     pub fn validate(&self) -> Result<(), String> {

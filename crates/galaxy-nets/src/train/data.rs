@@ -2,8 +2,15 @@
 
 use galaxy_data::{Dataset, Preset, SimSettings, Simulator};
 
-use super::TrainSource;
-use crate::NetError;
+use crate::error::NetError;
+
+/// Where training samples come from.
+pub enum TrainSource {
+    /// Simulated afresh for every batch (no overfitting, no disk).
+    Simulated(Box<SimSettings>),
+    /// A dataset in memory, cycled in order.
+    Dataset(Box<Dataset>),
+}
 
 /// The validation set of a simulated run is drawn with the training seed plus this: the same set for
 /// every run of that seed, never one of its training samples.
@@ -91,4 +98,3 @@ pub fn subset(data: &Dataset, idx: &[usize]) -> Dataset {
         sigma: data.sigma.select(Axis(0), idx),
     }
 }
-

@@ -7,8 +7,10 @@ use candle_core::Tensor;
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use galaxy_data::{Dataset, Simulator};
 
-use super::{subset, Objective, Progress, TrainOptions, TrainSource};
-use crate::NetError;
+use super::data::{subset, TrainSource};
+use super::objective::{Objective, Progress};
+use super::options::TrainOptions;
+use crate::error::NetError;
 
 /// Called after every validation that improved, with its metrics and the samples seen (to save a
 /// checkpoint).
@@ -170,4 +172,3 @@ fn restore(varmap: &VarMap, weights: &[(String, Tensor)]) -> Result<(), NetError
     }
     Ok(())
 }
-

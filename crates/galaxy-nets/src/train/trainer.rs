@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use galaxy_data::Dataset;
 
-use super::{fit, Objective, Progress, TrainOptions, TrainSource};
-use crate::NetError;
+use super::data::TrainSource;
+use super::fit_loop::fit;
+use super::objective::{Objective, Progress};
+use super::options::TrainOptions;
+use crate::error::NetError;
 
 type CardFn<'a, M> = Box<dyn Fn(&M, u64) -> Result<(), NetError> + 'a>;
 
@@ -76,7 +79,11 @@ impl<'a, O: Objective> Trainer<'a, O> {
 
     /// Trains; leaves the best validated weights in the variables (and, with checkpoints, on disk) and
     /// returns their metrics.
-    pub fn run(mut self, source: TrainSource, validation: &Dataset) -> Result<O::Metrics, NetError> {
+    pub fn run(
+        mut self,
+        source: TrainSource,
+        validation: &Dataset,
+    ) -> Result<O::Metrics, NetError> {
         let mut save = |m: &O::Metrics, seen: u64| match &self.checkpoint {
             Some((_, save)) => save(m, seen),
             None => Ok(()),

@@ -1,7 +1,7 @@
 //! Images per second of an estimator, inference and training, custom ops vs candle's stock ops
 //! (grouped conv2d for the depthwise convolutions, candle-nn's batch norm then the activation).
 //!
-//!     RAYON_NUM_THREADS=2 cargo run --release -p galaxy-nets --example speed [config.json]
+//!     RAYON_NUM_THREADS=2 cargo run --release -p xtask --bin nets_speed [config.json]
 //!
 //! With `SPEED_CUSTOM_ONLY` set, only the custom-op path runs (for profiling it).
 

@@ -1,7 +1,7 @@
 //! Prints, for each case of the GalSim reference renders, the distance of our render to GalSim's tight
 //! `img_accurate` (max |diff| / peak, sum |diff| / flux), and the same for GalSim's own default settings.
 //!
-//! cargo run --release -p sersic-render --example reference_accuracy [-- path/to/galsim_renders.npz]
+//! cargo run --release -p xtask --bin reference_accuracy [-- path/to/galsim_renders.npz]
 use ndarray::{Array2, Array3, Axis};
 use ndarray_npy::NpzReader;
 use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
@@ -10,7 +10,7 @@ fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/galsim_renders.npz"
+            "/../crates/sersic-render/tests/fixtures/galsim_renders.npz"
         )
         .into()
     });

@@ -1,6 +1,6 @@
 //! Regenerates the embedded Sérsic Fourier table and reports its accuracy.
 //!
-//! cargo run --release -p sersic-render --example build_sersic_table -- crates/sersic-render/data/sersic_ft.bin
+//! cargo run --release -p xtask --bin build_sersic_table -- crates/sersic-render/data/sersic_ft.bin
 //!
 //! Optional further arguments: number of n segments (default 6) and Chebyshev degree (default 14).
 use sersic_render::sersic::{unit_sersic_kvalue_exact, N_MAX, N_MIN};

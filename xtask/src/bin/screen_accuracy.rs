@@ -1,6 +1,6 @@
 //! How far the cheap screening render's SNR is from the accurate render's, over the seed's prior.
 //!
-//!     cargo run --release -p galaxy-data --example screen_accuracy [draws]
+//!     cargo run --release -p xtask --bin screen_accuracy [draws]
 //!
 //! The simulator rejects a draw without an accurate render only when the screened SNR is more than
 //! 5% outside the SNR window; this prints the largest relative SNR error the screen makes, which must stay

@@ -14,15 +14,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use candle_core::Device;
-use galaxy_nets::card::LoadedModel;
+use galaxy_nets::builtin as defaults;
+use galaxy_nets::LoadedModel;
 use mle_fit::{Bounds, FitOptions, Fitter};
 use ndarray::{Array2, Array3};
 use serde_json::{json, Value};
 use sersic_render::{Renderer, Stamp, PARAM_NAMES};
 
-use super::export;
-use super::scene::{axis_ratio_and_angle, radial_profile, FieldError, Scene};
-use crate::defaults;
+use crate::export;
+use crate::scene::{axis_ratio_and_angle, radial_profile, FieldError, Scene};
 
 /// What the handlers share: renderers per stamp (each owns its caches) and the networks.
 pub struct AppState {
@@ -99,7 +99,7 @@ impl AppState {
             } else {
                 "psf_fwhm"
             };
-            ApiError::field(field, e.message)
+            ApiError::field(field, e.to_string())
         })?;
         let slot = usize::from(chosen.name != defaults::FIXED.name);
         let model = self.built_in[slot]
@@ -107,7 +107,7 @@ impl AppState {
                 chosen
                     .load(&self.device)
                     .map(Arc::new)
-                    .map_err(|e| e.message)
+                    .map_err(|e| e.to_string())
             })
             .clone()
             .map_err(ApiError::internal)?;
@@ -314,7 +314,7 @@ pub async fn predict(
         let size = scene.stamp.size;
         let img = Array3::from_shape_vec((1, size, size), pixels(&drawn.noisy))
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let p = galaxy_nets::predict::predict(
+        let p = galaxy_nets::estimator::predict(
             &model,
             img.view(),
             &[scene.psf_fwhm as f32],

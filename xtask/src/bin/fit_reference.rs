@@ -1,13 +1,14 @@
 //! Fits every image of a dataset in the seed's layout and prints bias, standard deviation and RMSE per
 //! parameter next to the Cramér–Rao bound at the true labels, and the time per fit.
 //!
-//!     cargo run --release -p mle-fit --example fit_reference -- path/to/galsim_snr60.npz [count]
+//!     cargo run --release -p xtask --bin fit_reference -- path/to/galsim_snr60.npz [count]
 
 use std::time::Instant;
 
 use galaxy_data::Dataset;
-use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
-use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
+use galaxy_eval::{bounds_per_image, ErrorTable};
+use mle_fit::{FitOptions, Fitter, NoiseOption};
+use sersic_render::{Psf, Renderer, Stamp};
 
 fn main() {
     let path = std::env::args()
@@ -37,37 +38,39 @@ fn main() {
         iterations += fit.iterations;
         estimates.push(fit.params);
     }
-    let label: [f64; 5] = std::array::from_fn(|j| f64::from(data.label[[0, j]]));
-    let truth = GalaxyParams::from_array(label);
-    let bound = crb(
-        &renderer,
-        &truth,
-        &Psf::moffat(2.0, f64::from(data.psf_r[0])).unwrap(),
-        &NoiseOption::Poisson
-            .noise(f64::from(data.sigma[0]))
-            .unwrap(),
-    )
-    .unwrap();
+    let truth: Vec<[f64; 5]> = (0..count)
+        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
+        .collect();
+    let fwhm: Vec<f64> = (0..count).map(|i| f64::from(data.psf_r[i])).collect();
+    let sigma: Vec<f64> = (0..count).map(|i| f64::from(data.sigma[i])).collect();
+    let stamp = Stamp {
+        size: data.image_size(),
+        scale: 0.23,
+    };
+    let bounds = bounds_per_image(stamp, &truth, 2.0, &fwhm, &sigma, NoiseOption::Poisson)
+        .expect("bounds at the true labels");
+    let table = ErrorTable::new(&estimates, &truth, Some(&bounds));
     times.sort_by(f64::total_cmp);
-    println!("{count} fits, {not_converged} not converged, mean {:.1} iterations; median {:.2} ms per fit", iterations as f64 / count as f64, times[count / 2] * 1e3);
+    println!(
+        "{count} fits, {not_converged} not converged, mean {:.1} iterations; median {:.2} ms per fit",
+        iterations as f64 / count as f64,
+        times[count / 2] * 1e3
+    );
     println!(
         "{:>18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
         "parameter", "true", "CRB", "bias", "std", "RMSE", "std/CRB", "bias/CRB"
     );
-    for (j, name) in sersic_render::PARAM_NAMES.iter().enumerate() {
-        let unit = if j == 0 { 1e5 } else { 1.0 };
-        let est: Vec<f64> = estimates.iter().map(|e| e[j] / unit).collect();
-        let t = f64::from(data.label[[0, j]]) / unit;
-        let mean = est.iter().sum::<f64>() / count as f64;
-        let std =
-            (est.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (count as f64 - 1.0)).sqrt();
-        let rmse = (est.iter().map(|e| (e - t).powi(2)).sum::<f64>() / count as f64).sqrt();
-        let c = bound.sigma[j] / unit;
+    for r in &table.rows {
+        let (s, c) = (r.summary, r.crb.unwrap_or(f64::NAN));
         println!(
-            "{name:>18} {t:>10.4} {c:>10.4} {:>10.4} {std:>10.4} {rmse:>10.4} {:>8.3} {:>8.3}",
-            mean - t,
-            std / c,
-            (mean - t) / c
+            "{:>18} {:>10.4} {c:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>8.3} {:>8.3}",
+            r.name,
+            r.mean_truth,
+            s.bias,
+            s.std,
+            s.rmse,
+            s.std / c,
+            s.bias / c
         );
     }
 }

@@ -7,7 +7,7 @@
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 
-use super::scene::Scene;
+use crate::scene::Scene;
 
 /// The image as a float32 .npy file (row-major, [size, size]).
 pub fn npy_bytes(image: &Array2<f64>) -> Result<Vec<u8>, String> {

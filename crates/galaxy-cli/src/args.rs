@@ -1,0 +1,116 @@
+//! What several commands share: the prior options, the per-image options, the device, the thread pool,
+//! the progress bar and JSON configuration files.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use candle_core::Device;
+use clap::Args;
+use galaxy_data::PriorOptions;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliError;
+
+/// How the labels of simulated images are drawn, on top of a preset (`galaxy_data::PriorOptions`).
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub(crate) struct PriorArgs {
+    /// Draw n from U(0.5, 6) instead of the seed's 1000-value grid.
+    #[arg(long)]
+    continuous_n: bool,
+    /// Draw n log-uniform over 0.5–6 (implies a continuous n): a flatter prior than the seed's, whose
+    /// posterior mean is pulled towards large n where the images of different n look alike.
+    #[arg(long)]
+    log_uniform_n: bool,
+    /// Draw the shear uniform over the disk |g| < 0.67 instead of the seed's |g| ~ U(0, 0.67), whose
+    /// density grows as 1/|g| near round shapes and pulls estimates towards g = 0.
+    #[arg(long, conflicts_with = "gaussian_shear")]
+    disk_shear: bool,
+    /// Draw g1 and g2 as independent Gaussians of this spread about 0, cut at |g| < 0.67: a population of
+    /// mostly rounder shapes, as observed galaxies are (0.2–0.3 per component).
+    #[arg(long, value_name = "SPREAD")]
+    gaussian_shear: Option<f64>,
+}
+
+impl PriorArgs {
+    /// The options as the library takes them.
+    pub(crate) fn options(&self) -> PriorOptions {
+        PriorOptions {
+            continuous_n: self.continuous_n,
+            log_uniform_n: self.log_uniform_n,
+            disk_shear: self.disk_shear,
+            gaussian_shear: self.gaussian_shear,
+        }
+    }
+}
+
+/// The options of the commands that measure a dataset image by image (`fit`, `posterior`).
+#[derive(Args, Debug)]
+pub(crate) struct PerImageArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+    /// PSF FWHM for every image, instead of the file's psf_r.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) psf_fwhm: Option<f64>,
+    /// Noise sigma for every image, instead of the file's sigma.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) sigma: Option<f64>,
+}
+
+/// The device named by `--device` (cpu or cuda).
+pub(crate) fn device(name: &str) -> Result<Device, CliError> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(0).map_err(|e| {
+            CliError::input(format!("--device cuda: {e} (build with --features cuda)"))
+        }),
+        other => Err(CliError::input(format!(
+            "unknown device '{other}'; expected cpu or cuda"
+        ))),
+    }
+}
+
+/// A rayon pool of `threads` workers (default: all cores); 0 is bad input.
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
+    match threads {
+        Some(0) => return Err(CliError::input("--threads must be at least 1")),
+        t => rayon::ThreadPoolBuilder::new()
+            .num_threads(t.unwrap_or(0))
+            .build(),
+    }
+    .map_err(|e| CliError::internal(format!("cannot start threads: {e}")))
+}
+
+/// A progress bar of `len` steps on a terminal, hidden otherwise (the summary line says what was done).
+/// `what` names the steps; `message` adds the bar's message (a training run's losses).
+pub(crate) fn progress(len: u64, what: &str, message: bool) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let msg = if message { "  {msg}" } else { "" };
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  eta {{eta}}{msg}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// A JSON configuration file (`what` names its kind in the error).
+pub(crate) fn read_config<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> Result<T, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not {what}: {e}", path.display())))
+}
+
+/// Checks that an output's folder exists before a long run, so it does not fail at its end.
+pub(crate) fn check_output(path: &Path) -> Result<(), CliError> {
+    galaxy_data::atomic::check_folder(path)
+        .map_err(|e| CliError::input(format!("{e} (for {})", path.display())))
+}

@@ -1,0 +1,204 @@
+//! `galaxy predict` and `galaxy evaluate`: estimates from a trained network (or a built-in one), and
+//! how good any estimates are against a dataset's labels.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use galaxy_data::Dataset;
+use galaxy_eval::estimates::{self, Estimate};
+use galaxy_eval::{bounds_per_image, ErrorTable, Observations};
+use galaxy_nets::estimator::{predict_views, Views};
+use galaxy_nets::{builtin, pipeline};
+use mle_fit::NoiseOption;
+use sersic_render::Stamp;
+
+use crate::args::{check_output, device, progress};
+use crate::CliError;
+
+/// Arguments of `galaxy predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Images in the seed's layout (img; psf_r and sigma unless given).
+    input: PathBuf,
+    /// Trained weights (.safetensors, with its .json beside it); default: the built-in model for the
+    /// file's PSF and sigma (fixed PSF 0.5 and sigma 200, or the conditioned one for PSF 0.5-1.0 and sigma
+    /// 200-400).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output CSV.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Images per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// PSF FWHM for every image, instead of the file's psf_r.
+    #[arg(long, allow_negative_numbers = true)]
+    psf_fwhm: Option<f64>,
+    /// Sigma for every image, instead of the file's sigma.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma: Option<f64>,
+    /// A two-stage estimator: denoise with this (EDSR/RDN) first; the --model must have been trained on its
+    /// output (`galaxy train --denoiser`).
+    #[arg(long, requires = "model")]
+    denoiser: Option<PathBuf>,
+    /// Average the estimates over the eight symmetries of the square (flips, transposes, quarter turns),
+    /// each mapped back to the image's orientation: a few percent lower RMSE, 8x the time. The errors are
+    /// the views' mean, those of a single view (docs/models.md).
+    #[arg(long)]
+    symmetrize: bool,
+}
+
+/// Runs `galaxy predict`.
+pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
+    check_output(&args.output)?;
+    let dev = device(&args.device)?;
+    let input = Observations::read(&args.input, args.psf_fwhm, args.sigma)?;
+    let (fwhm, sigma) = (input.psf_fwhm.to_vec(), input.sigma.to_vec());
+    let started = std::time::Instant::now();
+    if let Some(path) = args
+        .model
+        .as_ref()
+        .filter(|p| galaxy_nets::autoencoder::is_autoencoder(p))
+    {
+        if args.denoiser.is_some() || args.symmetrize {
+            return Err(CliError::input(
+                "the autoencoder's estimates are of the image as it is: drop --denoiser and --symmetrize",
+            ));
+        }
+        let (preds, _) =
+            crate::denoise::autoencode(Some(path), &input.img, &fwhm, &sigma, args.batch, &dev)?;
+        let name = path.display().to_string();
+        return write_predictions(&args, &preds, &name, started);
+    }
+    let (model, name) = match &args.model {
+        Some(path) => (galaxy_nets::load(path, &dev)?, path.display().to_string()),
+        None => {
+            let b = builtin::choose(&fwhm, &sigma)?;
+            (b.load(&dev)?, format!("built-in {}", b.name))
+        }
+    };
+    let model = pipeline::attach_denoiser(model, &name, args.denoiser.as_deref(), &dev)?;
+    let bar = progress(input.len() as u64, "images", false);
+    let views = if args.symmetrize {
+        Views::Symmetries
+    } else {
+        Views::One
+    };
+    let as_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
+    let preds = predict_views(
+        &model,
+        input.img.view(),
+        &as_f32(&fwhm),
+        &as_f32(&sigma),
+        args.batch,
+        views,
+        &dev,
+        &mut |k| bar.inc(k as u64),
+    )?;
+    bar.finish_and_clear();
+    write_predictions(&args, &preds, &name, started)
+}
+
+/// The estimates table and a summary line.
+fn write_predictions(
+    args: &PredictArgs,
+    preds: &[galaxy_nets::estimator::Prediction],
+    model_name: &str,
+    started: std::time::Instant,
+) -> Result<(), CliError> {
+    let rows: Vec<Estimate> = preds
+        .iter()
+        .map(|p| Estimate {
+            params: p.params,
+            errors: p.errors,
+        })
+        .collect();
+    estimates::write(&args.output, &rows, &[])?;
+    let (n, seconds) = (preds.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "predicted {n} images with {model_name} in {seconds:.2} s ({:.0} images/s) -> {}",
+        n as f64 / seconds.max(1e-9),
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Arguments of `galaxy evaluate`.
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Predictions or fits (CSV with columns flux, sersic_index, half_light_radius, g1, g2).
+    predictions: PathBuf,
+    /// The dataset they were made from (its label, psf_r and sigma).
+    #[arg(long)]
+    truth: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `galaxy evaluate`.
+pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
+    let truth = Dataset::read(&args.truth)?;
+    let n = truth.len();
+    let est = estimates::read_for(&args.predictions, n)?;
+    let labels: Vec<[f64; 5]> = (0..n)
+        .map(|i| std::array::from_fn(|j| f64::from(truth.label[[i, j]])))
+        .collect();
+    // A set of one galaxy (the seed's test sets) gets its bound; a population's spread of bounds says
+    // little about any one estimate, so it gets none.
+    let fixed = n > 0 && labels.iter().all(|l| *l == labels[0]);
+    let crb = if fixed {
+        let stamp = Stamp {
+            size: truth.image_size(),
+            scale: 0.23,
+        };
+        let f64s = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let (fwhm, sigma) = (f64s(&truth.psf_r), f64s(&truth.sigma));
+        Some(bounds_per_image(
+            stamp,
+            &labels,
+            2.0,
+            &fwhm,
+            &sigma,
+            NoiseOption::Poisson,
+        )?)
+    } else {
+        None
+    };
+    let table = ErrorTable::with_units(&est, &labels, crb.as_deref(), [1.0; 5]);
+    if args.json {
+        let mut object = serde_json::Map::new();
+        for r in &table.rows {
+            let s = r.summary;
+            let mut entry = serde_json::json!({"bias": s.bias, "std": s.std, "rmse": s.rmse});
+            if let Some(c) = r.crb {
+                entry["crb"] = serde_json::json!(c);
+            }
+            object.insert(r.name.to_string(), entry);
+        }
+        println!("{}", serde_json::Value::Object(object));
+        return Ok(());
+    }
+    let note = if fixed {
+        " of one galaxy; CRB at its parameters"
+    } else {
+        ""
+    };
+    println!("{n} images{note}");
+    println!(
+        "{:<18} {:>12} {:>12} {:>12} {:>12}",
+        "parameter", "bias", "std", "RMSE", "CRB"
+    );
+    for r in &table.rows {
+        let crb = r.crb.map_or("-".to_string(), |v| format!("{v:.5}"));
+        let s = r.summary;
+        println!(
+            "{:<18} {:>12.5} {:>12.5} {:>12.5} {crb:>12}",
+            r.name, s.bias, s.std, s.rmse
+        );
+    }
+    Ok(())
+}
