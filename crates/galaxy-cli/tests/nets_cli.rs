@@ -201,7 +201,7 @@ fn bad_input_exits_2() {
         ),
         (
             &["evaluate", "bad.csv", "--truth", "ok.npz"],
-            "no column 'sersic_index'",
+            "no 'sersic_index' column",
         ),
         (
             &[

@@ -45,6 +45,9 @@ pub enum DataError {
         path: PathBuf,
         /// The operating system's or the library's reason.
         reason: String,
+        /// Whether it was an input that could not be opened (a missing or unreadable file the caller
+        /// named) rather than a failure to read on or to write.
+        input: bool,
     },
     /// The folder a result was to be written to does not exist.
     #[error("output folder {} does not exist", .0.display())]
@@ -63,16 +66,27 @@ impl DataError {
     /// Whether the user's input is at fault (a bad setting, name, file or folder) rather than the
     /// system or the library (a failed write, a render the settings should have allowed).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(
-            self,
-            DataError::Io { .. } | DataError::Render(_) | DataError::Noise(_)
-        )
+        match self {
+            DataError::Io { input, .. } => *input,
+            DataError::Render(_) | DataError::Noise(_) => false,
+            _ => true,
+        }
     }
 
     pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> DataError {
         DataError::Io {
             path: path.to_path_buf(),
             reason: e.to_string(),
+            input: false,
+        }
+    }
+
+    /// An input file that cannot be opened: the caller's to fix.
+    pub(crate) fn unopenable(path: &Path, e: impl std::fmt::Display) -> DataError {
+        DataError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+            input: true,
         }
     }
 

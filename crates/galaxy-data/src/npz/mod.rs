@@ -18,9 +18,9 @@ use crate::error::DataError;
 
 /// Opens an `.npz` with ndarray-npy for whole-array reads, with the names of its members.
 ///
-/// A file that cannot be opened is [`DataError::Format`] (the caller's input), not [`DataError::Io`].
+/// A file that cannot be opened is [`DataError::Io`] marked as the caller's input.
 pub fn open_npz(path: &Path) -> Result<(ndarray_npy::NpzReader<File>, Vec<String>), DataError> {
-    let file = File::open(path).map_err(|e| DataError::format(path, e.to_string()))?;
+    let file = File::open(path).map_err(|e| DataError::unopenable(path, e))?;
     let mut npz = ndarray_npy::NpzReader::new(file)
         .map_err(|e| DataError::format(path, format!("not an .npz file: {e}")))?;
     let names = npz
@@ -36,7 +36,7 @@ pub fn with_member<T>(
     name: &str,
     f: impl FnOnce(&NpyHeader, &mut dyn Read) -> Result<T, DataError>,
 ) -> Result<T, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let file = File::open(path).map_err(|e| DataError::unopenable(path, e))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| DataError::format(path, format!("not an .npz (zip) file: {e}")))?;
     let mut member = archive

@@ -67,6 +67,7 @@ impl NpzStreamWriter {
             return Err(DataError::Io {
                 path: path.to_path_buf(),
                 reason: format!("the folder {} does not exist", folder.display()),
+                input: true,
             });
         }
         let stem = path
