@@ -2,7 +2,7 @@
 //! the progress bar and JSON configuration files.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use clap::Args;
@@ -57,8 +57,37 @@ pub(crate) struct PerImageArgs {
     pub(crate) sigma: Option<f64>,
 }
 
+/// `--device`: where the networks run.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct DeviceArg {
+    /// cpu or cuda.
+    #[arg(long = "device", default_value = "cpu")]
+    pub(crate) name: String,
+}
+
+impl DeviceArg {
+    /// The device, or an error naming the option.
+    pub(crate) fn open(&self) -> Result<Device, CliError> {
+        device(&self.name)
+    }
+}
+
+/// What a network runs on: the images (an .npz in the seed's layout), the network and `--device`.
+#[derive(Args, Debug)]
+pub(crate) struct NetInput {
+    /// Images in the seed's layout (img; psf_r and sigma unless given).
+    pub(crate) input: PathBuf,
+    /// A trained network (.safetensors with its .json beside it), from `galaxy train`; default: the
+    /// built-in one for the images' PSF and sigma (docs/models.md), refused outside the ranges it was
+    /// trained over.
+    #[arg(long)]
+    pub(crate) model: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
+}
+
 /// The device named by `--device` (cpu or cuda).
-pub(crate) fn device(name: &str) -> Result<Device, CliError> {
+fn device(name: &str) -> Result<Device, CliError> {
     match name {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Device::new_cuda(0).map_err(|e| {

@@ -8,7 +8,7 @@ use galaxy_nets::card::{card_path, save_card};
 use galaxy_nets::pipeline;
 use sersic_render::PARAM_NAMES;
 
-use crate::args::{device, PriorArgs};
+use crate::args::{DeviceArg, PriorArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy calibrate`.
@@ -32,14 +32,13 @@ pub struct CalibrateArgs {
     /// Seed of the calibration set (the check set uses seed + 1); keep it apart from the training seed.
     #[arg(long, default_value_t = 900_001)]
     seed: u64,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArg,
 }
 
 /// Runs `galaxy calibrate`.
 pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
-    let dev = device(&args.device)?;
+    let dev = args.device.open()?;
     let calibration = Calibration {
         preset: args.preset.parse()?,
         prior: args.prior.options(),

@@ -11,24 +11,17 @@ use galaxy_nets::estimator::Prediction;
 use galaxy_nets::{builtin, denoiser};
 use ndarray::Array3;
 
-use crate::args::{check_output, device, progress};
+use crate::args::{check_output, progress, NetInput};
 use crate::CliError;
 
 /// Arguments of `galaxy denoise`.
 #[derive(Args, Debug)]
 pub struct DenoiseArgs {
-    /// Images in the seed's layout.
-    input: PathBuf,
-    /// The denoiser (.safetensors with its .json), from `galaxy train --arch edsr|rdn`; default: the
-    /// built-in small EDSR (for PSF FWHM 0.5-1.0 and sigma 200-400).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    net: NetInput,
     /// Output .npz: the input's arrays and `img_denoised`.
     #[arg(short, long)]
     output: PathBuf,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
     /// Images per batch.
     #[arg(long, default_value_t = 64)]
     batch: usize,
@@ -41,9 +34,9 @@ pub struct DenoiseArgs {
 /// Runs `galaxy denoise`.
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
     check_output(&args.output)?;
-    let dev = device(&args.device)?;
-    let data = Dataset::read(&args.input)?;
-    let (model, name) = match &args.model {
+    let dev = args.net.device.open()?;
+    let data = Dataset::read(&args.net.input)?;
+    let (model, name) = match &args.net.model {
         Some(path) => (denoiser::load(path, &dev)?, path.display().to_string()),
         None => {
             let (fwhm, sigma) = f64s(&data);
@@ -128,27 +121,27 @@ pub(crate) fn autoencode(
 /// Arguments of `galaxy reconstruct`.
 #[derive(Args, Debug)]
 pub struct ReconstructArgs {
-    /// Images in the seed's layout.
-    input: PathBuf,
-    /// The autoencoder (`galaxy train --arch autoencoder`); default: the built-in small one (for PSF
-    /// FWHM 0.5-1.0 and sigma 200-400).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    net: NetInput,
     /// Output .npz: the input's arrays and `img_reconstructed` (what the decoder draws from the latent).
     #[arg(short, long)]
     output: PathBuf,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
 }
 
 /// Runs `galaxy reconstruct`.
 pub fn run_reconstruct(args: ReconstructArgs) -> Result<(), CliError> {
     check_output(&args.output)?;
-    let dev = device(&args.device)?;
-    let data = Dataset::read(&args.input)?;
+    let dev = args.net.device.open()?;
+    let data = Dataset::read(&args.net.input)?;
     let (fwhm, sigma) = f64s(&data);
-    let (_, recon) = autoencode(args.model.as_deref(), &data.img, &fwhm, &sigma, 64, &dev)?;
+    let (_, recon) = autoencode(
+        args.net.model.as_deref(),
+        &data.img,
+        &fwhm,
+        &sigma,
+        64,
+        &dev,
+    )?;
     data.write_with(&args.output, &[("img_reconstructed", &recon)])?;
     eprintln!(
         "reconstructed {} images -> {}",

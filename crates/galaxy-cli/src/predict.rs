@@ -12,25 +12,17 @@ use galaxy_nets::{builtin, pipeline};
 use mle_fit::NoiseOption;
 use sersic_render::Stamp;
 
-use crate::args::{check_output, device, progress};
+use crate::args::{check_output, progress, NetInput};
 use crate::CliError;
 
 /// Arguments of `galaxy predict`.
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// Images in the seed's layout (img; psf_r and sigma unless given).
-    input: PathBuf,
-    /// Trained weights (.safetensors, with its .json beside it); default: the built-in model for the
-    /// file's PSF and sigma (fixed PSF 0.5 and sigma 200, or the conditioned one for PSF 0.5-1.0 and sigma
-    /// 200-400).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    net: NetInput,
     /// Output CSV.
     #[arg(short, long)]
     output: PathBuf,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
     /// Images per batch.
     #[arg(long, default_value_t = 256)]
     batch: usize,
@@ -54,11 +46,12 @@ pub struct PredictArgs {
 /// Runs `galaxy predict`.
 pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     check_output(&args.output)?;
-    let dev = device(&args.device)?;
-    let input = Observations::read(&args.input, args.psf_fwhm, args.sigma)?;
+    let dev = args.net.device.open()?;
+    let input = Observations::read(&args.net.input, args.psf_fwhm, args.sigma)?;
     let (fwhm, sigma) = (input.psf_fwhm.to_vec(), input.sigma.to_vec());
     let started = std::time::Instant::now();
     if let Some(path) = args
+        .net
         .model
         .as_ref()
         .filter(|p| galaxy_nets::autoencoder::is_autoencoder(p))
@@ -73,7 +66,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         let name = path.display().to_string();
         return write_predictions(&args, &preds, &name, started);
     }
-    let (model, name) = match &args.model {
+    let (model, name) = match &args.net.model {
         Some(path) => (galaxy_nets::load(path, &dev)?, path.display().to_string()),
         None => {
             let b = builtin::choose(&fwhm, &sigma)?;

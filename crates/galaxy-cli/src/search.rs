@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use galaxy_nets::search::{parallel_plot, Budget, Search, SearchSpace, TrialRecord};
 
-use crate::args::{device, PriorArgs};
+use crate::args::{DeviceArg, PriorArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy search`.
@@ -30,9 +30,8 @@ pub struct SearchArgs {
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     batch: usize,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArg,
     /// Continue a search whose records are already in the output folder.
     #[arg(long)]
     resume: bool,
@@ -60,7 +59,7 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
         space: &space,
         settings: *settings,
         validation: data.validation,
-        device: device(&args.device)?,
+        device: args.device.open()?,
         batch: args.batch,
         budget,
         dir: args.output.clone(),

@@ -13,7 +13,7 @@ use galaxy_nets::train::{LossKind, Progress, TrainOptions, TrainingData};
 use galaxy_nets::{Architecture, EstimatorConfig, Scaling};
 use indicatif::ProgressBar;
 
-use crate::args::{check_output, device, progress, read_config, PriorArgs};
+use crate::args::{check_output, progress, read_config, DeviceArg, PriorArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy train`.
@@ -62,9 +62,8 @@ pub struct TrainArgs {
     /// Predict a log-variance per parameter (Gaussian NLL loss).
     #[arg(long)]
     pub(crate) uncertainty: bool,
-    /// cpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    pub(crate) device: String,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
     /// Seed of the simulated stream and of the initial weights' draw order.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
@@ -182,7 +181,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         "autoencoder" => return train_autoencoder(args),
         _ => {}
     }
-    let dev = device(&args.device)?;
+    let dev = args.device.open()?;
     let mut config = match &args.config {
         Some(path) => read_config::<EstimatorConfig>(path, "an estimator config")?,
         None => EstimatorConfig::new(Architecture::by_name(&args.arch).ok_or_else(|| {
@@ -226,7 +225,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         start,
         denoiser: args.denoiser.clone(),
         output: args.output.clone(),
-        device_name: args.device.clone(),
+        device_name: args.device.name.clone(),
     };
     let bar = args.bar(samples);
     let started = std::time::Instant::now();
@@ -255,7 +254,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
 
 /// `galaxy train --arch edsr|rdn`: (noisy, noiseless) pairs simulated on the fly, L1 loss.
 fn train_denoiser(args: TrainArgs) -> Result<(), CliError> {
-    let dev = device(&args.device)?;
+    let dev = args.device.open()?;
     let config = match &args.config {
         Some(path) => read_config::<DenoiserConfig>(path, "a denoiser config")?,
         None => DenoiserConfig::by_name(&args.arch, &args.size_preset).ok_or_else(|| {
@@ -296,7 +295,7 @@ fn train_denoiser(args: TrainArgs) -> Result<(), CliError> {
 
 /// `galaxy train --arch autoencoder`: images, noiseless images and labels simulated on the fly.
 fn train_autoencoder(args: TrainArgs) -> Result<(), CliError> {
-    let dev = device(&args.device)?;
+    let dev = args.device.open()?;
     let config = match &args.config {
         Some(path) => read_config::<AutoencoderConfig>(path, "an autoencoder config")?,
         None => match args.size_preset.as_str() {

@@ -25,19 +25,19 @@ pub struct Observations {
 }
 
 impl Observations {
-    /// Number of images.
+    /// Number of images (one sigma each).
     pub fn len(&self) -> usize {
-        self.img.len_of(Axis(0))
+        self.sigma.len()
     }
 
     /// Whether there is no image (never, for observations read from a file).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.sigma.is_empty()
     }
 
     /// Side of the (square) images, pixels.
     pub fn image_size(&self) -> usize {
-        self.img.len_of(Axis(1))
+        self.img.dim().1
     }
 
     /// Reads `img` [N, S, S] and, unless given, `psf_r` and `sigma` [N]; `label` [N, 5] if present.

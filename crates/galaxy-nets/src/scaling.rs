@@ -146,6 +146,24 @@ impl Scaling {
     }
 }
 
+/// An error unless there is one sigma per image (`n`) and each is finite and > 0: the networks read
+/// images divided by their sigma.
+pub fn check_sigmas(n: usize, sigma: &[f32]) -> std::result::Result<(), crate::error::NetError> {
+    if sigma.len() != n {
+        return Err(crate::error::NetError::BadInput(format!(
+            "{n} images but {} sigmas",
+            sigma.len()
+        )));
+    }
+    if let Some(i) = sigma.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(crate::error::NetError::BadInput(format!(
+            "image {i}: sigma {} must be > 0",
+            sigma[i]
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,18 +28,7 @@ pub fn run<'a>(
             "images are {h} x {w}; this autoencoder reads {size} x {size}"
         )));
     }
-    if sigma.len() != n {
-        return Err(NetError::BadInput(format!(
-            "{n} images but {} sigmas",
-            sigma.len()
-        )));
-    }
-    if let Some(i) = sigma.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(NetError::BadInput(format!(
-            "image {i}: sigma {} must be > 0",
-            sigma[i]
-        )));
-    }
+    crate::scaling::check_sigmas(n, sigma)?;
     let scaling = &model.card.scaling;
     let (mut preds, mut recon) = (Vec::with_capacity(n), Vec::with_capacity(n * h * w));
     let mut start = 0;

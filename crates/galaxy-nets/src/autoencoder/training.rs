@@ -9,11 +9,10 @@ use super::card::{AutoencoderCard, FORMAT};
 use super::objective::{AutoencoderMetrics, AutoencoderObjective};
 use crate::card::parameter_count;
 use crate::error::NetError;
-use crate::estimator::Trained;
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::records::{AutoencoderValidation, TrainingRecord};
 use crate::scaling::Scaling;
-use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
 
 /// An autoencoder's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -42,12 +41,7 @@ impl AutoencoderTraining {
         let scaling = Scaling::default();
         let parameters = parameter_count(&varmap);
         let images = data.validation.len();
-        let record = TrainingRecord {
-            data: data.description.clone(),
-            batch: options.batch,
-            learning_rate: options.learning_rate,
-            ..TrainingRecord::default()
-        };
+        let record = data.record(&options);
         let card = |m: &AutoencoderMetrics, seen: u64| AutoencoderCard {
             format: FORMAT.into(),
             autoencoder: self.config.clone(),
@@ -68,14 +62,10 @@ impl AutoencoderTraining {
             net: &net,
             scaling: &scaling,
         };
-        let metrics = Trainer::new(&objective, &varmap, device)
+        Trainer::new(&objective, &varmap, device)
             .options(options)
             .checkpoints(&self.output, card)
             .on_progress(on_progress)
-            .run(data.source, &data.validation)?;
-        Ok(Trained {
-            metrics,
-            parameters,
-        })
+            .train(data)
     }
 }

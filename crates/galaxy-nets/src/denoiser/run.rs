@@ -16,18 +16,7 @@ pub fn denoise(
     on_batch: &mut dyn FnMut(usize),
 ) -> Result<Array3<f32>, NetError> {
     let (n, h, w) = img.dim();
-    if sigma.len() != n {
-        return Err(NetError::BadInput(format!(
-            "{n} images but {} sigmas",
-            sigma.len()
-        )));
-    }
-    if let Some(i) = sigma.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(NetError::BadInput(format!(
-            "image {i}: sigma {} must be > 0",
-            sigma[i]
-        )));
-    }
+    crate::scaling::check_sigmas(n, sigma)?;
     let mut out = Vec::with_capacity(n * h * w);
     let mut start = 0;
     while start < n {

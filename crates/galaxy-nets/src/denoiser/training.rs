@@ -10,9 +10,8 @@ use super::network::{Denoiser, DenoiserConfig};
 use super::objective::{DenoiseMetrics, DenoiseObjective};
 use crate::card::parameter_count;
 use crate::error::NetError;
-use crate::estimator::Trained;
 use crate::records::{DenoiserValidation, TrainingRecord};
-use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
 
 /// A denoiser's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -41,11 +40,8 @@ impl DenoiserTraining {
         let parameters = parameter_count(&varmap);
         let images = data.validation.len();
         let record = TrainingRecord {
-            data: data.description.clone(),
-            batch: options.batch,
-            learning_rate: options.learning_rate,
             loss: Some("l1 on image/sigma".into()),
-            ..TrainingRecord::default()
+            ..data.record(&options)
         };
         let card = |m: &DenoiseMetrics, seen: u64| DenoiserCard {
             format: FORMAT.into(),
@@ -62,14 +58,10 @@ impl DenoiserTraining {
             parameters,
         };
         let objective = DenoiseObjective { net: &net };
-        let metrics = Trainer::new(&objective, &varmap, device)
+        Trainer::new(&objective, &varmap, device)
             .options(options)
             .checkpoints(&self.output, card)
             .on_progress(on_progress)
-            .run(data.source, &data.validation)?;
-        Ok(Trained {
-            metrics,
-            parameters,
-        })
+            .train(data)
     }
 }

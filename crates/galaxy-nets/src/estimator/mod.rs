@@ -11,4 +11,4 @@ pub use card::{from_parts, load, save, LoadedModel, ModelCard};
 pub use network::{Architecture, Estimator, EstimatorConfig};
 pub use objective::{evaluate, loss, EstimatorObjective, Metrics};
 pub use predict::{predict, predict_views, Prediction, Views};
-pub use training::{EstimatorTraining, Start, Trained};
+pub use training::{EstimatorTraining, Start};

@@ -14,7 +14,7 @@ use crate::card::parameter_count;
 use crate::error::NetError;
 use crate::records::{DenoiserRecord, EstimatorValidation, Initialisation, TrainingRecord};
 use crate::scaling::Scaling;
-use crate::train::{Progress, TrainOptions, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
 
 /// The format tag of estimator cards.
 pub const FORMAT: &str = "galaxy-nets/1";
@@ -47,15 +47,6 @@ pub struct EstimatorTraining {
     pub output: PathBuf,
     /// The device's name, for the card.
     pub device_name: String,
-}
-
-/// What a run gave.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Trained<M> {
-    /// The best validation's metrics (its weights are the ones saved).
-    pub metrics: M,
-    /// Trainable parameters.
-    pub parameters: usize,
 }
 
 impl EstimatorTraining {
@@ -111,11 +102,8 @@ impl EstimatorTraining {
             denoiser: denoiser.as_ref().map(|d| &d.net),
         };
         let parameters = parameter_count(&varmap);
-        let (description, images) = (data.description.clone(), data.validation.len());
+        let images = data.validation.len();
         let record = TrainingRecord {
-            data: description,
-            batch: options.batch,
-            learning_rate: options.learning_rate,
             seed: Some(options.seed),
             device: Some(self.device_name.clone()),
             log_n: self.scaling.log_labels[1],
@@ -123,7 +111,7 @@ impl EstimatorTraining {
             warmup: Some(options.warmup),
             initialised_from,
             denoiser: denoiser_record,
-            ..TrainingRecord::default()
+            ..data.record(&options)
         };
         let card = |m: &Metrics, seen: u64| ModelCard {
             format: FORMAT.into(),
@@ -137,15 +125,11 @@ impl EstimatorTraining {
             parameters,
             error_scale: [1.0; 5],
         };
-        let metrics = Trainer::new(&objective, &varmap, device)
+        Trainer::new(&objective, &varmap, device)
             .options(options)
             .checkpoints(&self.output, card)
             .on_progress(on_progress)
-            .run(data.source, &data.validation)?;
-        Ok(Trained {
-            metrics,
-            parameters,
-        })
+            .train(data)
     }
 
     /// The card of the weights a run starts from, checked against the run.

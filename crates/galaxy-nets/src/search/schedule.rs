@@ -152,19 +152,7 @@ mod tests {
     use super::*;
 
     fn space(strategy: Strategy) -> SearchSpace {
-        let text = r#"{
-            "strategy": "grid", "max_samples": 81000, "min_samples": 9000, "eta": 3,
-            "family": [
-                {"name": "cnn", "arch": "cnn", "choices": {"layers.0.filters": [8, 16, 32], "lr": [1e-3, 3e-3]}},
-                {"name": "resnet", "arch": "resnet", "fixed": {"stem_stride": 4},
-                 "choices": {"blocks_per_stage": [1, 2], "head_hidden": [32, 64]}}
-            ]
-        }"#;
-        SearchSpace {
-            strategy,
-            trials: Some(7),
-            ..serde_json::from_str(text).unwrap()
-        }
+        super::super::space::example_space(strategy)
     }
 
     #[test]

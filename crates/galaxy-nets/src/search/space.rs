@@ -276,12 +276,10 @@ fn set_path(json: &mut Value, path: &str, value: Value) -> Result<(), String> {
     unreachable!("a path has at least one segment")
 }
 
+/// A small two-family space (a CNN and a ResNet, 3 x 2 and 2 x 2 choices) that the tests share.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn space(strategy: Strategy) -> SearchSpace {
-        let text = r#"{
+pub(crate) fn example_space(strategy: Strategy) -> SearchSpace {
+    let text = r#"{
             "strategy": "grid", "max_samples": 81000, "min_samples": 9000, "eta": 3,
             "family": [
                 {"name": "cnn", "arch": "cnn", "choices": {"layers.0.filters": [8, 16, 32], "lr": [1e-3, 3e-3]}},
@@ -289,11 +287,19 @@ mod tests {
                  "choices": {"blocks_per_stage": [1, 2], "head_hidden": [32, 64]}}
             ]
         }"#;
-        SearchSpace {
-            strategy,
-            trials: Some(7),
-            ..serde_json::from_str(text).unwrap()
-        }
+    SearchSpace {
+        strategy,
+        trials: Some(7),
+        ..serde_json::from_str(text).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space(strategy: Strategy) -> SearchSpace {
+        example_space(strategy)
     }
 
     #[test]

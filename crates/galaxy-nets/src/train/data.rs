@@ -66,6 +66,16 @@ impl TrainingData {
         }
     }
 
+    /// The part of a card's training record this data and `options` fill in (data, batch, rate).
+    pub fn record(&self, options: &super::options::TrainOptions) -> crate::records::TrainingRecord {
+        crate::records::TrainingRecord {
+            data: self.description.clone(),
+            batch: options.batch,
+            learning_rate: options.learning_rate,
+            ..crate::records::TrainingRecord::default()
+        }
+    }
+
     /// Training images in one pass (None for a simulated stream, which never repeats).
     pub fn epoch_len(&self) -> Option<u64> {
         match &self.source {

@@ -13,4 +13,4 @@ mod trainer;
 pub use data::{check_training_preset, subset, TrainSource, TrainingData, VALIDATION_SEED_OFFSET};
 pub use objective::{Objective, Progress};
 pub use options::{LossKind, TrainOptions};
-pub use trainer::Trainer;
+pub use trainer::{Trained, Trainer};

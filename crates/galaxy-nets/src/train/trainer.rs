@@ -9,11 +9,20 @@ use serde::Serialize;
 
 use galaxy_data::Dataset;
 
-use super::data::TrainSource;
+use super::data::{TrainSource, TrainingData};
 use super::fit_loop::fit;
 use super::objective::{Objective, Progress};
 use super::options::TrainOptions;
 use crate::error::NetError;
+
+/// What a run gave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trained<M> {
+    /// The best validation's metrics (its weights are the ones kept and saved).
+    pub metrics: M,
+    /// Trainable parameters.
+    pub parameters: usize,
+}
 
 type CardFn<'a, M> = Box<dyn Fn(&M, u64) -> Result<(), NetError> + 'a>;
 
@@ -75,6 +84,16 @@ impl<'a, O: Objective> Trainer<'a, O> {
     pub fn on_progress(mut self, f: impl FnMut(Progress<O::Metrics>) + 'a) -> Self {
         self.on_progress = Box::new(f);
         self
+    }
+
+    /// Trains on `data` ([`run`](Self::run)) and says how many parameters were trained.
+    pub fn train(self, data: TrainingData) -> Result<Trained<O::Metrics>, NetError> {
+        let varmap = self.varmap;
+        let metrics = self.run(data.source, &data.validation)?;
+        Ok(Trained {
+            metrics,
+            parameters: crate::card::parameter_count(varmap),
+        })
     }
 
     /// Trains; leaves the best validated weights in the variables (and, with checkpoints, on disk) and
