@@ -5,11 +5,11 @@
 use candle_core::Device;
 use clap::Args;
 use galaxy_data::{Preset, Simulator};
-use galaxy_eval::seed::{SeedRow, SEED_SNR30, SEED_SNR60};
-use galaxy_eval::{bounds_per_image, ErrorTable, Summary};
+use galaxy_eval::seed::{headline_table, SeedRow, SEED_SNR30, SEED_SNR60};
+use galaxy_eval::{bounds_per_image, ErrorTable};
 use galaxy_nets::builtin;
 use mle_fit::{FitOptions, Fitter, NoiseOption};
-use sersic_render::{Renderer, Stamp, PARAM_NAMES};
+use sersic_render::{Renderer, Stamp};
 
 use crate::args::{progress, thread_pool};
 use crate::fit::moffats;
@@ -29,12 +29,10 @@ pub struct DemoArgs {
     threads: Option<usize>,
 }
 
-/// What one test set gave.
+/// What one test set gave: the network's and the fit's tables, and the built-in model's name.
 struct SetResult {
-    network: [Summary; 5],
-    fit: [Summary; 5],
-    crb: [f64; 5],
-    truth: [f64; 5],
+    network: ErrorTable,
+    fit: ErrorTable,
     model: &'static str,
 }
 
@@ -79,13 +77,9 @@ fn measure_set(
         NoiseOption::Poisson,
     )?;
     let table = |est: Vec<[f64; 5]>| ErrorTable::new(&est, &truth, Some(&bound.repeat(n)));
-    let network = table(preds.iter().map(|p| p.params).collect());
-    let fit = table(fits.iter().map(|f| f.params).collect());
     Ok(SetResult {
-        network: network.rows.map(|r| r.summary),
-        fit: fit.rows.map(|r| r.summary),
-        crb: network.rows.map(|r| r.crb.unwrap_or(f64::NAN)),
-        truth: network.rows.map(|r| r.mean_truth),
+        network: table(preds.iter().map(|p| p.params).collect()),
+        fit: table(fits.iter().map(|f| f.params).collect()),
         model: model.name,
     })
 }
@@ -96,38 +90,7 @@ fn print_table(title: &str, r: &SetResult, seed: &[SeedRow; 5], count: u64) {
         "{title}: {count} noisy images of one galaxy; flux in units of 1e5; network = built-in {}",
         r.model
     );
-    println!(
-        "{:<18} {:>7} {:>7} {:>7} | {:>17} {:>17} | {:>24} {:>24}",
-        "parameter",
-        "true",
-        "CRB",
-        "seed CRB",
-        "seed Xception",
-        "seed MLE",
-        "network bias/std (RMSE)",
-        "galaxy fit bias/std (RMSE)"
-    );
-    let pair = |(b, s): (f64, f64)| format!("{b:.3} / {s:.3}");
-    let ours = |s: &Summary| format!("{:.3} / {:.3} ({:.3})", s.bias, s.std, s.rmse);
-    for j in 0..5 {
-        println!(
-            "{:<18} {:>7.3} {:>7.3} {:>7.3} | {:>17} {:>17} | {:>24} {:>24}",
-            PARAM_NAMES[j],
-            r.truth[j],
-            r.crb[j],
-            seed[j].crb,
-            pair(seed[j].xception),
-            pair(seed[j].mle),
-            ours(&r.network[j]),
-            ours(&r.fit[j])
-        );
-    }
-    let beats = (0..5)
-        .filter(|&j| r.network[j].rmse < seed[j].xception_rmse())
-        .count();
-    println!(
-        "network RMSE below the seed's Xception (sqrt(bias² + std²)) for {beats} of 5 parameters"
-    );
+    print!("{}", headline_table(&r.network, &r.fit, seed));
 }
 
 /// Runs `galaxy demo`.

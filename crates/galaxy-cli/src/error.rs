@@ -27,22 +27,15 @@ impl CliError {
         }
     }
 
-    /// The same error with `context` before its message ("--init: ...").
+    /// The same error with `context` before its message ("--init: ..."); an empty context adds
+    /// nothing.
     pub fn context(self, context: &str) -> Self {
+        if context.is_empty() {
+            return self;
+        }
         CliError {
             message: format!("{context}: {}", self.message),
             ..self
-        }
-    }
-}
-
-impl CliError {
-    /// [`context`](Self::context) when `context` is not empty.
-    pub fn context_if(self, context: &str) -> Self {
-        if context.is_empty() {
-            self
-        } else {
-            self.context(context)
         }
     }
 }

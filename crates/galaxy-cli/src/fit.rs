@@ -208,25 +208,10 @@ pub(crate) fn print_summary(
     let bounds =
         pool.install(|| bounds_per_image(stamp, &truth, psf_beta, &fwhm, &sigma, noise))?;
     let table = ErrorTable::new(estimates, &truth, Some(&bounds));
-    println!(
-        "{} images; flux in units of 1e5; CRB = mean Cramér–Rao bound at the true labels",
-        table.images
+    print!(
+        "{} images; flux in units of 1e5; CRB = mean Cramér–Rao bound at the true labels\n{}",
+        table.images,
+        table.seed_text()
     );
-    println!(
-        "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "parameter", "mean true", "CRB", "bias", "std", "RMSE"
-    );
-    for r in &table.rows {
-        let s = r.summary;
-        println!(
-            "{:<18} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10.4}",
-            r.name,
-            r.mean_truth,
-            r.crb.unwrap_or(f64::NAN),
-            s.bias,
-            s.std,
-            s.rmse
-        );
-    }
     Ok(())
 }

@@ -68,25 +68,7 @@ pub struct MergeArgs {
 
 /// A range argument (A, B) as a distribution; `integers` makes whole-number ends an integer uniform.
 fn range_dist(name: &str, v: &[f64], integers: bool) -> Result<Dist, CliError> {
-    let (a, b) = (v[0], v[1]);
-    if !(a.is_finite() && b.is_finite()) {
-        return Err(CliError::input(format!(
-            "--{name} {a} {b}: both ends must be finite numbers"
-        )));
-    }
-    if a > b {
-        return Err(CliError::input(format!(
-            "--{name} {a} {b}: the lower end is above the upper end"
-        )));
-    }
-    if integers && a.fract() == 0.0 && b.fract() == 0.0 {
-        Ok(Dist::IntegerUniform {
-            lo: a as i64,
-            hi: b as i64,
-        })
-    } else {
-        Ok(Dist::Uniform { lo: a, hi: b })
-    }
+    Dist::between(v[0], v[1], integers).map_err(|e| CliError::from(e).context(&format!("--{name}")))
 }
 
 fn settings_from(args: &GenerateArgs, preset: Preset) -> Result<SimSettings, CliError> {

@@ -163,35 +163,14 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
     };
     let table = ErrorTable::with_units(&est, &labels, crb.as_deref(), [1.0; 5]);
     if args.json {
-        let mut object = serde_json::Map::new();
-        for r in &table.rows {
-            let s = r.summary;
-            let mut entry = serde_json::json!({"bias": s.bias, "std": s.std, "rmse": s.rmse});
-            if let Some(c) = r.crb {
-                entry["crb"] = serde_json::json!(c);
-            }
-            object.insert(r.name.to_string(), entry);
-        }
-        println!("{}", serde_json::Value::Object(object));
-        return Ok(());
-    }
-    let note = if fixed {
-        " of one galaxy; CRB at its parameters"
+        println!("{}", table.json());
     } else {
-        ""
-    };
-    println!("{n} images{note}");
-    println!(
-        "{:<18} {:>12} {:>12} {:>12} {:>12}",
-        "parameter", "bias", "std", "RMSE", "CRB"
-    );
-    for r in &table.rows {
-        let crb = r.crb.map_or("-".to_string(), |v| format!("{v:.5}"));
-        let s = r.summary;
-        println!(
-            "{:<18} {:>12.5} {:>12.5} {:>12.5} {crb:>12}",
-            r.name, s.bias, s.std, s.rmse
-        );
+        let note = if fixed {
+            " of one galaxy; CRB at its parameters"
+        } else {
+            ""
+        };
+        print!("{n} images{note}\n{}", table.compact_text());
     }
     Ok(())
 }

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use galaxy_data::atomic::write_npy;
-use ndarray::{Array2, Array3, Axis};
-use rayon::prelude::*;
+use ndarray::{Array3, Axis};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 
 use crate::args::progress;
@@ -56,12 +55,6 @@ pub struct RenderArgs {
     output: PathBuf,
 }
 
-/// One image to draw.
-struct Job {
-    galaxy: Option<GalaxyParams>,
-    psf: Psf,
-}
-
 fn make_psf(args: &RenderArgs, fwhm: f64) -> Result<Psf, sersic_render::PsfError> {
     let psf = if args.gaussian_psf {
         Psf::Gaussian { fwhm }
@@ -88,10 +81,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
     let jobs = if let Some(path) = &args.params {
         galaxy_eval::params::read(path, |fwhm| make_psf(&args, fwhm))?
             .into_iter()
-            .map(|(g, psf)| Job {
-                galaxy: Some(g),
-                psf,
-            })
+            .map(|(g, psf)| (Some(g), psf))
             .collect()
     } else {
         let fwhm = args
@@ -114,10 +104,12 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
             g.validate().map_err(|e| CliError::input(e.to_string()))?;
             Some(g)
         };
-        vec![Job { galaxy, psf }]
+        vec![(galaxy, psf)]
     };
     let renderer = Renderer::new(stamp)?;
-    let images = draw_all(&renderer, &jobs)?;
+    let bar = progress(jobs.len() as u64, "images", false);
+    let images = renderer.render_each(&jobs, &|| bar.inc(1))?;
+    bar.finish_and_clear();
     if args.params.is_some() {
         let mut cube = Array3::<f32>::zeros((images.len(), args.size, args.size));
         for (mut plane, img) in cube.axis_iter_mut(Axis(0)).zip(&images) {
@@ -137,21 +129,4 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-fn draw_all(renderer: &Renderer, jobs: &[Job]) -> Result<Vec<Array2<f64>>, CliError> {
-    let bar = progress(jobs.len() as u64, "images", false);
-    let images: Result<Vec<_>, _> = jobs
-        .par_iter()
-        .map(|job| {
-            let img = match &job.galaxy {
-                Some(g) => renderer.render(g, &job.psf),
-                None => renderer.render_psf(&job.psf),
-            };
-            bar.inc(1);
-            img
-        })
-        .collect();
-    bar.finish_and_clear();
-    Ok(images?)
 }

@@ -4,12 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use galaxy_data::Dataset;
 use galaxy_eval::plots::SERIES;
-use galaxy_eval::report::{Report, Series};
-use galaxy_eval::{bounds_per_image, estimates};
+use galaxy_eval::report::Report;
 use mle_fit::NoiseOption;
-use sersic_render::Stamp;
 
 use crate::CliError;
 
@@ -49,62 +46,27 @@ pub fn run(args: ReportArgs) -> Result<(), CliError> {
             SERIES.len()
         )));
     }
-    let data = Dataset::read(&args.truth)?;
-    let n = data.len();
-    if n == 0 {
-        return Err(CliError::input(format!(
-            "{} has no images",
-            args.truth.display()
-        )));
-    }
-    let series = args
+    let files: Vec<(String, PathBuf)> = args
         .predictions
         .iter()
         .enumerate()
         .map(|(k, p)| {
-            Ok(Series {
-                label: args.labels.get(k).cloned().unwrap_or_else(|| {
-                    p.file_stem()
-                        .map_or("estimates".into(), |s| s.to_string_lossy().into_owned())
-                }),
-                file: p.clone(),
-                estimates: estimates::read_for(p, n)?,
-            })
+            let stem = || {
+                p.file_stem()
+                    .map_or("estimates".into(), |s| s.to_string_lossy().into())
+            };
+            (args.labels.get(k).cloned().unwrap_or_else(stem), p.clone())
         })
-        .collect::<Result<Vec<_>, CliError>>()?;
-    let truth: Vec<[f64; 5]> = (0..n)
-        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
         .collect();
-    let f64s = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-    // The bound of the file's own stamps (its size, the seed's 0.23"), not a default one.
-    let stamp = Stamp {
-        size: data.image_size(),
-        scale: 0.23,
-    };
-    let crb = bounds_per_image(
-        stamp,
-        &truth,
-        2.0,
-        &f64s(&data.psf_r),
-        &f64s(&data.sigma),
-        noise,
-    )?;
+    let report = Report::build(&args.truth, &files, noise)?;
     std::fs::create_dir_all(&args.output)
         .map_err(|e| CliError::input(format!("{}: {e}", args.output.display())))?;
-    let report = Report {
-        series,
-        truth,
-        snr: f64s(&data.snr),
-        crb,
-        noise,
-        truth_file: args.truth.clone(),
-    };
     report.draw(&args.output)?;
     let md_path = Report::markdown_path(&args.output);
     galaxy_data::atomic::write_bytes(&md_path, report.markdown().as_bytes())?;
     println!(
         "report: {} images, {} estimate sets -> {}",
-        n,
+        report.truth.len(),
         report.series.len(),
         md_path.display()
     );

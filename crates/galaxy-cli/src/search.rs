@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use galaxy_nets::search::{parallel_plot, Budget, Search, SearchSpace, TrialRecord};
+use galaxy_nets::search::{best_line, parallel_plot, Budget, Search, SearchSpace};
 
 use crate::args::{DeviceArg, PriorArgs};
 use crate::CliError;
@@ -72,37 +72,18 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
         args.output.display()
     );
     let started = std::time::Instant::now();
-    let summary = search.run(args.resume, args.compare_seed, &mut |r: &TrialRecord| {
-        if r.trial == "baseline" {
-            eprintln!(
-                "baseline: the seed's tiny Xception for {:.0} s ({} samples): val loss {:.5}",
-                r.seconds, r.samples_seen, r.val_loss
-            );
-        } else {
-            eprintln!(
-                "trial {} ({}, {} parameters) to {} samples: val loss {:.5} in {:.0} s",
-                r.trial, r.family, r.parameters, r.samples_seen, r.val_loss, r.seconds
-            );
-        }
-    })?;
+    let summary = search.run(args.resume, args.compare_seed, &mut |r| eprintln!("{r}"))?;
     galaxy_eval::plots::parallel_coordinates(
         &parallel_plot(&summary.records),
         &args.output.join("parallel.png"),
     )?;
     match &summary.best {
         Some(b) => println!(
-            "search: {} trials, {} records in {:.0} s; best {} ({}) val loss {:.5}, RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4} -> {}",
+            "search: {} trials, {} records in {:.0} s; {} -> {}",
             summary.trials,
             summary.records.len(),
             started.elapsed().as_secs_f64(),
-            b.trial,
-            b.family,
-            b.val_loss,
-            b.val_rmse[0],
-            b.val_rmse[1],
-            b.val_rmse[2],
-            b.val_rmse[3],
-            b.val_rmse[4],
+            best_line(b),
             args.output.join("best.safetensors").display()
         ),
         None => println!("search: no trial finished within the budget"),

@@ -9,9 +9,8 @@ use galaxy_nets::autoencoder::AutoencoderTraining;
 use galaxy_nets::denoiser::{DenoiserConfig, DenoiserTraining};
 use galaxy_nets::estimator::{EstimatorTraining, Start};
 use galaxy_nets::models::autoencoder::AutoencoderConfig;
-use galaxy_nets::train::{LossKind, Progress, TrainOptions, TrainingData};
+use galaxy_nets::train::{LossKind, TrainOptions, TrainingData, TrainingRun};
 use galaxy_nets::{Architecture, EstimatorConfig, Scaling};
-use indicatif::ProgressBar;
 
 use crate::args::{check_output, progress, read_config, DeviceArg, PriorArgs};
 use crate::CliError;
@@ -136,11 +135,6 @@ impl TrainArgs {
             .ok_or_else(|| CliError::input(what.to_string()))?;
         simulated(name, &self.prior, self.seed, self.val_size)
     }
-
-    /// The progress bar of a run of `samples`.
-    fn bar(&self, samples: u64) -> ProgressBar {
-        progress(samples, "samples", true)
-    }
 }
 
 /// Batches simulated on the fly from the preset `name` with `prior`, and the fixed validation set of
@@ -166,11 +160,35 @@ pub(crate) fn simulated(
     )?)
 }
 
-fn rmse_line(r: &[f64; 5]) -> String {
-    format!(
-        "RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4}",
-        r[0], r[1], r[2], r[3], r[4]
-    )
+/// Trains `run` on `data` with the options of `args` and a progress bar, then says what it gave.
+fn execute<R: TrainingRun>(
+    args: &TrainArgs,
+    run: &R,
+    data: TrainingData,
+    samples: u64,
+    context: &str,
+) -> Result<(), CliError> {
+    let dev = args.device.open()?;
+    let options = args.options(samples)?;
+    let bar = progress(samples, "samples", true);
+    let started = std::time::Instant::now();
+    let trained = run
+        .train(data, options, &dev, &mut |p| {
+            bar.set_position(p.samples);
+            let val = p.validation.map_or(String::new(), |m| format!("  val {m}"));
+            bar.set_message(format!("loss {:.4}{val}", p.loss));
+        })
+        .map_err(|e| CliError::from(e).context(context))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "trained {} ({} parameters) in {:.0} s; best validation {} -> {}",
+        run.network(),
+        trained.parameters,
+        started.elapsed().as_secs_f64(),
+        trained.metrics,
+        args.output.display()
+    );
+    Ok(())
 }
 
 /// Runs `galaxy train`.
@@ -181,7 +199,6 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         "autoencoder" => return train_autoencoder(args),
         _ => {}
     }
-    let dev = args.device.open()?;
     let mut config = match &args.config {
         Some(path) => read_config::<EstimatorConfig>(path, "an estimator config")?,
         None => EstimatorConfig::new(Architecture::by_name(&args.arch).ok_or_else(|| {
@@ -227,34 +244,11 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         output: args.output.clone(),
         device_name: args.device.name.clone(),
     };
-    let bar = args.bar(samples);
-    let started = std::time::Instant::now();
-    let trained = run
-        .run(data, args.options(samples)?, &dev, |p| {
-            bar.set_position(p.samples);
-            let val = p
-                .validation
-                .map_or(String::new(), |m| format!("  val {}", rmse_line(&m.rmse)));
-            bar.set_message(format!("loss {:.4}{val}", p.loss));
-        })
-        .map_err(|e| CliError::from(e).context_if(flag))?;
-    bar.finish_and_clear();
-    let best = trained.metrics;
-    eprintln!(
-        "trained {} ({} parameters) in {:.0} s; best validation loss {:.4}, {} -> {}",
-        run.config.architecture.name(),
-        trained.parameters,
-        started.elapsed().as_secs_f64(),
-        best.loss,
-        rmse_line(&best.rmse),
-        args.output.display()
-    );
-    Ok(())
+    execute(&args, &run, data, samples, flag)
 }
 
 /// `galaxy train --arch edsr|rdn`: (noisy, noiseless) pairs simulated on the fly, L1 loss.
 fn train_denoiser(args: TrainArgs) -> Result<(), CliError> {
-    let dev = args.device.open()?;
     let config = match &args.config {
         Some(path) => read_config::<DenoiserConfig>(path, "a denoiser config")?,
         None => DenoiserConfig::by_name(&args.arch, &args.size_preset).ok_or_else(|| {
@@ -265,37 +259,15 @@ fn train_denoiser(args: TrainArgs) -> Result<(), CliError> {
         })?,
     };
     let data = args.simulated("denoisers train on simulated pairs: give --preset")?;
-    let samples = args.samples.unwrap_or(200_000);
-    let options = args.options(samples)?;
-    let bar = args.bar(samples);
-    let started = std::time::Instant::now();
     let run = DenoiserTraining {
         config,
         output: args.output.clone(),
     };
-    let trained = run.run(data, options, &dev, |p: Progress<_>| {
-        bar.set_position(p.samples);
-        let val = p.validation.map_or(String::new(), |m| {
-            format!("  val L1 {:.4} MSE {:.4}", m.l1, m.mse)
-        });
-        bar.set_message(format!("L1 {:.4}{val}", p.loss));
-    })?;
-    bar.finish_and_clear();
-    eprintln!(
-        "trained {} ({} parameters) in {:.0} s; best validation L1 {:.4}, MSE {:.4} (units of sigma) -> {}",
-        args.arch,
-        trained.parameters,
-        started.elapsed().as_secs_f64(),
-        trained.metrics.l1,
-        trained.metrics.mse,
-        args.output.display()
-    );
-    Ok(())
+    execute(&args, &run, data, args.samples.unwrap_or(200_000), "")
 }
 
 /// `galaxy train --arch autoencoder`: images, noiseless images and labels simulated on the fly.
 fn train_autoencoder(args: TrainArgs) -> Result<(), CliError> {
-    let dev = args.device.open()?;
     let config = match &args.config {
         Some(path) => read_config::<AutoencoderConfig>(path, "an autoencoder config")?,
         None => match args.size_preset.as_str() {
@@ -309,28 +281,9 @@ fn train_autoencoder(args: TrainArgs) -> Result<(), CliError> {
         },
     };
     let data = args.simulated("the autoencoder trains on simulated images: give --preset")?;
-    let samples = args.samples.unwrap_or(200_000);
-    let options = args.options(samples)?;
-    let bar = args.bar(samples);
-    let started = std::time::Instant::now();
     let run = AutoencoderTraining {
         config,
         output: args.output.clone(),
     };
-    let trained = run.run(data, options, &dev, |p: Progress<_>| {
-        bar.set_position(p.samples);
-        bar.set_message(format!("loss {:.4}", p.loss));
-    })?;
-    bar.finish_and_clear();
-    let best = trained.metrics;
-    eprintln!(
-        "trained autoencoder ({} parameters) in {:.0} s; best validation loss {:.4}, reconstruction MSE {:.4} (sigma²), {} -> {}",
-        trained.parameters,
-        started.elapsed().as_secs_f64(),
-        best.loss,
-        best.reconstruction,
-        rmse_line(&best.rmse),
-        args.output.display()
-    );
-    Ok(())
+    execute(&args, &run, data, args.samples.unwrap_or(200_000), "")
 }

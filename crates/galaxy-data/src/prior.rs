@@ -52,6 +52,29 @@ pub enum Dist {
 }
 
 impl Dist {
+    /// A distribution over [lo, hi]: uniform, or with `integers` and whole-number ends the integers
+    /// lo..=hi (the seed's sigma). Non-finite ends or lo > hi are [`DataError::BadSettings`].
+    pub fn between(lo: f64, hi: f64, integers: bool) -> Result<Dist, DataError> {
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Err(DataError::BadSettings(format!(
+                "{lo} {hi}: both ends must be finite numbers"
+            )));
+        }
+        if lo > hi {
+            return Err(DataError::BadSettings(format!(
+                "{lo} {hi}: the lower end is above the upper end"
+            )));
+        }
+        if integers && lo.fract() == 0.0 && hi.fract() == 0.0 {
+            Ok(Dist::IntegerUniform {
+                lo: lo as i64,
+                hi: hi as i64,
+            })
+        } else {
+            Ok(Dist::Uniform { lo, hi })
+        }
+    }
+
     /// Checks the distribution is well formed and that all its values lie in [min, max].
     pub fn validate(&self, name: &'static str, min: f64, max: f64) -> Result<(), DataError> {
         let bad = |reason: String| Err(DataError::BadPrior { name, reason });

@@ -104,6 +104,66 @@ impl ErrorTable {
     }
 }
 
+impl ErrorTable {
+    /// The seed's table as `galaxy fit` prints it: per parameter, mean truth, CRB, bias, std and RMSE
+    /// (4 decimals; flux in 1e5 when the table is in the seed's units).
+    pub fn seed_text(&self) -> String {
+        let mut out = format!(
+            "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+            "parameter", "mean true", "CRB", "bias", "std", "RMSE"
+        );
+        for r in &self.rows {
+            let s = r.summary;
+            out += &format!(
+                "{:<18} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10.4}\n",
+                r.name,
+                r.mean_truth,
+                r.crb.unwrap_or(f64::NAN),
+                s.bias,
+                s.std,
+                s.rmse
+            );
+        }
+        out
+    }
+
+    /// The table as `galaxy evaluate` prints it: bias, std, RMSE and the CRB ("-" without one), 5
+    /// decimals.
+    pub fn compact_text(&self) -> String {
+        let mut out = format!(
+            "{:<18} {:>12} {:>12} {:>12} {:>12}\n",
+            "parameter", "bias", "std", "RMSE", "CRB"
+        );
+        for r in &self.rows {
+            let crb = r.crb.map_or("-".to_string(), |v| format!("{v:.5}"));
+            let s = r.summary;
+            out += &format!(
+                "{:<18} {:>12.5} {:>12.5} {:>12.5} {crb:>12}\n",
+                r.name, s.bias, s.std, s.rmse
+            );
+        }
+        out
+    }
+
+    /// The table as one JSON object, {name: {bias, std, rmse[, crb]}}, keys sorted, numbers in full
+    /// precision.
+    pub fn json(&self) -> serde_json::Value {
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let s = r.summary;
+                let mut entry = serde_json::json!({"bias": s.bias, "std": s.std, "rmse": s.rmse});
+                if let Some(c) = r.crb {
+                    entry["crb"] = serde_json::json!(c);
+                }
+                (r.name.to_string(), entry)
+            })
+            .collect();
+        serde_json::Value::Object(object)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use candle_core::Device;
 use galaxy_data::{Preset, Simulator};
 use galaxy_nets::estimator::{predict, EstimatorTraining, Start};
 use galaxy_nets::models::cnn::{CnnConfig, ConvLayer};
-use galaxy_nets::train::{TrainOptions, TrainingData};
+use galaxy_nets::train::{TrainOptions, TrainingData, TrainingRun};
 use galaxy_nets::{Architecture, EstimatorConfig, Scaling};
 use sersic_render::PARAM_NAMES;
 
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_seconds: Some(seconds),
         ..TrainOptions::default()
     };
-    let trained = run.run(data, options, &Device::Cpu, |_| {})?;
+    let trained = run.train(data, options, &Device::Cpu, &mut |_| {})?;
     println!(
         "trained {} parameters for {seconds} s; best validation loss {:.4}",
         trained.parameters, trained.metrics.loss

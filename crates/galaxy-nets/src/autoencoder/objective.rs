@@ -63,6 +63,18 @@ pub struct AutoencoderMetrics {
     pub reconstruction: f64,
 }
 
+impl std::fmt::Display for AutoencoderMetrics {
+    /// "loss 0.0633, reconstruction MSE 0.0041 (sigma²), RMSE flux 14557 n 1.148 …".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.rmse;
+        write!(
+            f,
+            "loss {:.4}, reconstruction MSE {:.4} (sigma²), RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4}",
+            self.loss, self.reconstruction, r[0], r[1], r[2], r[3], r[4]
+        )
+    }
+}
+
 /// Trains an autoencoder: the first five latent entries against the scaled labels (MSE), the decoder's
 /// image against the noiseless image / sigma (MSE, weighted).
 pub struct AutoencoderObjective<'a> {

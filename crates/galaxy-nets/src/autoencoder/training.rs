@@ -12,7 +12,7 @@ use crate::error::NetError;
 use crate::models::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::records::{AutoencoderValidation, TrainingRecord};
 use crate::scaling::Scaling;
-use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData, TrainingRun};
 
 /// An autoencoder's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -23,14 +23,20 @@ pub struct AutoencoderTraining {
     pub output: PathBuf,
 }
 
-impl AutoencoderTraining {
+impl TrainingRun for AutoencoderTraining {
+    type Metrics = AutoencoderMetrics;
+
+    fn network(&self) -> String {
+        "autoencoder".to_string()
+    }
+
     /// Trains from fresh weights, saving a checkpoint at every validation that improved.
-    pub fn run(
+    fn train(
         &self,
         data: TrainingData,
         options: TrainOptions,
         device: &Device,
-        on_progress: impl FnMut(Progress<AutoencoderMetrics>),
+        on_progress: &mut dyn FnMut(Progress<AutoencoderMetrics>),
     ) -> Result<Trained<AutoencoderMetrics>, NetError> {
         let varmap = VarMap::new();
         let net = Autoencoder::new(

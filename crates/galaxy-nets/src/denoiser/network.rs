@@ -18,6 +18,14 @@ pub enum DenoiserConfig {
 }
 
 impl DenoiserConfig {
+    /// The network's name: edsr or rdn.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DenoiserConfig::Edsr(_) => "edsr",
+            DenoiserConfig::Rdn(_) => "rdn",
+        }
+    }
+
     /// `edsr` or `rdn`: the seed's preset (`seed`) or the CPU one (`small`).
     pub fn by_name(arch: &str, preset: &str) -> Option<Self> {
         match (arch, preset) {

@@ -44,6 +44,13 @@ pub struct DenoiseMetrics {
     pub mse: f64,
 }
 
+impl std::fmt::Display for DenoiseMetrics {
+    /// "L1 0.0421, MSE 0.0068 (units of sigma)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "L1 {:.4}, MSE {:.4} (units of sigma)", self.l1, self.mse)
+    }
+}
+
 /// Trains a denoiser with the L1 loss (the seed's choice), scored on the validation L1.
 pub struct DenoiseObjective<'a> {
     /// The network.

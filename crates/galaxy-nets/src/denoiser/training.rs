@@ -11,7 +11,7 @@ use super::objective::{DenoiseMetrics, DenoiseObjective};
 use crate::card::parameter_count;
 use crate::error::NetError;
 use crate::records::{DenoiserValidation, TrainingRecord};
-use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData, TrainingRun};
 
 /// A denoiser's run besides its data and schedule.
 #[derive(Debug, Clone)]
@@ -22,14 +22,20 @@ pub struct DenoiserTraining {
     pub output: PathBuf,
 }
 
-impl DenoiserTraining {
+impl TrainingRun for DenoiserTraining {
+    type Metrics = DenoiseMetrics;
+
+    fn network(&self) -> String {
+        self.config.name().to_string()
+    }
+
     /// Trains from fresh weights, saving a checkpoint at every validation that improved.
-    pub fn run(
+    fn train(
         &self,
         data: TrainingData,
         options: TrainOptions,
         device: &Device,
-        on_progress: impl FnMut(Progress<DenoiseMetrics>),
+        on_progress: &mut dyn FnMut(Progress<DenoiseMetrics>),
     ) -> Result<Trained<DenoiseMetrics>, NetError> {
         let varmap = VarMap::new();
         let net = Denoiser::new(

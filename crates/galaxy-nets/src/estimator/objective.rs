@@ -47,6 +47,18 @@ impl EstimatorObjective<'_> {
     }
 }
 
+impl std::fmt::Display for Metrics {
+    /// "loss 0.1234, RMSE flux 5000 n 0.700 hlr 0.0400 g1 0.0500 g2 0.0500".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.rmse;
+        write!(
+            f,
+            "loss {:.4}, RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4}",
+            self.loss, r[0], r[1], r[2], r[3], r[4]
+        )
+    }
+}
+
 impl Objective for EstimatorObjective<'_> {
     type Metrics = Metrics;
     fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError> {

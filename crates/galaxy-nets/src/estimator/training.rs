@@ -14,7 +14,7 @@ use crate::card::parameter_count;
 use crate::error::NetError;
 use crate::records::{DenoiserRecord, EstimatorValidation, Initialisation, TrainingRecord};
 use crate::scaling::Scaling;
-use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData};
+use crate::train::{Progress, TrainOptions, Trained, Trainer, TrainingData, TrainingRun};
 
 /// The format tag of estimator cards.
 pub const FORMAT: &str = "galaxy-nets/1";
@@ -49,15 +49,21 @@ pub struct EstimatorTraining {
     pub device_name: String,
 }
 
-impl EstimatorTraining {
+impl TrainingRun for EstimatorTraining {
+    type Metrics = Metrics;
+
+    fn network(&self) -> String {
+        self.config.architecture.name().to_string()
+    }
+
     /// Trains, saving a checkpoint at every validation that improved; `options.start_sample` is set
     /// from the checkpoint when resuming.
-    pub fn run(
+    fn train(
         &self,
         data: TrainingData,
         mut options: TrainOptions,
         device: &Device,
-        on_progress: impl FnMut(Progress<Metrics>),
+        on_progress: &mut dyn FnMut(Progress<Metrics>),
     ) -> Result<Trained<Metrics>, NetError> {
         let mut varmap = VarMap::new();
         let net = Estimator::new(
@@ -131,7 +137,9 @@ impl EstimatorTraining {
             .on_progress(on_progress)
             .train(data)
     }
+}
 
+impl EstimatorTraining {
     /// The card of the weights a run starts from, checked against the run.
     fn check_start(&self, path: &Path, device: &Device) -> Result<ModelCard, NetError> {
         let previous = load(path, device)?.card;

@@ -8,6 +8,6 @@ pub mod schedule;
 pub mod space;
 
 pub use executor::{Budget, Search, SearchSummary};
-pub use records::{parallel_plot, TrialRecord};
+pub use records::{best_line, parallel_plot, TrialRecord};
 pub use schedule::{run_schedule, Bracket, Outcome, Rung};
 pub use space::{Candidate, Family, SearchSpace, Strategy};

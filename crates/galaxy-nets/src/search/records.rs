@@ -42,6 +42,40 @@ pub struct TrialRecord {
     pub curve: Vec<(u64, f64)>,
 }
 
+impl std::fmt::Display for TrialRecord {
+    /// One line for a log: "trial b0-t03 (cnn, 12345 parameters) to 9000 samples: val loss 0.01234 in
+    /// 42 s", or what the seed's baseline was.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.trial == "baseline" {
+            write!(
+                f,
+                "baseline: the seed's tiny Xception for {:.0} s ({} samples): val loss {:.5}",
+                self.seconds, self.samples_seen, self.val_loss
+            )
+        } else {
+            write!(
+                f,
+                "trial {} ({}, {} parameters) to {} samples: val loss {:.5} in {:.0} s",
+                self.trial,
+                self.family,
+                self.parameters,
+                self.samples_seen,
+                self.val_loss,
+                self.seconds
+            )
+        }
+    }
+}
+
+/// "best b0-t03 (cnn) val loss 0.01234, RMSE flux 5000 n 0.700 hlr 0.0400 g1 0.0500 g2 0.0500".
+pub fn best_line(r: &TrialRecord) -> String {
+    let v = &r.val_rmse;
+    format!(
+        "best {} ({}) val loss {:.5}, RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4}",
+        r.trial, r.family, r.val_loss, v[0], v[1], v[2], v[3], v[4]
+    )
+}
+
 fn io_error(path: &Path, e: impl std::fmt::Display) -> NetError {
     NetError::Io(format!("{}: {e}", path.display()))
 }

@@ -8,9 +8,11 @@ mod data;
 mod fit_loop;
 mod objective;
 mod options;
+mod run;
 mod trainer;
 
 pub use data::{check_training_preset, subset, TrainSource, TrainingData, VALIDATION_SEED_OFFSET};
 pub use objective::{Objective, Progress};
 pub use options::{LossKind, TrainOptions};
+pub use run::TrainingRun;
 pub use trainer::{Trained, Trainer};

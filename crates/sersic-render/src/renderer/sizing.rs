@@ -1,0 +1,110 @@
+//! How large a lattice a galaxy needs: the real-space period that keeps its wrapped wings below the
+//! fold tolerance, and the k radius beyond which its transform (with the PSF and pixel) is negligible.
+
+use std::f64::consts::PI;
+
+use super::Renderer;
+use crate::params::{GalaxyParams, Stamp};
+use crate::psf::Psf;
+use crate::radial_table::RadialTable;
+use crate::sersic::unit_profile_constants;
+
+/// The periods tried, smallest first: even sizes whose only prime factors are 2, 3 and 5.
+fn good_periods() -> &'static [usize] {
+    static SIZES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    SIZES.get_or_init(|| {
+        let mut v: Vec<usize> = (8..=16384)
+            .step_by(2)
+            .filter(|&n| {
+                let mut m = n;
+                for p in [2, 3, 5] {
+                    while m % p == 0 {
+                        m /= p;
+                    }
+                }
+                m == 1
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+impl Renderer {
+    /// Smallest good period whose wrapped wings (galaxy along its major axis, plus PSF) stay below
+    /// `fold_tolerance` of the flux per pixel at the stamp's edge.
+    pub(super) fn choose_period(&self, galaxy: Option<&GalaxyParams>, psf: &Psf) -> usize {
+        let Stamp { size, scale } = self.stamp;
+        let pixel_area = scale * scale;
+        let galaxy_wing = galaxy.map(|g| {
+            let n = g.sersic_index;
+            let (b, i0) = unit_profile_constants(n);
+            let major = g.half_light_radius * g.shear().major_axis_stretch();
+            let norm = i0 / (g.half_light_radius * g.half_light_radius);
+            move |d: f64| norm * (-b * (d / major).powf(1.0 / n)).exp()
+        });
+        let sizes = good_periods();
+        for &n in sizes.iter().filter(|&&n| n >= size + 8) {
+            // Nearest neighbouring copy of the profile seen from the stamp's edge; its eight neighbours
+            // and the rest add at most a few times as much.
+            let d = (n as f64 - size as f64 / 2.0) * scale;
+            let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w(d));
+            if 3.0 * sb * pixel_area < self.accuracy.fold_tolerance {
+                return n;
+            }
+        }
+        *sizes.last().expect("non-empty list of sizes")
+    }
+
+    /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel.
+    /// The k radius a galaxy needs on a lattice of spacing `dk` whose PSF disc has radius `k_psf`.
+    pub(super) fn galaxy_k_max(
+        &self,
+        galaxy: &GalaxyParams,
+        psf_table: &RadialTable,
+        psf_radius: f64,
+        dk: f64,
+        k_psf: f64,
+        sersic: &RadialTable,
+    ) -> f64 {
+        // The galaxy is widest in k along its minor axis: there |S k| = k / stretch. Walking inwards, the
+        // running maximum of |F| is an envelope that also covers profiles with side lobes (n < 0.5).
+        let q_per_k = galaxy.half_light_radius / galaxy.shear().major_axis_stretch();
+        let mut envelope = 0f64;
+        let steps = (k_psf / dk).floor() as usize;
+        let k = self.tail_radius(dk, steps, |k| {
+            envelope = envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
+            envelope * psf_table.value((k * psf_radius).powi(2)).abs()
+        });
+        k.min(k_psf)
+    }
+
+    /// The k radius for the PSF alone (a point source): the lattice disc a PSF grid holds.
+    pub(super) fn psf_k_max(&self, psf: &Psf, table: &RadialTable) -> f64 {
+        let radius = psf.scale_radius();
+        let k_cap = self.accuracy.max_k_nyquist * PI / self.stamp.scale;
+        let steps = 4096;
+        self.tail_radius(k_cap / steps as f64, steps, |k| {
+            table.value((k * radius).powi(2)).abs()
+        })
+        .min(k_cap)
+    }
+
+    /// Walks k = steps·dk, (steps-1)·dk, ... inwards, adding the per-pixel flux that the ring at k carries,
+    /// (s²/2π) · |transform(k)| · pixel envelope · k dk, and returns the radius just outside the ring at which
+    /// the accumulated tail first exceeds `k_tolerance` (dk if it never does). `transform` is called with
+    /// decreasing k.
+    fn tail_radius(&self, dk: f64, steps: usize, mut transform: impl FnMut(f64) -> f64) -> f64 {
+        let scale = self.stamp.scale;
+        let mut tail = 0.0;
+        for m in (1..=steps).rev() {
+            let k = m as f64 * dk;
+            let pixel = (2.0 / (k * scale)).min(1.0);
+            tail += transform(k) * pixel * k * dk * scale * scale / (2.0 * PI);
+            if tail > self.accuracy.k_tolerance {
+                return (m + 1) as f64 * dk;
+            }
+        }
+        dk
+    }
+}
