@@ -46,14 +46,11 @@ fn measure_set(
     let psf_r: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
     let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
     let model = builtin::choose(&psf_r, &sigma)?;
-    let preds = galaxy_nets::estimator::predict(
+    let preds = galaxy_nets::estimator::predict_dataset(
         &model.load(&Device::Cpu)?,
-        data.img.view(),
-        &data.psf_r.to_vec(),
-        &data.sigma.to_vec(),
+        &data,
         256,
         &Device::Cpu,
-        &mut |_| {},
     )?;
     let stamp = Stamp {
         size: data.image_size(),

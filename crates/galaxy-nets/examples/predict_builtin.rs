@@ -6,7 +6,7 @@
 use candle_core::Device;
 use galaxy_data::{Preset, Simulator};
 use galaxy_nets::builtin;
-use galaxy_nets::estimator::predict;
+use galaxy_nets::estimator::predict_dataset;
 use sersic_render::PARAM_NAMES;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,15 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
     let chosen = builtin::choose(&fwhm, &sigma)?;
     let model = chosen.load(&Device::Cpu)?;
-    let preds = predict(
-        &model,
-        data.img.view(),
-        &data.psf_r.to_vec(),
-        &data.sigma.to_vec(),
-        256,
-        &Device::Cpu,
-        &mut |_| {},
-    )?;
+    let preds = predict_dataset(&model, &data, 256, &Device::Cpu)?;
     println!(
         "{} images measured with the built-in {}",
         preds.len(),

@@ -4,7 +4,7 @@
 //!     cargo run --release -p galaxy-nets --example train_tiny [-- seconds]
 use candle_core::Device;
 use galaxy_data::{Preset, Simulator};
-use galaxy_nets::estimator::{predict, EstimatorTraining, Start};
+use galaxy_nets::estimator::{predict_dataset, EstimatorTraining, Start};
 use galaxy_nets::models::cnn::{CnnConfig, ConvLayer};
 use galaxy_nets::train::{TrainOptions, TrainingData, TrainingRun};
 use galaxy_nets::{Architecture, EstimatorConfig, Scaling};
@@ -49,15 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let model = galaxy_nets::load(&weights, &Device::Cpu)?;
     let test = Simulator::new(preset.settings(), 77)?.batch(0..200)?;
-    let preds = predict(
-        &model,
-        test.img.view(),
-        &test.psf_r.to_vec(),
-        &test.sigma.to_vec(),
-        64,
-        &Device::Cpu,
-        &mut |_| {},
-    )?;
+    let preds = predict_dataset(&model, &test, 64, &Device::Cpu)?;
     for (j, name) in PARAM_NAMES.iter().enumerate() {
         let mse = preds
             .iter()

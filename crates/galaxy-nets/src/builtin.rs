@@ -24,33 +24,28 @@ pub struct BuiltIn {
     card: &'static str,
 }
 
+/// A [`BuiltIn`] from the files `models/NAME.safetensors` and `models/NAME.json` of this crate.
+macro_rules! built_in {
+    ($name:literal) => {
+        BuiltIn {
+            name: $name,
+            weights: include_bytes!(concat!("../models/", $name, ".safetensors")),
+            card: include_str!(concat!("../models/", $name, ".json")),
+        }
+    };
+}
+
 /// The fixed-PSF, fixed-noise model (data_v1: PSF FWHM 0.5, sigma 200).
-pub const FIXED: BuiltIn = BuiltIn {
-    name: "default-v1",
-    weights: include_bytes!("../models/default-v1.safetensors"),
-    card: include_str!("../models/default-v1.json"),
-};
+pub const FIXED: BuiltIn = built_in!("default-v1");
 
 /// The model conditioned on PSF FWHM (0.5–1.0) and sigma (200–400) (data_v3).
-pub const CONDITIONED: BuiltIn = BuiltIn {
-    name: "default-v3",
-    weights: include_bytes!("../models/default-v3.safetensors"),
-    card: include_str!("../models/default-v3.json"),
-};
+pub const CONDITIONED: BuiltIn = built_in!("default-v3");
 
 /// The small EDSR denoiser, trained on (noisy, noiseless) pairs over data_v3's ranges.
-pub const DENOISER: BuiltIn = BuiltIn {
-    name: "denoiser-edsr-small-v3",
-    weights: include_bytes!("../models/denoiser-edsr-small-v3.safetensors"),
-    card: include_str!("../models/denoiser-edsr-small-v3.json"),
-};
+pub const DENOISER: BuiltIn = built_in!("denoiser-edsr-small-v3");
 
 /// The small autoencoder (PSF channel, 11 free latent dimensions), trained over data_v3's ranges.
-pub const AUTOENCODER: BuiltIn = BuiltIn {
-    name: "autoencoder-small-v3",
-    weights: include_bytes!("../models/autoencoder-small-v3.safetensors"),
-    card: include_str!("../models/autoencoder-small-v3.json"),
-};
+pub const AUTOENCODER: BuiltIn = built_in!("autoencoder-small-v3");
 
 /// data_v3's ranges, with a little room for rounding in stored files.
 const PSF_RANGE: (f64, f64) = (0.5 - 1e-3, 1.0 + 1e-3);

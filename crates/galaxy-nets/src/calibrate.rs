@@ -11,7 +11,7 @@ use candle_core::Device;
 use galaxy_data::{Dataset, PriorOptions, Simulator};
 
 use crate::error::NetError;
-use crate::estimator::{predict, LoadedModel, Prediction};
+use crate::estimator::{predict_dataset, LoadedModel, Prediction};
 use crate::records::{CalibrationRecord, PriorRecord};
 
 /// The fraction of a normal distribution within 1 sigma.
@@ -157,17 +157,7 @@ fn predict_set(
     data: &Dataset,
     device: &Device,
 ) -> Result<(Vec<Prediction>, Vec<[f64; 5]>), NetError> {
-    let psf = data.psf_r.to_vec();
-    let sigma = data.sigma.to_vec();
-    let preds = predict(
-        model,
-        data.img.view(),
-        &psf,
-        &sigma,
-        256,
-        device,
-        &mut |_| {},
-    )?;
+    let preds = predict_dataset(model, data, 256, device)?;
     let truth = (0..data.len())
         .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
         .collect();

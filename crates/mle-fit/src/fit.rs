@@ -9,7 +9,7 @@ use crate::error::FitError;
 use crate::fisher::{crb_from_fisher, fisher_from_jacobian};
 use crate::lbfgsb::ProjectedLbfgs;
 use crate::noise_option::NoiseOption;
-use crate::objective::{Nll, ScaledNll};
+use crate::objective::{Nll, Observed, ScaledNll};
 use crate::start::initial_guess;
 
 /// How fits are made.
@@ -158,7 +158,13 @@ impl<'r> Fitter<'r> {
         let noise = self.options.noise.noise(sigma)?;
         let likelihood = self.options.noise.likelihood();
         let renderer: &Renderer = self.renderer;
-        let nll = |lattice| Nll::new(renderer, data, *psf, noise, likelihood, lattice);
+        let observed = Observed {
+            data,
+            psf: *psf,
+            noise,
+            likelihood,
+        };
+        let nll = |lattice| Nll::new(renderer, observed, lattice);
         let psf_image = self.renderer.render_psf(psf)?;
         let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale).unwrap_or([
             data.sum(),

@@ -19,35 +19,36 @@ struct Evaluation {
     fisher: [[f64; 5]; 5],
 }
 
+/// What was observed: an image, the PSF it was seen through, its noise, and the likelihood that models
+/// that noise.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'d> {
+    /// The image.
+    pub data: ArrayView2<'d, f64>,
+    /// Its PSF.
+    pub psf: Psf,
+    /// Its noise.
+    pub noise: CcdNoise,
+    /// The likelihood of the data given a model image.
+    pub likelihood: Likelihood,
+}
+
 /// −ln L(θ) of an observed image, θ = (flux, n, hlr, g1, g2), with its exact gradient from the renderer's
 /// Jacobian, drawn on a fixed lattice so that it is a smooth function of θ.
 pub struct Nll<'r, 'd> {
     renderer: &'r Renderer,
-    data: ArrayView2<'d, f64>,
-    psf: Psf,
-    noise: CcdNoise,
-    likelihood: Likelihood,
+    observed: Observed<'d>,
     lattice: Lattice,
     /// The last evaluation: the line search's accepted trial is also where the gradient is wanted.
     cache: RefCell<Option<Evaluation>>,
 }
 
 impl<'r, 'd> Nll<'r, 'd> {
-    /// The NLL of `data` (the stamp's shape) for a PSF, a noise and a likelihood, drawn on `lattice`.
-    pub fn new(
-        renderer: &'r Renderer,
-        data: ArrayView2<'d, f64>,
-        psf: Psf,
-        noise: CcdNoise,
-        likelihood: Likelihood,
-        lattice: Lattice,
-    ) -> Self {
+    /// The NLL of what was `observed` (an image of the stamp's shape), drawn on `lattice`.
+    pub fn new(renderer: &'r Renderer, observed: Observed<'d>, lattice: Lattice) -> Self {
         Nll {
             renderer,
-            data,
-            psf,
-            noise,
-            likelihood,
+            observed,
             lattice,
             cache: RefCell::new(None),
         }
@@ -76,14 +77,21 @@ impl<'r, 'd> Nll<'r, 'd> {
         theta: [f64; 5],
     ) -> Result<(f64, ndarray::Array2<f64>), FitError> {
         let galaxy = GalaxyParams::from_array(theta);
-        let model = self
-            .renderer
-            .render_on(Some(self.lattice), &galaxy, &self.psf, [0.0, 0.0])?;
+        let model =
+            self.renderer
+                .render_on(Some(self.lattice), &galaxy, &self.observed.psf, [0.0, 0.0])?;
         let nll: f64 = self
+            .observed
             .data
             .iter()
             .zip(model.iter())
-            .map(|(&d, &m)| -self.likelihood.pixel(&self.noise, d, m).log_l)
+            .map(|(&d, &m)| {
+                -self
+                    .observed
+                    .likelihood
+                    .pixel(&self.observed.noise, d, m)
+                    .log_l
+            })
             .sum();
         if !nll.is_finite() {
             return Err(FitError::Solver(format!(
@@ -105,17 +113,17 @@ impl<'r, 'd> Nll<'r, 'd> {
         let model = self.renderer.render_with_jacobian_on(
             Some(self.lattice),
             &galaxy,
-            &self.psf,
+            &self.observed.psf,
             [0.0, 0.0],
         )?;
         let mut nll = 0.0;
         let mut weights = ndarray::Array2::<f64>::zeros(model.image.dim());
         for ((w, &d), &m) in weights
             .iter_mut()
-            .zip(self.data.iter())
+            .zip(self.observed.data.iter())
             .zip(model.image.iter())
         {
-            let term = self.likelihood.pixel(&self.noise, d, m);
+            let term = self.observed.likelihood.pixel(&self.observed.noise, d, m);
             nll -= term.log_l;
             *w = -term.d_model;
         }
@@ -133,8 +141,11 @@ impl<'r, 'd> Nll<'r, 'd> {
                 "the likelihood is not finite at {theta:?}"
             )));
         }
-        let fisher =
-            crate::fisher::fisher_from_jacobian(&model.image, &model.jacobian, &self.noise);
+        let fisher = crate::fisher::fisher_from_jacobian(
+            &model.image,
+            &model.jacobian,
+            &self.observed.noise,
+        );
         let e = Evaluation {
             theta,
             nll,

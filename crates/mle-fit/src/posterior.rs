@@ -27,7 +27,7 @@ use sersic_render::{GalaxyParams, Psf, Renderer};
 use crate::error::FitError;
 use crate::fit::{FitOptions, Fitter};
 use crate::noise_option::NoiseOption;
-use crate::objective::Nll;
+use crate::objective::{Nll, Observed};
 
 /// A prior density over θ = (flux, n, hlr, g1, g2): ln p(θ) up to a constant, −∞ outside its support.
 pub trait LogPrior: Sync {
@@ -179,7 +179,13 @@ impl<'r> PosteriorSampler<'r> {
             let lattice = self
                 .renderer
                 .lattice_for(&GalaxyParams::from_array(start), psf)?;
-            let nll = Nll::new(self.renderer, data, *psf, noise, likelihood, lattice);
+            let observed = Observed {
+                data,
+                psf: *psf,
+                noise,
+                likelihood,
+            };
+            let nll = Nll::new(self.renderer, observed, lattice);
             let Some(proposal) = conditional_mode(&nll, start, o.width)? else {
                 continue; // the image does not constrain the other four here: the slice is skipped
             };

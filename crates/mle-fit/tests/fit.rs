@@ -1,7 +1,7 @@
 //! The fitter and the bounds: reference Cramér–Rao values, noiseless recovery, exact gradients, bad input.
 #![allow(clippy::needless_range_loop)] // parameters are indexed 0..5 alongside their names and steps
 
-use mle_fit::objective::Nll;
+use mle_fit::objective::{Nll, Observed};
 use mle_fit::{crb, Bounds, FitError, FitOptions, Fitter, NoiseOption};
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -67,14 +67,13 @@ fn nll_gradient_matches_finite_differences() {
         NoiseOption::Poisson,
         NoiseOption::ExactPoisson,
     ] {
-        let nll = Nll::new(
-            &r,
-            data.view(),
+        let observed = Observed {
+            data: data.view(),
             psf,
-            noise.noise(250.0).unwrap(),
-            noise.likelihood(),
-            lattice,
-        );
+            noise: noise.noise(250.0).unwrap(),
+            likelihood: noise.likelihood(),
+        };
+        let nll = Nll::new(&r, observed, lattice);
         let (_, grad) = nll.value_and_gradient(theta).unwrap();
         for j in 0..5 {
             let mut up = theta;

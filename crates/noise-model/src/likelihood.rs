@@ -58,37 +58,23 @@ impl Likelihood {
     }
 
     /// Log-likelihood of an image given a model image of the same shape.
-    pub fn log_likelihood<P, Q, S, T, D>(
+    pub fn log_likelihood<D: Dimension>(
         &self,
         noise: &CcdNoise,
-        data: &ArrayBase<S, D>,
-        model: &ArrayBase<T, D>,
-    ) -> Result<f64, NoiseError>
-    where
-        P: Pixel,
-        Q: Pixel,
-        S: Data<Elem = P>,
-        T: Data<Elem = Q>,
-        D: Dimension,
-    {
+        data: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+        model: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+    ) -> Result<f64, NoiseError> {
         self.log_likelihood_with_gradient(noise, data, model)
             .map(|(total, _)| total)
     }
 
     /// Log-likelihood and its gradient with respect to every model pixel.
-    pub fn log_likelihood_with_gradient<P, Q, S, T, D>(
+    pub fn log_likelihood_with_gradient<D: Dimension>(
         &self,
         noise: &CcdNoise,
-        data: &ArrayBase<S, D>,
-        model: &ArrayBase<T, D>,
-    ) -> Result<(f64, Array<f64, D>), NoiseError>
-    where
-        P: Pixel,
-        Q: Pixel,
-        S: Data<Elem = P>,
-        T: Data<Elem = Q>,
-        D: Dimension,
-    {
+        data: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+        model: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+    ) -> Result<(f64, Array<f64, D>), NoiseError> {
         check_pair(data, model)?;
         let mut total = 0.0;
         let mut gradient = Array::zeros(data.raw_dim());
@@ -104,17 +90,10 @@ impl Likelihood {
     }
 }
 
-fn check_pair<P, Q, S, T, D>(
-    data: &ArrayBase<S, D>,
-    model: &ArrayBase<T, D>,
-) -> Result<(), NoiseError>
-where
-    P: Pixel,
-    Q: Pixel,
-    S: Data<Elem = P>,
-    T: Data<Elem = Q>,
-    D: Dimension,
-{
+fn check_pair<D: Dimension>(
+    data: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+    model: &ArrayBase<impl Data<Elem = impl Pixel>, D>,
+) -> Result<(), NoiseError> {
     check_same_shape("model", model.shape(), data.shape())?;
     check_finite("data", data.iter())?;
     check_finite("model", model.iter())

@@ -89,15 +89,34 @@ struct WeightSource {
     norm: f64,
 }
 
+/// The discretisation a stamp is drawn on: the real-space period and the k-space radius. The renderer picks
+/// one per galaxy ([`Renderer::lattice_for`]); holding it fixed across nearby parameters (as a fitter's line
+/// search or a finite-difference check should) makes the image an exactly smooth function of them, whose
+/// derivative is the Jacobian returned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lattice {
+    /// Real-space period N, pixels.
+    pub period: usize,
+    /// Radius of the summed disc of k, rad/arcsec.
+    pub k_max: f64,
+}
+
+/// A PSF's transform as the lattice reads it: its radial table in (k·radius)² and that radius.
+#[derive(Clone)]
+pub(crate) struct PsfTransform {
+    /// The table.
+    pub(crate) table: Arc<RadialTable>,
+    /// The PSF's scale radius, arcsec.
+    pub(crate) radius: f64,
+}
+
 impl WeightSource {
-    fn new(
-        stamp: &Stamp,
-        period: usize,
-        k_max: f64,
-        offset: [f64; 2],
-        psf_table: Arc<RadialTable>,
-        psf_radius: f64,
-    ) -> WeightSource {
+    fn new(stamp: &Stamp, lattice: Lattice, offset: [f64; 2], psf: PsfTransform) -> WeightSource {
+        let Lattice { period, k_max } = lattice;
+        let PsfTransform {
+            table: psf_table,
+            radius: psf_radius,
+        } = psf;
         let s = stamp.scale;
         let dk = 2.0 * PI / (period as f64 * s);
         let m = (k_max / dk).floor() as i64;
@@ -183,15 +202,9 @@ impl PsfGrid {
     /// Lays out the lattice disc of radius `k_max` for a stamp drawn with period `period` and the profile
     /// centre offset by `offset` pixels from the stamp's true centre. `psf_table` is the PSF's transform in
     /// (k·psf_radius)².
-    pub fn build(
-        stamp: &Stamp,
-        period: usize,
-        k_max: f64,
-        offset: [f64; 2],
-        psf_table: Arc<RadialTable>,
-        psf_radius: f64,
-    ) -> PsfGrid {
-        let source = WeightSource::new(stamp, period, k_max, offset, psf_table, psf_radius);
+    pub fn build(stamp: &Stamp, lattice: Lattice, offset: [f64; 2], psf: PsfTransform) -> PsfGrid {
+        let (period, k_max, psf_radius) = (lattice.period, lattice.k_max, psf.radius);
+        let source = WeightSource::new(stamp, lattice, offset, psf);
         let mut columns = Vec::new();
         let mut weights =
             Vec::with_capacity((PI * source.r2 / 2.0 + 4.0 * source.m as f64 + 16.0) as usize);
@@ -344,18 +357,16 @@ impl PsfGrid {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_once(
     stamp: &Stamp,
-    period: usize,
-    k_psf: f64,
-    psf_table: Arc<RadialTable>,
-    psf_radius: f64,
+    lattice: Lattice,
+    psf: PsfTransform,
     k_galaxy: f64,
     form: &QuadraticForm,
     profile: &RadialTable,
     galaxy_out: &mut [Complex64],
     psf_out: &mut [Complex64],
 ) {
-    let source = WeightSource::new(stamp, period, k_psf, [0.0, 0.0], psf_table, psf_radius);
-    let n = period;
+    let n = lattice.period;
+    let source = WeightSource::new(stamp, lattice, [0.0, 0.0], psf);
     let dk = source.dk;
     let rg2 = (k_galaxy / dk).powi(2);
     source.for_each_column(|i, fold_col, j_max, wx| {

@@ -2,7 +2,7 @@
 #![warn(missing_docs)]
 mod fft;
 pub mod hankel;
-mod lattice;
+pub mod lattice;
 pub mod params;
 pub mod psf;
 pub mod radial_table;
@@ -11,7 +11,8 @@ pub mod sersic;
 pub mod sersic_table;
 pub mod shear;
 
+pub use lattice::Lattice;
 pub use params::{GalaxyParams, ParamError, Stamp, PARAM_NAMES};
 pub use psf::{Psf, PsfError};
-pub use renderer::{Accuracy, ImageWithJacobian, Lattice, RenderError, Renderer};
+pub use renderer::{Accuracy, ImageWithJacobian, RenderError, Renderer};
 pub use shear::Shear;

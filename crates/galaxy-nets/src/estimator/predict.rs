@@ -39,6 +39,25 @@ pub fn predict(
     )
 }
 
+/// [`predict`] on every image of a dataset in the seed's layout (its PSF FWHMs and sigmas).
+pub fn predict_dataset(
+    model: &LoadedModel,
+    data: &galaxy_data::Dataset,
+    batch: usize,
+    device: &Device,
+) -> Result<Vec<Prediction>, NetError> {
+    let (fwhm, sigma) = (data.psf_r.to_vec(), data.sigma.to_vec());
+    predict(
+        model,
+        data.img.view(),
+        &fwhm,
+        &sigma,
+        batch,
+        device,
+        &mut |_| {},
+    )
+}
+
 /// Which views of each image the network sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Views {

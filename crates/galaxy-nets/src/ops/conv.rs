@@ -10,58 +10,14 @@
 //! forward Y = W·col, input gradient col2im(Wᵀ·dY), weight gradient Σₙ dYₙ·colₙᵀ accumulated per thread.
 //! A 1 x 1, stride-1 convolution skips im2col: its column matrix is the image itself.
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, Result, Shape, Tensor};
 use gemm::{gemm, Parallelism};
 
-use super::storage::contiguous;
+use super::geometry::ConvGeometry as Geometry;
+use super::storage::{contiguous, Arg, Kernel2, Kernel3, Op2, Op3};
 use rayon::prelude::*;
 
-/// Shapes of one convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Geometry {
-    batch: usize,
-    c_in: usize,
-    c_out: usize,
-    height: usize,
-    width: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    out_h: usize,
-    out_w: usize,
-}
-
 impl Geometry {
-    fn new(x: &[usize], w: &[usize], stride: usize, padding: usize) -> Result<Geometry> {
-        let (&[batch, c_in, height, width], &[c_out, wc, kh, kw]) = (x, w) else {
-            candle_core::bail!(
-                "conv2d: input {x:?} must be [N, C, H, W] and weight {w:?} [C_out, C, K, K]"
-            );
-        };
-        if wc != c_in
-            || kh != kw
-            || stride == 0
-            || height + 2 * padding < kh
-            || width + 2 * padding < kw
-        {
-            candle_core::bail!(
-                "conv2d: input {x:?}, weight {w:?}, stride {stride}, padding {padding} do not fit"
-            );
-        }
-        Ok(Geometry {
-            batch,
-            c_in,
-            c_out,
-            height,
-            width,
-            kernel: kh,
-            stride,
-            padding,
-            out_h: (height + 2 * padding - kh) / stride + 1,
-            out_w: (width + 2 * padding - kw) / stride + 1,
-        })
-    }
-
     /// Rows of the column matrix: C_in·K·K.
     fn k(&self) -> usize {
         self.c_in * self.kernel * self.kernel
@@ -79,15 +35,6 @@ impl Geometry {
     /// Whether the column matrix is the input itself.
     fn is_pointwise(&self) -> bool {
         self.kernel == 1 && self.stride == 1 && self.padding == 0
-    }
-
-    /// Outputs o (along an axis of `out` outputs over `size` inputs) whose input o·s + k − p is inside.
-    fn valid(&self, k: usize, size: usize, out: usize) -> std::ops::Range<usize> {
-        let s = self.stride as isize;
-        let off = k as isize - self.padding as isize;
-        let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s } as usize;
-        let hi_excl = ((size as isize - 1 - off).div_euclid(s) + 1).max(0) as usize;
-        lo.min(out)..hi_excl.min(out).max(lo.min(out))
     }
 }
 
@@ -279,21 +226,11 @@ struct Conv {
     padding: usize,
 }
 
-impl CustomOp3 for Conv {
-    fn name(&self) -> &'static str {
-        "conv2d-im2col"
-    }
+impl Kernel3 for Conv {
+    const NAME: &'static str = "conv2d-im2col";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geometry::new(l1.dims(), l2.dims(), self.stride, self.padding)?;
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg, (s3, l3): Arg) -> Result<(CpuStorage, Shape)> {
+        let g = Geometry::new(OP, l1.dims(), l2.dims(), self.stride, self.padding, false)?;
         if l3.dims() != [g.c_out] {
             candle_core::bail!("conv2d: bias {:?} must be [{}]", l3.dims(), g.c_out);
         }
@@ -319,7 +256,7 @@ impl CustomOp3 for Conv {
         Ok((y, Shape::from((g.batch, g.c_out, g.out_h, g.out_w))))
     }
 
-    fn bwd(
+    fn backward(
         &self,
         x: &Tensor,
         w: &Tensor,
@@ -328,91 +265,45 @@ impl CustomOp3 for Conv {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
-        let (stride, padding) = (self.stride, self.padding);
-        let dx = grad.apply_op2_no_bwd(
-            w,
-            &BackwardInput {
-                stride,
-                padding,
-                input: x.dims4()?,
-            },
-        )?;
-        let (c_out, c_in, k, _) = w.dims4()?;
-        let dwb = x.apply_op2_no_bwd(
-            &grad,
-            &BackwardWeight {
-                stride,
-                padding,
-                weight: (c_out, c_in, k),
-            },
-        )?;
+        let g = Geometry::new(OP, x.dims(), w.dims(), self.stride, self.padding, false)?;
+        let dx = grad.apply_op2_no_bwd(w, &Op2(BackwardInput { g }))?;
+        let dwb = x.apply_op2_no_bwd(&grad, &Op2(BackwardWeight { g }))?;
+        let (c_out, c_in, k) = (g.c_out, g.c_in, g.kernel);
         let dw = dwb.narrow(0, 0, c_out * c_in * k * k)?.reshape(w.shape())?;
         let db = dwb.narrow(0, c_out * c_in * k * k, c_out)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
 }
 
-/// (dy, w) → dx.
+/// (dy, w) → dx, for the geometry of the forward op.
 struct BackwardInput {
-    stride: usize,
-    padding: usize,
-    input: (usize, usize, usize, usize),
+    g: Geometry,
 }
 
-impl CustomOp2 for BackwardInput {
-    fn name(&self) -> &'static str {
-        "conv2d-im2col-backward-input"
-    }
+impl Kernel2 for BackwardInput {
+    const NAME: &'static str = "conv2d-im2col-backward-input";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (n, c, h, w) = self.input;
-        let g = Geometry::new(&[n, c, h, w], l2.dims(), self.stride, self.padding)?;
-        if l1.dims() != [n, g.c_out, g.out_h, g.out_w] {
-            candle_core::bail!(
-                "conv2d backward: gradient {:?} is not the output's shape",
-                l1.dims()
-            );
-        }
-        let dx = dispatch2!(OP, backward_input, &g, (s1, l1), (s2, l2));
-        Ok((dx, Shape::from((n, c, h, w))))
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg) -> Result<(CpuStorage, Shape)> {
+        let g = &self.g;
+        g.check_output(OP, l1.dims())?;
+        let dx = dispatch2!(OP, backward_input, g, (s1, l1), (s2, l2));
+        Ok((dx, Shape::from((g.batch, g.c_in, g.height, g.width))))
     }
 }
 
 /// (x, dy) → [dW | db] flattened.
 struct BackwardWeight {
-    stride: usize,
-    padding: usize,
-    weight: (usize, usize, usize),
+    g: Geometry,
 }
 
-impl CustomOp2 for BackwardWeight {
-    fn name(&self) -> &'static str {
-        "conv2d-im2col-backward-weight"
-    }
+impl Kernel2 for BackwardWeight {
+    const NAME: &'static str = "conv2d-im2col-backward-weight";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (c_out, c_in, k) = self.weight;
-        let g = Geometry::new(l1.dims(), &[c_out, c_in, k, k], self.stride, self.padding)?;
-        if l2.dims() != [g.batch, c_out, g.out_h, g.out_w] {
-            candle_core::bail!(
-                "conv2d backward: gradient {:?} is not the output's shape",
-                l2.dims()
-            );
-        }
-        let out = dispatch2!(OP, backward_weight, &g, (s1, l1), (s2, l2));
-        Ok((out, Shape::from(c_out * g.k() + c_out)))
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg) -> Result<(CpuStorage, Shape)> {
+        let g = &self.g;
+        g.check_output(OP, l2.dims())?;
+        let out = dispatch2!(OP, backward_weight, g, (s1, l1), (s2, l2));
+        Ok((out, Shape::from(g.c_out * g.k() + g.c_out)))
     }
 }
 
@@ -433,7 +324,7 @@ pub fn conv2d(
             None => Tensor::zeros(w.dim(0)?, w.dtype(), w.device())?,
         };
         x.contiguous()?
-            .apply_op3(&w.contiguous()?, &b, Conv { stride, padding })
+            .apply_op3(&w.contiguous()?, &b, Op3(Conv { stride, padding }))
     } else {
         let y = x.conv2d(w, padding, stride, 1, 1)?;
         match bias {

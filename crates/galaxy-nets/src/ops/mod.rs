@@ -22,6 +22,7 @@ macro_rules! dispatch2 {
 
 mod conv;
 mod depthwise;
+mod geometry;
 mod norm_act;
 mod pool;
 mod storage;

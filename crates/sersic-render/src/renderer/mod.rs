@@ -9,7 +9,7 @@
 mod sizing;
 
 use crate::fft::FftPlans;
-use crate::lattice::{self, PsfGrid};
+use crate::lattice::{self, Lattice, PsfGrid, PsfTransform};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
 use crate::radial_table::RadialTable;
@@ -66,18 +66,6 @@ pub struct ImageWithJacobian {
     pub image: Array2<f64>,
     /// ∂image/∂θ, [5, size, size], θ in [`crate::PARAM_NAMES`] order.
     pub jacobian: Array3<f64>,
-}
-
-/// The discretisation a stamp is drawn on: the real-space period and the k-space radius. The renderer picks
-/// one per galaxy ([`Renderer::lattice_for`]); holding it fixed across nearby parameters (as a fitter's line
-/// search or a finite-difference check should) makes the image an exactly smooth function of them, whose
-/// derivative is the Jacobian returned.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Lattice {
-    /// Real-space period N, pixels.
-    pub period: usize,
-    /// Radius of the summed disc of k, rad/arcsec.
-    pub k_max: f64,
 }
 
 const PSF_GRID_CACHE: usize = 16;
@@ -270,12 +258,17 @@ impl Renderer {
                 .shear()
                 .k_form()
                 .scaled(galaxy.half_light_radius.powi(2));
+            let psf = PsfTransform {
+                table,
+                radius: psf.scale_radius(),
+            };
             lattice::draw_once(
                 &self.stamp,
-                period,
-                k_psf,
-                table,
-                psf.scale_radius(),
+                Lattice {
+                    period,
+                    k_max: k_psf,
+                },
+                psf,
                 k_galaxy,
                 &form,
                 &transform.value,
@@ -425,13 +418,15 @@ impl Renderer {
         // Built outside the lock: other threads keep drawing meanwhile.
         let table = self.psf_table(psf);
         let k_max = self.psf_k_max(psf, &table);
+        let psf = PsfTransform {
+            table,
+            radius: psf.scale_radius(),
+        };
         let grid = Arc::new(PsfGrid::build(
             &self.stamp,
-            period,
-            k_max,
+            Lattice { period, k_max },
             offset,
-            table,
-            psf.scale_radius(),
+            psf,
         ));
         let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
         grids.insert(0, (key, grid.clone()));

@@ -4,6 +4,7 @@ use candle_core::{CpuStorage, Layout, Result, Shape};
 use rayon::prelude::*;
 
 use super::activation::NormActivation;
+use crate::ops::storage::{Arg, Kernel2};
 
 /// The float types the ops run on natively (no copy to f64; sums are accumulated in f64).
 pub(crate) trait Float: candle_core::WithDType + Copy + Send + Sync {
@@ -87,18 +88,10 @@ pub(super) struct ActivationGrad {
     pub(super) act: NormActivation,
 }
 
-impl candle_core::CustomOp2 for ActivationGrad {
-    fn name(&self) -> &'static str {
-        "norm-act-activation-grad"
-    }
+impl Kernel2 for ActivationGrad {
+    const NAME: &'static str = "norm-act-activation-grad";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg) -> Result<(CpuStorage, Shape)> {
         if l1.dims() != l2.dims() {
             candle_core::bail!("activation grad: {:?} vs {:?}", l1.dims(), l2.dims());
         }

@@ -1,11 +1,12 @@
 //! Inference mode and the activation alone: running statistics folded into an affine map, then the
 //! activation.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::activation::NormActivation;
 use super::common::*;
+use crate::ops::storage::{Arg, Kernel1, Kernel3, Op1, Op2, Op3};
 
 /// An activation alone as one op (candle's SELU would be six element-wise ops, each a fresh buffer, and
 /// as many more in the backward).
@@ -13,12 +14,10 @@ struct ActivationOp {
     act: NormActivation,
 }
 
-impl CustomOp1 for ActivationOp {
-    fn name(&self) -> &'static str {
-        "activation"
-    }
+impl Kernel1 for ActivationOp {
+    const NAME: &'static str = "activation";
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s, l): Arg) -> Result<(CpuStorage, Shape)> {
         let act = self.act;
         let y = typed!(s, |T| {
             let x = slice::<T>(s, l)?;
@@ -31,17 +30,17 @@ impl CustomOp1 for ActivationOp {
         Ok((y, l.shape().clone()))
     }
 
-    fn bwd(&self, _x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+    fn backward(&self, _x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         let dx = grad
             .contiguous()?
-            .apply_op2_no_bwd(res, &ActivationGrad { act: self.act })?;
+            .apply_op2_no_bwd(res, &Op2(ActivationGrad { act: self.act }))?;
         Ok(Some(dx))
     }
 }
 
 /// act(x) element-wise as one custom op with its backward (CPU).
 pub fn activation(x: &Tensor, act: NormActivation) -> Result<Tensor> {
-    x.contiguous()?.apply_op1(ActivationOp { act })
+    x.contiguous()?.apply_op1(Op1(ActivationOp { act }))
 }
 
 /// Inference: (x, a, b) → act(a·x + b) per channel, one pass.
@@ -49,20 +48,10 @@ struct AffineAct {
     act: NormActivation,
 }
 
-impl CustomOp3 for AffineAct {
-    fn name(&self) -> &'static str {
-        "affine-act"
-    }
+impl Kernel3 for AffineAct {
+    const NAME: &'static str = "affine-act";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg, (s3, l3): Arg) -> Result<(CpuStorage, Shape)> {
         let (_, c, p) = geometry(l1)?;
         let (a, b) = (small(s2, l2)?, small(s3, l3)?);
         let (start, end) = l1
@@ -111,5 +100,6 @@ pub fn batch_norm_act_eval(
 ) -> Result<Tensor> {
     let a = (gamma / (running_var + eps)?.sqrt()?)?;
     let b = (beta - (running_mean * &a)?)?;
-    x.contiguous()?.apply_op3_no_bwd(&a, &b, &AffineAct { act })
+    x.contiguous()?
+        .apply_op3_no_bwd(&a, &b, &Op3(AffineAct { act }))
 }

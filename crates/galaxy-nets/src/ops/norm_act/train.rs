@@ -1,10 +1,11 @@
 //! Training mode: batch statistics, the fused forward, and its closed-form backward.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::activation::NormActivation;
 use super::common::*;
+use crate::ops::storage::{Arg, Kernel1, Kernel2, Kernel3, Op1, Op2, Op3};
 
 /// Training forward: (x, γ, β) → act(γ (x − μ_B)/sqrt(σ²_B + ε) + β).
 struct NormActTrain {
@@ -12,20 +13,10 @@ struct NormActTrain {
     act: NormActivation,
 }
 
-impl CustomOp3 for NormActTrain {
-    fn name(&self) -> &'static str {
-        "batch-norm-act"
-    }
+impl Kernel3 for NormActTrain {
+    const NAME: &'static str = "batch-norm-act";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg, (s3, l3): Arg) -> Result<(CpuStorage, Shape)> {
         let geom = geometry(l1)?;
         let (gamma, beta) = (small(s2, l2)?, small(s3, l3)?);
         let y = typed!(s1, |T| train_forward::<T>(
@@ -39,7 +30,7 @@ impl CustomOp3 for NormActTrain {
         Ok((y, l1.shape().clone()))
     }
 
-    fn bwd(
+    fn backward(
         &self,
         x: &Tensor,
         gamma: &Tensor,
@@ -49,10 +40,10 @@ impl CustomOp3 for NormActTrain {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dz = grad
             .contiguous()?
-            .apply_op2_no_bwd(&res.contiguous()?, &ActivationGrad { act: self.act })?;
-        let sums = x.apply_op2_no_bwd(&dz, &NormGradSums { eps: self.eps })?; // [2, C]: Σdz·x̂, Σdz
+            .apply_op2_no_bwd(&res.contiguous()?, &Op2(ActivationGrad { act: self.act }))?;
+        let sums = x.apply_op2_no_bwd(&dz, &Op2(NormGradSums { eps: self.eps }))?; // [2, C]: Σdz·x̂, Σdz
         let coefficients = Tensor::cat(&[&gamma.unsqueeze(0)?, &sums], 0)?; // [3, C]: γ, Σdz·x̂, Σdz
-        let dx = x.apply_op3_no_bwd(&dz, &coefficients, &NormGradInput { eps: self.eps })?;
+        let dx = x.apply_op3_no_bwd(&dz, &coefficients, &Op3(NormGradInput { eps: self.eps }))?;
         Ok((Some(dx), Some(sums.get(0)?), Some(sums.get(1)?)))
     }
 }
@@ -85,18 +76,10 @@ struct NormGradSums {
     eps: f64,
 }
 
-impl candle_core::CustomOp2 for NormGradSums {
-    fn name(&self) -> &'static str {
-        "norm-act-grad-sums"
-    }
+impl Kernel2 for NormGradSums {
+    const NAME: &'static str = "norm-act-grad-sums";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg) -> Result<(CpuStorage, Shape)> {
         let (n, c, p) = geometry(l1)?;
         let sums = match s1 {
             CpuStorage::F32(_) => {
@@ -145,20 +128,10 @@ struct NormGradInput {
     eps: f64,
 }
 
-impl CustomOp3 for NormGradInput {
-    fn name(&self) -> &'static str {
-        "norm-act-grad-input"
-    }
+impl Kernel3 for NormGradInput {
+    const NAME: &'static str = "norm-act-grad-input";
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s1, l1): Arg, (s2, l2): Arg, (s3, l3): Arg) -> Result<(CpuStorage, Shape)> {
         let geom = geometry(l1)?;
         let k = small(s3, l3)?;
         let dx = typed!(s1, |T| grad_input::<T>(
@@ -204,12 +177,10 @@ fn grad_input<T: Float>(
 /// Per-channel batch mean and unbiased variance [2, C] (for the running statistics; no gradient).
 struct BatchStats;
 
-impl CustomOp1 for BatchStats {
-    fn name(&self) -> &'static str {
-        "batch-stats"
-    }
+impl Kernel1 for BatchStats {
+    const NAME: &'static str = "batch-stats";
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self, (s, l): Arg) -> Result<(CpuStorage, Shape)> {
         let (n, c, p) = geometry(l)?;
         let stats = match s {
             CpuStorage::F32(_) => channel_stats(slice::<f32>(s, l)?, n, c, p),
@@ -236,8 +207,8 @@ pub fn batch_norm_act_train(
     let y = x.apply_op3(
         &gamma.contiguous()?,
         &beta.contiguous()?,
-        NormActTrain { eps, act },
+        Op3(NormActTrain { eps, act }),
     )?;
-    let stats = x.apply_op1_no_bwd(&BatchStats)?;
+    let stats = x.apply_op1_no_bwd(&Op1(BatchStats))?;
     Ok((y, stats))
 }
