@@ -153,6 +153,12 @@ impl Search<'_> {
                     })?;
                 on_record(&record);
                 let loss = record.val_loss;
+                // The best weights are kept as they are scored: a later rung of the same trial
+                // overwrites its file, and may score worse.
+                let best_so_far = best_loss(&records);
+                if best_so_far.is_none_or(|b| loss < b) {
+                    bench.keep_best(&record).map_err(|e| e.to_string())?;
+                }
                 append_record(&jsonl, &record).map_err(|e| e.to_string())?;
                 records.push(record);
                 write_csv(&csv, &records).map_err(|e| e.to_string())?;
@@ -234,6 +240,15 @@ impl Search<'_> {
         std::fs::create_dir_all(self.dir.join("trials")).map_err(io)?;
         Ok(records)
     }
+}
+
+/// The lowest validation loss on record, the baseline aside.
+fn best_loss(records: &[TrialRecord]) -> Option<f64> {
+    records
+        .iter()
+        .filter(|r| r.trial != "baseline")
+        .map(|r| r.val_loss)
+        .min_by(f64::total_cmp)
 }
 
 /// One trial to train: its id, family, knobs, configuration and learning rate.
@@ -365,7 +380,19 @@ impl Bench<'_> {
         })
     }
 
-    /// Copies the best trial's weights (lowest validation loss over all records) to best.safetensors.
+    /// Copies `record`'s weights, just trained, to best.safetensors.
+    fn keep_best(&self, record: &TrialRecord) -> Result<(), NetError> {
+        let model = load(&self.weights(&record.trial), &self.device)?;
+        save(
+            &self.dir.join("best.safetensors"),
+            &model.varmap,
+            &model.card,
+        )
+    }
+
+    /// The best record (lowest validation loss, the baseline aside), whose weights `keep_best` saved
+    /// when it was trained; a folder without best.safetensors (a search killed before that) gets the
+    /// best trial's current weights.
     fn save_best(&self, records: &[TrialRecord]) -> Result<Option<TrialRecord>, NetError> {
         let Some(best) = records
             .iter()
@@ -374,12 +401,9 @@ impl Bench<'_> {
         else {
             return Ok(None);
         };
-        let model = load(&self.weights(&best.trial), &self.device)?;
-        save(
-            &self.dir.join("best.safetensors"),
-            &model.varmap,
-            &model.card,
-        )?;
+        if !self.dir.join("best.safetensors").exists() {
+            self.keep_best(best)?;
+        }
         Ok(Some(best.clone()))
     }
 }
