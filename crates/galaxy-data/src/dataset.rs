@@ -78,7 +78,11 @@ impl Dataset {
     }
 
     /// Checks that the arrays' shapes agree with each other and with the seed's layout.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), DataError> {
+        self.check_shapes().map_err(DataError::BadSettings)
+    }
+
+    fn check_shapes(&self) -> Result<(), String> {
         let n = self.len();
         let s = self.image_size();
         let single = self.psf_img.len_of(Axis(0)) == 1 && n != 1;
@@ -148,7 +152,8 @@ impl Dataset {
             snr: get!("snr"),
             sigma: get!("sigma"),
         };
-        data.validate().map_err(|e| DataError::format(path, e))?;
+        data.check_shapes()
+            .map_err(|e| DataError::format(path, e))?;
         Ok(data)
     }
 
@@ -160,7 +165,7 @@ impl Dataset {
     /// [`write`](Self::write), with more image stacks [N, S, S] after the seed's arrays (e.g.
     /// `img_denoised`); readers of the seed's layout ignore them.
     pub fn write_with(&self, path: &Path, extra: &[(&str, &Array3<f32>)]) -> Result<(), DataError> {
-        self.validate()
+        self.check_shapes()
             .map_err(|e| DataError::BadSettings(format!("cannot write {}: {e}", path.display())))?;
         for (name, a) in extra {
             if a.dim() != self.img.dim() {

@@ -17,6 +17,11 @@ use crate::radial_table::{grid_nodes, RadialTable, Tail};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
+/// A Sérsic table file that cannot be read: what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct TableError(pub String);
+
 const MAGIC: f64 = 5_385_251.0;
 const VERSION: f64 = 1.0;
 
@@ -184,7 +189,11 @@ impl SersicTable {
     }
 
     /// Reads a table written by [`Self::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<SersicTable, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<SersicTable, TableError> {
+        Self::parse(bytes).map_err(TableError)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<SersicTable, String> {
         if !bytes.len().is_multiple_of(8) || bytes.len() < 48 {
             return Err("Sérsic table: truncated file".into());
         }

@@ -68,8 +68,17 @@ impl NpyHeader {
     }
 }
 
+/// A `.npy` header that cannot be read: what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct NpyError(pub String);
+
 /// Reads a `.npy` header (versions 1, 2 and 3) from the start of a stream, leaving it at the data.
-pub fn read_header(reader: &mut impl Read) -> Result<NpyHeader, String> {
+pub fn read_header(reader: &mut impl Read) -> Result<NpyHeader, NpyError> {
+    parse_header(reader).map_err(NpyError)
+}
+
+fn parse_header(reader: &mut impl Read) -> Result<NpyHeader, String> {
     let mut start = [0u8; 8];
     reader
         .read_exact(&mut start)

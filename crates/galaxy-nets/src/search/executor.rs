@@ -124,7 +124,6 @@ impl Search<'_> {
             Budget::Seconds(s) => Some(s - started.elapsed().as_secs_f64()),
             Budget::Trials(_) => None,
         };
-        let mut failure: Option<NetError> = None;
         let trained = run_schedule(
             &self.space.plan(),
             &|id, samples| {
@@ -144,31 +143,22 @@ impl Search<'_> {
                     cfg,
                     lr,
                 };
-                let record = bench
-                    .train(trial, samples, from, remaining())
-                    .map_err(|e| {
-                        let msg = format!("trial {id}: {e}");
-                        failure = Some(e);
-                        msg
-                    })?;
+                let record = bench.train(trial, samples, from, remaining())?;
                 on_record(&record);
                 let loss = record.val_loss;
                 // The best weights are kept as they are scored: a later rung of the same trial
                 // overwrites its file, and may score worse.
                 let best_so_far = best_loss(&records);
                 if best_so_far.is_none_or(|b| loss < b) {
-                    bench.keep_best(&record).map_err(|e| e.to_string())?;
+                    bench.keep_best(&record)?;
                 }
-                append_record(&jsonl, &record).map_err(|e| e.to_string())?;
+                append_record(&jsonl, &record)?;
                 records.push(record);
-                write_csv(&csv, &records).map_err(|e| e.to_string())?;
+                write_csv(&csv, &records)?;
                 Ok(Outcome { loss })
             },
         );
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        trained.map_err(NetError::BadInput)?;
+        trained?;
         let best = bench.save_best(&records)?;
         if let (true, Some(best)) = (compare_seed, &best) {
             records.retain(|r| r.trial != "baseline");

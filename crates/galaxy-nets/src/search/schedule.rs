@@ -11,6 +11,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use super::space::{Candidate, SearchSpace, Strategy};
+use crate::error::NetError;
 
 /// One rung of a bracket: train the surviving trials to `samples`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +108,7 @@ impl SearchSpace {
 }
 
 /// Trains one (trial, rung): `(trial_id, candidate, samples, continue_from)` → its validation outcome.
-pub type TrainTrial<'a> = dyn FnMut(&str, &Candidate, u64, u64) -> Result<Outcome, String> + 'a;
+pub type TrainTrial<'a> = dyn FnMut(&str, &Candidate, u64, u64) -> Result<Outcome, NetError> + 'a;
 
 /// Runs a schedule: `run(trial_id, candidate, samples, continue_from)` trains a trial to `samples` (from
 /// the weights it had at `continue_from` samples, 0 for a fresh start) and reports its validation loss;
@@ -119,7 +120,7 @@ pub fn run_schedule(
     done: &dyn Fn(&str, u64) -> Option<Outcome>,
     may_train: &mut dyn FnMut(usize, bool) -> bool,
     run: &mut TrainTrial<'_>,
-) -> Result<usize, String> {
+) -> Result<usize, NetError> {
     let mut started = std::collections::HashSet::new();
     for bracket in brackets {
         let mut alive: Vec<&(String, Candidate)> = bracket.trials.iter().collect();

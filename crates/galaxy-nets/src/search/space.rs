@@ -8,6 +8,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::NetError;
 use crate::estimator::{Architecture, EstimatorConfig};
 
 /// How the space is explored.
@@ -90,18 +91,21 @@ pub struct Candidate {
 impl SearchSpace {
     /// Reads a TOML space file and checks it ([`validate`](Self::validate)); every problem names the file.
     pub fn read(path: &std::path::Path) -> Result<SearchSpace, crate::error::NetError> {
-        let bad = |e: &dyn std::fmt::Display| {
-            crate::error::NetError::BadInput(format!("{}: {e}", path.display()))
-        };
+        let bad =
+            |e: &dyn std::fmt::Display| NetError::BadInput(format!("{}: {e}", path.display()));
         let text = std::fs::read_to_string(path).map_err(|e| bad(&e))?;
         let space: SearchSpace = toml::from_str(&text).map_err(|e| bad(&e))?;
-        space.validate().map_err(|e| bad(&e))?;
+        space.check().map_err(|e| bad(&e))?;
         Ok(space)
     }
 
     /// Parses and checks a space: known trunks, non-empty choices, sensible budgets, and every single choice
     /// applicable to its family's configuration (so a typo fails here, not an hour into the search).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), NetError> {
+        self.check().map_err(NetError::BadInput)
+    }
+
+    fn check(&self) -> Result<(), String> {
         if self.families.is_empty() {
             return Err("the space has no [[family]]".into());
         }
@@ -143,7 +147,7 @@ impl SearchSpace {
                         family: f.name.clone(),
                         choices: BTreeMap::from([(key.clone(), v.clone())]),
                     };
-                    self.config(&one)?;
+                    self.configure(&one)?;
                 }
             }
         }
@@ -158,7 +162,11 @@ impl SearchSpace {
     }
 
     /// The estimator configuration and learning rate of a candidate.
-    pub fn config(&self, c: &Candidate) -> Result<(EstimatorConfig, f64), String> {
+    pub fn config(&self, c: &Candidate) -> Result<(EstimatorConfig, f64), NetError> {
+        self.configure(c).map_err(NetError::BadInput)
+    }
+
+    fn configure(&self, c: &Candidate) -> Result<(EstimatorConfig, f64), String> {
         let family = self.family(&c.family)?;
         let mut json = serde_json::to_value(base_config(family)?).map_err(|e| e.to_string())?;
         let mut lr = self.lr;
@@ -337,28 +345,28 @@ mod tests {
         s.families[0]
             .choices
             .insert("layers.9.filters".into(), vec![Value::from(8)]);
-        assert!(s.validate().unwrap_err().contains("index 9"));
+        assert!(s.check().unwrap_err().contains("index 9"));
         let mut s = space(Strategy::Grid);
         s.families[1].arch = "transformer".into();
-        assert!(s.validate().unwrap_err().contains("unknown arch"));
+        assert!(s.check().unwrap_err().contains("unknown arch"));
         let mut s = space(Strategy::Grid);
         s.families[0]
             .choices
             .insert("colour".into(), vec![Value::from(1)]);
-        assert!(s.validate().unwrap_err().contains("colour"));
+        assert!(s.check().unwrap_err().contains("colour"));
         let mut s = space(Strategy::Grid);
         s.families[0]
             .choices
             .insert("layers.0.filters".into(), vec![Value::from("many")]);
-        assert!(s.validate().unwrap_err().contains("valid configuration"));
+        assert!(s.check().unwrap_err().contains("valid configuration"));
         let mut s = space(Strategy::Grid);
         s.families[0].choices.insert("lr".into(), vec![]);
-        assert!(s.validate().unwrap_err().contains("empty"));
+        assert!(s.check().unwrap_err().contains("empty"));
         assert!(space(Strategy::Random).validate().is_ok());
         let s = SearchSpace {
             trials: None,
             ..space(Strategy::Random)
         };
-        assert!(s.validate().unwrap_err().contains("trials"));
+        assert!(s.check().unwrap_err().contains("trials"));
     }
 }
