@@ -233,7 +233,9 @@ pub async fn render(
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene.draw(&renderer).map_err(ApiError::bad)?;
+        let drawn = scene
+            .draw(&renderer)
+            .map_err(|e| ApiError::bad(e.to_string()))?;
         let (q, angle) = axis_ratio_and_angle(scene.galaxy.g1, scene.galaxy.g2);
         Ok(Json(json!({
             "scene": scene.to_json(),
@@ -266,8 +268,8 @@ pub async fn fit(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene.draw(&renderer).map_err(ApiError::bad)?;
-        let psf = scene.psf().map_err(ApiError::bad)?;
+        let drawn = scene.draw(&renderer).map_err(|e| ApiError::bad(e.to_string()))?;
+        let psf = scene.psf().map_err(|e| ApiError::bad(e.to_string()))?;
         let options = FitOptions {
             bounds: fit_bounds(&drawn.noisy, &scene)?,
             ..FitOptions::default()
@@ -310,7 +312,9 @@ pub async fn predict(
     blocking(move || {
         let (name, model) = state.network(&scene)?;
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene.draw(&renderer).map_err(ApiError::bad)?;
+        let drawn = scene
+            .draw(&renderer)
+            .map_err(|e| ApiError::bad(e.to_string()))?;
         let size = scene.stamp.size;
         let img = Array3::from_shape_vec((1, size, size), pixels(&drawn.noisy))
             .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -339,8 +343,8 @@ pub async fn crb(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let psf = scene.psf().map_err(ApiError::bad)?;
-        let noise = scene.noise().map_err(ApiError::bad)?;
+        let psf = scene.psf().map_err(|e| ApiError::bad(e.to_string()))?;
+        let noise = scene.noise().map_err(|e| ApiError::bad(e.to_string()))?;
         let bound = mle_fit::crb(&renderer, &scene.galaxy, &psf, &noise)
             .map_err(|e| ApiError::bad(e.to_string()))?;
         let finite = bound
@@ -366,9 +370,11 @@ pub async fn export(
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene.draw(&renderer).map_err(ApiError::bad)?;
+        let drawn = scene
+            .draw(&renderer)
+            .map_err(|e| ApiError::bad(e.to_string()))?;
         let bytes = if format == "npy" {
-            export::npy_bytes(&drawn.noisy).map_err(ApiError::internal)?
+            export::npy_bytes(&drawn.noisy).map_err(|e| ApiError::internal(e.to_string()))?
         } else {
             export::fits_bytes(&drawn.noisy, &scene)
         };

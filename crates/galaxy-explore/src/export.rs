@@ -10,12 +10,9 @@ use ndarray_npy::WriteNpyExt;
 use crate::scene::Scene;
 
 /// The image as a float32 .npy file (row-major, [size, size]).
-pub fn npy_bytes(image: &Array2<f64>) -> Result<Vec<u8>, String> {
+pub fn npy_bytes(image: &Array2<f64>) -> Result<Vec<u8>, ndarray_npy::WriteNpyError> {
     let mut out = Vec::new();
-    image
-        .mapv(|v| v as f32)
-        .write_npy(&mut out)
-        .map_err(|e| e.to_string())?;
+    image.mapv(|v| v as f32).write_npy(&mut out)?;
     Ok(out)
 }
 

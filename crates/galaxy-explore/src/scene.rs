@@ -12,6 +12,20 @@ use rand_pcg::Pcg64;
 use serde_json::{Map, Value};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 
+/// A scene that validated field by field but cannot be drawn as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    /// The PSF's parameters.
+    #[error(transparent)]
+    Psf(#[from] sersic_render::PsfError),
+    /// The noise's settings.
+    #[error(transparent)]
+    Noise(#[from] noise_model::NoiseError),
+    /// The galaxy or the stamp.
+    #[error(transparent)]
+    Render(#[from] sersic_render::RenderError),
+}
+
 /// One scene field: its JSON name, default, allowed range and whether it must be a whole number.
 struct Field {
     name: &'static str,
@@ -158,28 +172,24 @@ impl Scene {
     }
 
     /// The PSF.
-    pub fn psf(&self) -> Result<Psf, String> {
-        Psf::moffat(self.psf_beta, self.psf_fwhm).map_err(|e| e.to_string())
+    pub fn psf(&self) -> Result<Psf, SceneError> {
+        Ok(Psf::moffat(self.psf_beta, self.psf_fwhm)?)
     }
 
     /// The noise: Poisson noise of the galaxy plus Gaussian read noise, as in the seed's data.
-    pub fn noise(&self) -> Result<CcdNoise, String> {
-        CcdNoise::poisson_gaussian(self.sigma).map_err(|e| e.to_string())
+    pub fn noise(&self) -> Result<CcdNoise, SceneError> {
+        Ok(CcdNoise::poisson_gaussian(self.sigma)?)
     }
 
     /// The noiseless image, the noisy one (the same realisation for the same seed) and the PSF.
-    pub fn draw(&self, renderer: &Renderer) -> Result<Drawn, String> {
+    pub fn draw(&self, renderer: &Renderer) -> Result<Drawn, SceneError> {
         let psf = self.psf()?;
-        let noiseless = renderer
-            .render(&self.galaxy, &psf)
-            .map_err(|e| e.to_string())?;
+        let noiseless = renderer.render(&self.galaxy, &psf)?;
         let mut noisy = noiseless.clone();
         let mut rng = Pcg64::seed_from_u64(self.seed);
-        self.noise()?
-            .apply(&mut noisy, &mut rng)
-            .map_err(|e| e.to_string())?;
-        let psf_image = renderer.render_psf(&psf).map_err(|e| e.to_string())?;
-        let snr = noise_model::snr::seed_snr(&noiseless, self.sigma).map_err(|e| e.to_string())?;
+        self.noise()?.apply(&mut noisy, &mut rng)?;
+        let psf_image = renderer.render_psf(&psf)?;
+        let snr = noise_model::snr::seed_snr(&noiseless, self.sigma)?;
         Ok(Drawn {
             noiseless,
             noisy,
