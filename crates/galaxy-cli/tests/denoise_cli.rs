@@ -50,16 +50,7 @@ fn denoisers_train_and_denoise_a_file_keeping_its_layout() {
             ndarray_npy::NpzReader::new(std::fs::File::open(dir.path().join("clean.npz")).unwrap())
                 .unwrap();
         let names = npz.names().unwrap();
-        for key in [
-            "img",
-            "img_nonoise",
-            "label",
-            "psf_r",
-            "psf_img",
-            "snr",
-            "sigma",
-            "img_denoised",
-        ] {
+        for key in galaxy_data::KEYS.iter().copied().chain(["img_denoised"]) {
             assert!(
                 names.iter().any(|n| n.trim_end_matches(".npy") == key),
                 "{key} in {names:?}"

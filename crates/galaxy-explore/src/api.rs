@@ -149,6 +149,13 @@ impl ApiError {
     }
 }
 
+/// A scene that cannot be drawn is the request's fault.
+impl From<crate::scene::SceneError> for ApiError {
+    fn from(e: crate::scene::SceneError) -> Self {
+        ApiError::bad(e.to_string())
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         let message = format!("{}: {}", e.field, e.message);
@@ -233,9 +240,7 @@ pub async fn render(
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene
-            .draw(&renderer)
-            .map_err(|e| ApiError::bad(e.to_string()))?;
+        let drawn = scene.draw(&renderer)?;
         let (q, angle) = axis_ratio_and_angle(scene.galaxy.g1, scene.galaxy.g2);
         Ok(Json(json!({
             "scene": scene.to_json(),
@@ -268,8 +273,8 @@ pub async fn fit(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene.draw(&renderer).map_err(|e| ApiError::bad(e.to_string()))?;
-        let psf = scene.psf().map_err(|e| ApiError::bad(e.to_string()))?;
+        let drawn = scene.draw(&renderer)?;
+        let psf = scene.psf()?;
         let options = FitOptions {
             bounds: fit_bounds(&drawn.noisy, &scene)?,
             ..FitOptions::default()
@@ -312,9 +317,7 @@ pub async fn predict(
     blocking(move || {
         let (name, model) = state.network(&scene)?;
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene
-            .draw(&renderer)
-            .map_err(|e| ApiError::bad(e.to_string()))?;
+        let drawn = scene.draw(&renderer)?;
         let size = scene.stamp.size;
         let img = Array3::from_shape_vec((1, size, size), pixels(&drawn.noisy))
             .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -343,8 +346,8 @@ pub async fn crb(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let psf = scene.psf().map_err(|e| ApiError::bad(e.to_string()))?;
-        let noise = scene.noise().map_err(|e| ApiError::bad(e.to_string()))?;
+        let psf = scene.psf()?;
+        let noise = scene.noise()?;
         let bound = mle_fit::crb(&renderer, &scene.galaxy, &psf, &noise)
             .map_err(|e| ApiError::bad(e.to_string()))?;
         let finite = bound
@@ -370,9 +373,7 @@ pub async fn export(
     let scene = scene_from(&body)?;
     blocking(move || {
         let renderer = state.renderer(scene.stamp)?;
-        let drawn = scene
-            .draw(&renderer)
-            .map_err(|e| ApiError::bad(e.to_string()))?;
+        let drawn = scene.draw(&renderer)?;
         let bytes = if format == "npy" {
             export::npy_bytes(&drawn.noisy).map_err(|e| ApiError::internal(e.to_string()))?
         } else {
