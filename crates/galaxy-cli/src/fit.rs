@@ -55,7 +55,7 @@ pub struct CrbArgs {
 /// Arguments of `galaxy fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// Dataset in the seed's layout: img [N, S, S]; psf_r and sigma [N] unless given below; label [N, 5]
+    /// Dataset in the seed's layout: img \[N, S, S\]; psf_r and sigma \[N\] unless given below; label \[N, 5\]
     /// optional (then a summary against the truth is printed).
     input: PathBuf,
     /// Output CSV, one row per image.

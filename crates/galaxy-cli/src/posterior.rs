@@ -18,7 +18,7 @@ use crate::CliError;
 /// Arguments of `galaxy posterior`.
 #[derive(Args, Debug)]
 pub struct PosteriorArgs {
-    /// Dataset in the seed's layout: img [N, S, S]; psf_r and sigma [N] unless given below; label [N, 5]
+    /// Dataset in the seed's layout: img \[N, S, S\]; psf_r and sigma \[N\] unless given below; label \[N, 5\]
     /// optional (then a summary against the truth is printed).
     input: PathBuf,
     /// Output CSV, one row per image: the posterior means, their posterior standard deviations (`_err`)

@@ -40,7 +40,7 @@ impl Observations {
         self.img.dim().1
     }
 
-    /// Reads `img` [N, S, S] and, unless given, `psf_r` and `sigma` [N]; `label` [N, 5] if present.
+    /// Reads `img` [N, S, S] and, unless given, `psf_r` and `sigma` \[N\]; `label` \[N, 5\] if present.
     ///
     /// Every problem is a [`DataError::Format`] naming the file and what is wrong: a missing array (with
     /// the option that stands in for it), a shape, a non-finite pixel (image and pixel named), a sigma or

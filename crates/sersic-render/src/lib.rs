@@ -2,7 +2,7 @@
 #![warn(missing_docs)]
 mod fft;
 pub mod hankel;
-pub mod lattice;
+mod lattice;
 pub mod params;
 pub mod psf;
 pub mod radial_table;

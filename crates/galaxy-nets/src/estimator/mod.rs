@@ -1,5 +1,5 @@
 //! Estimators of (flux, n, hlr, g1, g2): the network ([`network`]), its card and files ([`card`]), its
-//! training objective ([`objective`]) and run ([`training`]), and predictions for images ([`predict`]).
+//! training objective ([`objective`]) and run ([`training`]), and predictions for images ([`predict()`](predict::predict)).
 
 pub mod card;
 pub mod network;

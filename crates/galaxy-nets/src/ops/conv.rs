@@ -307,7 +307,7 @@ impl Kernel2 for BackwardWeight {
     }
 }
 
-/// 2-D convolution of x [N, C, H, W] with w [C_out, C, K, K] and an optional bias [C_out], symmetric
+/// 2-D convolution of x \[N, C, H, W\] with w \[C_out, C, K, K\] and an optional bias \[C_out\], symmetric
 /// zero padding: the im2col custom op on the CPU, candle's `conv2d` elsewhere or with
 /// [`super::use_stock_ops`] (identical results up to rounding).
 pub fn conv2d(

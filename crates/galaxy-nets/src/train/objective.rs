@@ -17,7 +17,7 @@ pub struct Progress<M> {
 }
 
 /// What a training run minimises: the loss of a batch and the validation that picks the weights kept.
-/// Estimators (labels) and denoisers (images) share the loop of [`fit`] through it.
+/// Estimators (labels) and denoisers (images) share the training loop through it.
 pub trait Objective {
     /// What a validation reports.
     type Metrics: Copy;
