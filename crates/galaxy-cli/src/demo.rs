@@ -43,8 +43,7 @@ fn measure_set(
 ) -> Result<SetResult, CliError> {
     let data = Simulator::new(preset.settings(), args.seed)?.batch(0..args.count)?;
     let n = data.len();
-    let psf_r: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
-    let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
+    let (psf_r, sigma) = (data.psf_fwhm(), data.sigmas());
     let model = builtin::choose(&psf_r, &sigma)?;
     let preds = galaxy_nets::estimator::predict_dataset(
         &model.load(&Device::Cpu)?,
@@ -62,18 +61,10 @@ fn measure_set(
     let bar = progress(n as u64, &format!("fits of {preset}"), false);
     let fits = pool.install(|| fitter.fit_all(data.img.view(), &psfs, &sigma, &|| bar.inc(1)))?;
     bar.finish_and_clear();
-    let truth: Vec<[f64; 5]> = (0..n)
-        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
-        .collect();
-    let bound = bounds_per_image(
-        stamp,
-        &truth[..1],
-        2.0,
-        &psf_r[..1],
-        &sigma[..1],
-        NoiseOption::Poisson,
-    )?;
-    let table = |est: Vec<[f64; 5]>| ErrorTable::new(&est, &truth, Some(&bound.repeat(n)));
+    let truth = data.truth();
+    // One galaxy, PSF and sigma: the bound is computed once and shared by every image.
+    let bounds = bounds_per_image(stamp, &truth, 2.0, &psf_r, &sigma, NoiseOption::Poisson)?;
+    let table = |est: Vec<[f64; 5]>| ErrorTable::new(&est, &truth, Some(&bounds));
     Ok(SetResult {
         network: table(preds.iter().map(|p| p.params).collect()),
         fit: table(fits.iter().map(|f| f.params).collect()),

@@ -39,7 +39,7 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
     let (model, name) = match &args.net.model {
         Some(path) => (denoiser::load(path, &dev)?, path.display().to_string()),
         None => {
-            let (fwhm, sigma) = f64s(&data);
+            let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
             builtin::check_ranges(&fwhm, &sigma, "denoiser")?;
             let b = &builtin::DENOISER;
             (b.load_denoiser(&dev)?, format!("the built-in {}", b.name))
@@ -77,12 +77,6 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
         args.output.display()
     );
     Ok(())
-}
-
-/// A dataset's PSF FWHMs and sigmas as f64.
-fn f64s(data: &Dataset) -> (Vec<f64>, Vec<f64>) {
-    let f = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect();
-    (f(&data.psf_r), f(&data.sigma))
 }
 
 /// Estimates and reconstructions of images with an autoencoder (the built-in one when `model` is
@@ -133,7 +127,7 @@ pub fn run_reconstruct(args: ReconstructArgs) -> Result<(), CliError> {
     check_output(&args.output)?;
     let dev = args.net.device.open()?;
     let data = Dataset::read(&args.net.input)?;
-    let (fwhm, sigma) = f64s(&data);
+    let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
     let (_, recon) = autoencode(
         args.net.model.as_deref(),
         &data.img,

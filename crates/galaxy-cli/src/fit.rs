@@ -149,18 +149,12 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
             ..FitOptions::default()
         },
     )?;
-    let psfs = moffats(
-        args.psf_beta,
-        input
-            .psf_fwhm
-            .as_slice()
-            .unwrap_or(&input.psf_fwhm.to_vec()),
-    )?;
+    let psfs = moffats(args.psf_beta, &input.psf_fwhm)?;
     let pool = thread_pool(args.per_image.threads)?;
     let bar = progress(n as u64, "fits", false);
     let started = std::time::Instant::now();
-    let sigma = input.sigma.to_vec();
-    let fits = pool.install(|| fitter.fit_all(input.img.view(), &psfs, &sigma, &|| bar.inc(1)))?;
+    let fits =
+        pool.install(|| fitter.fit_all(input.img.view(), &psfs, &input.sigma, &|| bar.inc(1)))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let rows: Vec<Estimate> = fits
@@ -204,9 +198,8 @@ pub(crate) fn print_summary(
     let Some(truth) = input.truth() else {
         return Ok(());
     };
-    let (fwhm, sigma) = (input.psf_fwhm.to_vec(), input.sigma.to_vec());
-    let bounds =
-        pool.install(|| bounds_per_image(stamp, &truth, psf_beta, &fwhm, &sigma, noise))?;
+    let (fwhm, sigma) = (&input.psf_fwhm, &input.sigma);
+    let bounds = pool.install(|| bounds_per_image(stamp, &truth, psf_beta, fwhm, sigma, noise))?;
     let table = ErrorTable::new(estimates, &truth, Some(&bounds));
     print!(
         "{} images; flux in units of 1e5; CRB = mean Cramér–Rao bound at the true labels\n{}",

@@ -83,14 +83,15 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
         ..PosteriorOptions::default()
     };
     let sampler = PosteriorSampler::new(&renderer, options)?;
-    let psfs = moffats(settings.psf_beta, &input.psf_fwhm.to_vec())?;
+    let psfs = moffats(settings.psf_beta, &input.psf_fwhm)?;
     let ln_prior = |theta: [f64; 5]| prior.ln_density(theta);
     let pool = thread_pool(args.per_image.threads)?;
     let bar = progress(n as u64, "images", false);
     let started = std::time::Instant::now();
-    let sigma = input.sigma.to_vec();
     let summaries = pool.install(|| {
-        sampler.summarize_all(input.img.view(), &psfs, &sigma, &ln_prior, &|| bar.inc(1))
+        sampler.summarize_all(input.img.view(), &psfs, &input.sigma, &ln_prior, &|| {
+            bar.inc(1)
+        })
     })?;
     bar.finish_and_clear();
     let rows: Vec<Estimate> = summaries

@@ -48,7 +48,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     check_output(&args.output)?;
     let dev = args.net.device.open()?;
     let input = Observations::read(&args.net.input, args.psf_fwhm, args.sigma)?;
-    let (fwhm, sigma) = (input.psf_fwhm.to_vec(), input.sigma.to_vec());
+    let (fwhm, sigma) = (&input.psf_fwhm, &input.sigma);
     let started = std::time::Instant::now();
     if let Some(path) = args
         .net
@@ -62,14 +62,14 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
             ));
         }
         let (preds, _) =
-            crate::denoise::autoencode(Some(path), &input.img, &fwhm, &sigma, args.batch, &dev)?;
+            crate::denoise::autoencode(Some(path), &input.img, fwhm, sigma, args.batch, &dev)?;
         let name = path.display().to_string();
         return write_predictions(&args, &preds, &name, started);
     }
     let (model, name) = match &args.net.model {
         Some(path) => (galaxy_nets::load(path, &dev)?, path.display().to_string()),
         None => {
-            let b = builtin::choose(&fwhm, &sigma)?;
+            let b = builtin::choose(fwhm, sigma)?;
             (b.load(&dev)?, format!("built-in {}", b.name))
         }
     };
@@ -84,8 +84,8 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     let preds = predict_views(
         &model,
         input.img.view(),
-        &as_f32(&fwhm),
-        &as_f32(&sigma),
+        &as_f32(fwhm),
+        &as_f32(sigma),
         args.batch,
         views,
         &dev,
@@ -137,9 +137,7 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
     let truth = Dataset::read(&args.truth)?;
     let n = truth.len();
     let est = estimates::read_for(&args.predictions, n)?;
-    let labels: Vec<[f64; 5]> = (0..n)
-        .map(|i| std::array::from_fn(|j| f64::from(truth.label[[i, j]])))
-        .collect();
+    let labels = truth.truth();
     // A set of one galaxy (the seed's test sets) gets its bound; a population's spread of bounds says
     // little about any one estimate, so it gets none.
     let fixed = n > 0 && labels.iter().all(|l| *l == labels[0]);
@@ -148,8 +146,7 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
             size: truth.image_size(),
             scale: 0.23,
         };
-        let f64s = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-        let (fwhm, sigma) = (f64s(&truth.psf_r), f64s(&truth.sigma));
+        let (fwhm, sigma) = (truth.psf_fwhm(), truth.sigmas());
         Some(bounds_per_image(
             stamp,
             &labels,

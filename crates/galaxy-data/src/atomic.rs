@@ -38,13 +38,8 @@ fn persist(
     path: &Path,
     fill: impl FnOnce(&mut NamedTempFile) -> Result<(), String>,
 ) -> Result<(), DataError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(DataError::MissingFolder(dir.to_path_buf()));
-    }
+    check_folder(path)?;
+    let dir = folder_of(path);
     let io = |e: &dyn std::fmt::Display| DataError::io(path, format!("cannot write: {e}"));
     let mut tmp = tempfile::Builder::new()
         .prefix(".partial-")
@@ -61,12 +56,17 @@ fn persist(
     Ok(())
 }
 
-/// Checks that the folder `path` would be written to exists, so a long run does not fail at its end.
-pub fn check_folder(path: &Path) -> Result<(), DataError> {
-    let dir = match path.parent() {
+/// The folder a file is written into (the current one for a bare file name).
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Checks that the folder `path` would be written to exists, so a long run does not fail at its end.
+pub fn check_folder(path: &Path) -> Result<(), DataError> {
+    let dir = folder_of(path);
     if dir.is_dir() {
         Ok(())
     } else {

@@ -18,6 +18,13 @@ pub const KEYS: [&str; 7] = [
     "sigma",
 ];
 
+/// Labels [N, 5] as f64 rows.
+pub(crate) fn label_rows(label: &Array2<f32>) -> Vec<[f64; 5]> {
+    (0..label.nrows())
+        .map(|i| std::array::from_fn(|j| f64::from(label[[i, j]])))
+        .collect()
+}
+
 /// N labelled images in the seed's layout, all float32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -51,6 +58,22 @@ impl Dataset {
     /// Side of the (square) images in pixels.
     pub fn image_size(&self) -> usize {
         self.img.len_of(Axis(1))
+    }
+
+    /// The labels as f64 rows (flux, n, hlr, g1, g2), one per image: the truth estimates are scored
+    /// against.
+    pub fn truth(&self) -> Vec<[f64; 5]> {
+        label_rows(&self.label)
+    }
+
+    /// The PSF FWHM of every image as f64, arcsec.
+    pub fn psf_fwhm(&self) -> Vec<f64> {
+        self.psf_r.iter().map(|&v| f64::from(v)).collect()
+    }
+
+    /// The noise sigma of every image as f64.
+    pub fn sigmas(&self) -> Vec<f64> {
+        self.sigma.iter().map(|&v| f64::from(v)).collect()
     }
 
     /// The PSF image of image `i`, whichever PSF layout the dataset has.

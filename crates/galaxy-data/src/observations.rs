@@ -17,9 +17,9 @@ pub struct Observations {
     /// Noisy images [N, S, S].
     pub img: Array3<f32>,
     /// PSF FWHM of each image, arcsec.
-    pub psf_fwhm: Array1<f64>,
+    pub psf_fwhm: Vec<f64>,
     /// Noise sigma of each image.
-    pub sigma: Array1<f64>,
+    pub sigma: Vec<f64>,
     /// Labels [N, 5] (flux, n, hlr, g1, g2) when the file has them.
     pub label: Option<Array2<f32>>,
 }
@@ -79,9 +79,9 @@ impl Observations {
                 k % s
             )));
         }
-        let mut per_image = |key: &str, given: Option<f64>| -> Result<Array1<f64>, DataError> {
+        let mut per_image = |key: &str, given: Option<f64>| -> Result<Vec<f64>, DataError> {
             if let Some(v) = given {
-                return Ok(Array1::from_elem(n, v));
+                return Ok(vec![v; n]);
             }
             if !has(key) {
                 return Err(bad(format!(
@@ -95,7 +95,7 @@ impl Observations {
             if a.len() != n {
                 return Err(bad(format!("{key} has {} values for {n} images", a.len())));
             }
-            Ok(a.mapv(f64::from))
+            Ok(a.iter().map(|&v| f64::from(v)).collect())
         };
         let psf_fwhm = per_image("psf_r", psf_fwhm)?;
         let sigma = per_image("sigma", sigma)?;
@@ -137,11 +137,7 @@ impl Observations {
 
     /// The labels as f64 rows, when known.
     pub fn truth(&self) -> Option<Vec<[f64; 5]>> {
-        self.label.as_ref().map(|l| {
-            (0..l.nrows())
-                .map(|i| std::array::from_fn(|j| f64::from(l[[i, j]])))
-                .collect()
-        })
+        self.label.as_ref().map(crate::dataset::label_rows)
     }
 }
 

@@ -10,21 +10,17 @@ use sersic_render::{Psf, Renderer, Stamp};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Simulator::new(Preset::Snr60.settings(), 11)?.batch(0..100)?;
-    let n = data.len();
     let stamp = Stamp::default();
     let renderer = Renderer::new(stamp)?;
     let fitter = Fitter::new(&renderer, FitOptions::default())?;
-    let fwhm: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
-    let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
+    let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
     let psfs = fwhm
         .iter()
         .map(|&f| Psf::moffat(2.0, f))
         .collect::<Result<Vec<_>, _>>()?;
     let fits = fitter.fit_all(data.img.view(), &psfs, &sigma, &|| {})?;
     let estimates: Vec<[f64; 5]> = fits.iter().map(|f| f.params).collect();
-    let truth: Vec<[f64; 5]> = (0..n)
-        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
-        .collect();
+    let truth = data.truth();
     let crb = bounds_per_image(stamp, &truth, 2.0, &fwhm, &sigma, NoiseOption::Poisson)?;
     let table = ErrorTable::new(&estimates, &truth, Some(&crb));
     println!(

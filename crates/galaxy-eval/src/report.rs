@@ -66,20 +66,17 @@ impl Report {
                 })
             })
             .collect::<Result<Vec<_>, EvalError>>()?;
-        let labels: Vec<[f64; 5]> = (0..n)
-            .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
-            .collect();
-        let f64s = |v: &ndarray::Array1<f32>| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let labels = data.truth();
         let stamp = Stamp {
             size: data.image_size(),
             scale: 0.23,
         };
-        let (fwhm, sigma) = (f64s(&data.psf_r), f64s(&data.sigma));
+        let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
         let crb = bounds_per_image(stamp, &labels, 2.0, &fwhm, &sigma, noise)?;
         Ok(Report {
             series,
             truth: labels,
-            snr: f64s(&data.snr),
+            snr: data.snr.iter().map(|&v| f64::from(v)).collect(),
             crb,
             noise,
             truth_file: truth.to_path_buf(),

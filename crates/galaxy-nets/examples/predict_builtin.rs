@@ -11,8 +11,7 @@ use sersic_render::PARAM_NAMES;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Simulator::new(Preset::Snr30.settings(), 5)?.batch(0..500)?;
-    let fwhm: Vec<f64> = data.psf_r.iter().map(|&v| f64::from(v)).collect();
-    let sigma: Vec<f64> = data.sigma.iter().map(|&v| f64::from(v)).collect();
+    let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
     let chosen = builtin::choose(&fwhm, &sigma)?;
     let model = chosen.load(&Device::Cpu)?;
     let preds = predict_dataset(&model, &data, 256, &Device::Cpu)?;

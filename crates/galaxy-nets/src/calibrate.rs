@@ -158,10 +158,7 @@ fn predict_set(
     device: &Device,
 ) -> Result<(Vec<Prediction>, Vec<[f64; 5]>), NetError> {
     let preds = predict_dataset(model, data, 256, device)?;
-    let truth = (0..data.len())
-        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
-        .collect();
-    Ok((preds, truth))
+    Ok((preds, data.truth()))
 }
 
 #[cfg(test)]

@@ -38,18 +38,16 @@ fn main() {
         iterations += fit.iterations;
         estimates.push(fit.params);
     }
-    let truth: Vec<[f64; 5]> = (0..count)
-        .map(|i| std::array::from_fn(|j| f64::from(data.label[[i, j]])))
-        .collect();
-    let fwhm: Vec<f64> = (0..count).map(|i| f64::from(data.psf_r[i])).collect();
-    let sigma: Vec<f64> = (0..count).map(|i| f64::from(data.sigma[i])).collect();
+    let truth = &data.truth()[..count];
+    let fwhm = &data.psf_fwhm()[..count];
+    let sigma = &data.sigmas()[..count];
     let stamp = Stamp {
         size: data.image_size(),
         scale: 0.23,
     };
-    let bounds = bounds_per_image(stamp, &truth, 2.0, &fwhm, &sigma, NoiseOption::Poisson)
+    let bounds = bounds_per_image(stamp, truth, 2.0, fwhm, sigma, NoiseOption::Poisson)
         .expect("bounds at the true labels");
-    let table = ErrorTable::new(&estimates, &truth, Some(&bounds));
+    let table = ErrorTable::new(&estimates, truth, Some(&bounds));
     times.sort_by(f64::total_cmp);
     println!(
         "{count} fits, {not_converged} not converged, mean {:.1} iterations; median {:.2} ms per fit",

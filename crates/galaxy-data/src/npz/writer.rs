@@ -59,17 +59,8 @@ impl NpzStreamWriter {
         path: &Path,
         arrays: &[(&str, Vec<usize>)],
     ) -> Result<NpzStreamWriter, DataError> {
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !folder.is_dir() {
-            return Err(DataError::Io {
-                path: path.to_path_buf(),
-                reason: format!("the folder {} does not exist", folder.display()),
-                input: true,
-            });
-        }
+        crate::atomic::check_folder(path)?;
+        let folder = crate::atomic::folder_of(path).to_path_buf();
         let stem = path
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
