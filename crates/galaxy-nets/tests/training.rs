@@ -47,12 +47,7 @@ fn a_tiny_model_overfits_64_samples() {
         patience: 100,
         ..TrainOptions::default()
     };
-    let objective = EstimatorObjective {
-        net: &net,
-        scaling: &scaling,
-        kind: options.loss,
-        denoiser: None,
-    };
+    let objective = EstimatorObjective::new(&net, &scaling, options.loss);
     let best = Trainer::new(&objective, &vm, &dev)
         .options(options)
         .run(TrainSource::Dataset(Box::new(data.clone())), &data)
@@ -161,12 +156,7 @@ fn a_time_budget_shorter_than_one_validation_interval_still_validates() {
     };
     let started = std::time::Instant::now();
     let scaling = Scaling::default();
-    let objective = EstimatorObjective {
-        net: &net,
-        scaling: &scaling,
-        kind: options.loss,
-        denoiser: None,
-    };
+    let objective = EstimatorObjective::new(&net, &scaling, options.loss);
     let best = Trainer::new(&objective, &vm, &dev)
         .options(options)
         .run(

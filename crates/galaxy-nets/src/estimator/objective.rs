@@ -30,7 +30,17 @@ pub struct EstimatorObjective<'a> {
     pub denoiser: Option<&'a crate::denoiser::network::Denoiser>,
 }
 
-impl EstimatorObjective<'_> {
+impl<'a> EstimatorObjective<'a> {
+    /// The objective of `net` on raw images (no denoiser in front).
+    pub fn new(net: &'a Estimator, scaling: &'a Scaling, kind: LossKind) -> Self {
+        EstimatorObjective {
+            net,
+            scaling,
+            kind,
+            denoiser: None,
+        }
+    }
+
     /// The network's inputs: images / sigma, through the denoiser if there is one (no gradient to it).
     fn inputs(
         &self,
@@ -135,13 +145,7 @@ pub fn evaluate(
     kind: LossKind,
     device: &Device,
 ) -> Result<Metrics, NetError> {
-    EstimatorObjective {
-        net,
-        scaling,
-        kind,
-        denoiser: None,
-    }
-    .validate(data, device)
+    EstimatorObjective::new(net, scaling, kind).validate(data, device)
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use super::records::{append_record, read_records, write_csv, TrialRecord};
 use super::schedule::{run_schedule, Outcome};
 use super::space::Candidate;
 use super::space::SearchSpace;
-use crate::card::parameter_count;
+use crate::card::{card_path, parameter_count};
 use crate::error::NetError;
 use crate::estimator::training::FORMAT;
 use crate::estimator::{
-    load, save, Architecture, Estimator, EstimatorConfig, EstimatorObjective, Metrics, ModelCard,
+    save, Architecture, Estimator, EstimatorConfig, EstimatorObjective, Metrics, ModelCard,
 };
 use crate::records::{EstimatorValidation, TrainingRecord};
 use crate::scaling::Scaling;
@@ -307,12 +307,7 @@ impl Bench<'_> {
         let started = Instant::now();
         let mut curve: Vec<(u64, f64)> = Vec::new();
         let mut seen = from;
-        let objective = EstimatorObjective {
-            net: &net,
-            scaling: &scaling,
-            kind: options.loss,
-            denoiser: None,
-        };
+        let objective = EstimatorObjective::new(&net, &scaling, options.loss);
         let best = Trainer::new(&objective, &varmap, &self.device)
             .options(options)
             .on_progress(|p: Progress<Metrics>| {
@@ -370,14 +365,20 @@ impl Bench<'_> {
         })
     }
 
-    /// Copies `record`'s weights, just trained, to best.safetensors.
+    /// Copies `record`'s weights and card, just saved, to best.safetensors and best.json byte for
+    /// byte (each whole or not at all): no network is rebuilt to do it.
     fn keep_best(&self, record: &TrialRecord) -> Result<(), NetError> {
-        let model = load(&self.weights(&record.trial), &self.device)?;
-        save(
-            &self.dir.join("best.safetensors"),
-            &model.varmap,
-            &model.card,
-        )
+        let weights = self.weights(&record.trial);
+        let best = self.dir.join("best.safetensors");
+        for (from, to) in [
+            (weights.clone(), best.clone()),
+            (card_path(&weights), card_path(&best)),
+        ] {
+            let bytes = std::fs::read(&from)
+                .map_err(|e| NetError::Io(format!("{}: {e}", from.display())))?;
+            galaxy_data::atomic::write_bytes(&to, &bytes)?;
+        }
+        Ok(())
     }
 
     /// The best record (lowest validation loss, the baseline aside), whose weights `keep_best` saved
