@@ -51,10 +51,7 @@ fn measure_set(
         256,
         &Device::Cpu,
     )?;
-    let stamp = Stamp {
-        size: data.image_size(),
-        scale: 0.23,
-    };
+    let stamp = Stamp::square(data.image_size(), 0.23);
     let renderer = Renderer::new(stamp)?;
     let fitter = Fitter::new(&renderer, FitOptions::default())?;
     let psfs = moffats(2.0, &psf_r)?;

@@ -82,10 +82,7 @@ pub fn run_crb(args: CrbArgs) -> Result<(), CliError> {
             "--noise must be gaussian or poisson for a bound",
         ));
     }
-    let renderer = Renderer::new(Stamp {
-        size: args.size,
-        scale: args.scale,
-    })?;
+    let renderer = Renderer::new(Stamp::square(args.size, args.scale))?;
     let galaxy = GalaxyParams::new(
         args.flux,
         args.sersic_index,
@@ -137,10 +134,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     let noise: NoiseOption = args.noise.parse()?;
     let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
     let n = input.len();
-    let stamp = Stamp {
-        size: input.image_size(),
-        scale: args.scale,
-    };
+    let stamp = Stamp::square(input.image_size(), args.scale);
     let renderer = Renderer::new(stamp)?;
     let fitter = Fitter::new(
         &renderer,

@@ -59,19 +59,16 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
     let prior = settings.prior;
     let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
     let (n, size) = (input.len(), input.image_size());
-    if size != settings.stamp.size {
+    if size != settings.stamp.width {
         return Err(CliError::input(format!(
             "{}: images are {size} x {size} pixels; the {} prior is for {} x {} stamps",
             args.input.display(),
             preset.name(),
-            settings.stamp.size,
-            settings.stamp.size
+            settings.stamp.width,
+            settings.stamp.width
         )));
     }
-    let stamp = Stamp {
-        size,
-        scale: settings.stamp.scale,
-    };
+    let stamp = Stamp::square(size, settings.stamp.scale);
     let renderer = Renderer::new(stamp)?;
     let options = PosteriorOptions {
         n_range: prior.sersic_index.bounds(),

@@ -142,10 +142,7 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
     // little about any one estimate, so it gets none.
     let fixed = n > 0 && labels.iter().all(|l| *l == labels[0]);
     let crb = if fixed {
-        let stamp = Stamp {
-            size: truth.image_size(),
-            scale: 0.23,
-        };
+        let stamp = Stamp::square(truth.image_size(), 0.23);
         let (fwhm, sigma) = (truth.psf_fwhm(), truth.sigmas());
         Some(bounds_per_image(
             stamp,

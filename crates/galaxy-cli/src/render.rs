@@ -70,10 +70,7 @@ fn make_psf(args: &RenderArgs, fwhm: f64) -> Result<Psf, sersic_render::PsfError
 
 /// Runs `galaxy render`.
 pub fn run(args: RenderArgs) -> Result<(), CliError> {
-    let stamp = Stamp {
-        size: args.size,
-        scale: args.scale,
-    };
+    let stamp = Stamp::square(args.size, args.scale);
     stamp
         .validate()
         .map_err(|e| CliError::input(format!("stamp: {e}")))?;
@@ -81,7 +78,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
     let jobs = if let Some(path) = &args.params {
         galaxy_eval::params::read(path, |fwhm| make_psf(&args, fwhm))?
             .into_iter()
-            .map(|(g, psf)| (Some(g), psf))
+            .map(|(g, psf)| (Some(g), psf, [0.0, 0.0]))
             .collect()
     } else {
         let fwhm = args
@@ -104,7 +101,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
             g.validate().map_err(|e| CliError::input(e.to_string()))?;
             Some(g)
         };
-        vec![(galaxy, psf)]
+        vec![(galaxy, psf, [0.0, 0.0])]
     };
     let renderer = Renderer::new(stamp)?;
     let bar = progress(jobs.len() as u64, "images", false);

@@ -124,7 +124,7 @@ fn bad_input_exits_2() {
         .write(&d.join("ok.npz"))
         .unwrap();
     let mut small = SimSettings::new(Preset::Snr60.settings().prior);
-    small.stamp.size = 32;
+    small.stamp = sersic_render::Stamp::square(32, small.stamp.scale);
     Simulator::new(small, 2)
         .unwrap()
         .batch(0..4)

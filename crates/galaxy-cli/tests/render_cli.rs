@@ -75,11 +75,7 @@ fn renders_a_csv_table_and_the_psf_alone() {
     assert!(run.status.success(), "{}", stderr(&run));
     let cube: Array3<f32> = ndarray_npy::read_npy(&out).unwrap();
     assert_eq!(cube.dim(), (3, 48, 48));
-    let renderer = Renderer::new(Stamp {
-        size: 48,
-        scale: 0.2,
-    })
-    .unwrap();
+    let renderer = Renderer::new(Stamp::square(48, 0.2)).unwrap();
     let want = renderer
         .render(
             &GalaxyParams::new(2e5, 4.5, 0.5, 0.3, -0.2),

@@ -61,7 +61,7 @@ pub fn write_dataset(
             "a dataset needs at least one sample".into(),
         ));
     }
-    let size = sim.settings().stamp.size;
+    let size = sim.settings().stamp.width;
     let single_psf = sim.fixed_psf_image().is_some();
     let mut writer =
         NpzStreamWriter::create(path, &Dataset::shapes(total as usize, size, single_psf))?;

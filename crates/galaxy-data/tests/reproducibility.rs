@@ -104,7 +104,7 @@ fn merge_expands_differing_single_psfs() {
     );
     // Inputs of different image sizes cannot be merged.
     let mut small = Preset::DataV1.settings();
-    small.stamp.size = 32;
+    small.stamp = sersic_render::Stamp::square(32, small.stamp.scale);
     let d = dir.path().join("d.npz");
     write_with_threads(small, 1, 0..2, &d, 1);
     let err = merge(&[a, d], &dir.path().join("bad.npz"))

@@ -75,10 +75,7 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert_eq!(b[0], b[2]);
         assert!((b[0][0] / 5650.0 - 1.0).abs() < 0.02, "{:?}", b[0]);
-        let small = Stamp {
-            size: 16,
-            scale: 0.23,
-        };
+        let small = Stamp::square(16, 0.23);
         let c = bounds_per_image(
             small,
             &truth[..1],

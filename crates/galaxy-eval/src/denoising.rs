@@ -36,11 +36,8 @@ impl DenoisingQuality {
                 data.img.dim()
             )));
         }
-        let renderer = Renderer::new(Stamp {
-            size: data.image_size(),
-            scale: 0.23,
-        })
-        .map_err(mle_fit::FitError::from)?;
+        let renderer = Renderer::new(Stamp::square(data.image_size(), 0.23))
+            .map_err(mle_fit::FitError::from)?;
         let fitter = Fitter::new(&renderer, FitOptions::default())?;
         let rows: Vec<[f64; 4]> = (0..n)
             .into_par_iter()

@@ -67,10 +67,7 @@ impl Report {
             })
             .collect::<Result<Vec<_>, EvalError>>()?;
         let labels = data.truth();
-        let stamp = Stamp {
-            size: data.image_size(),
-            scale: 0.23,
-        };
+        let stamp = Stamp::square(data.image_size(), 0.23);
         let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
         let crb = bounds_per_image(stamp, &labels, 2.0, &fwhm, &sigma, noise)?;
         Ok(Report {

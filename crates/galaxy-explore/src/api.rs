@@ -48,7 +48,7 @@ impl AppState {
     /// The renderer for a stamp, made once and kept (a handful of stamps at most in practice; the map is
     /// emptied past 32 so a client cycling through sizes cannot grow it without bound).
     fn renderer(&self, stamp: Stamp) -> Result<Arc<Renderer>, ApiError> {
-        let key = (stamp.size, stamp.scale.to_bits());
+        let key = (stamp.width, stamp.scale.to_bits());
         let mut map = self
             .renderers
             .lock()
@@ -69,7 +69,7 @@ impl AppState {
     fn network(&self, scene: &Scene) -> Result<(String, Arc<LoadedModel>), ApiError> {
         if let Some((name, m)) = &self.custom {
             let size = m.card.estimator.image_size;
-            if scene.stamp.size != size {
+            if scene.stamp.width != size {
                 return Err(ApiError::field(
                     "size",
                     format!("the model {name} reads {size} x {size} stamps"),
@@ -78,7 +78,7 @@ impl AppState {
             return Ok((name.clone(), m.clone()));
         }
         let seed_geometry = [
-            ("size", scene.stamp.size as f64, 64.0),
+            ("size", scene.stamp.width as f64, 64.0),
             ("pixel_scale", scene.stamp.scale, 0.23),
             ("psf_beta", scene.psf_beta, 2.0),
         ];
@@ -244,7 +244,7 @@ pub async fn render(
         let (q, angle) = axis_ratio_and_angle(scene.galaxy.g1, scene.galaxy.g2);
         Ok(Json(json!({
             "scene": scene.to_json(),
-            "size": scene.stamp.size,
+            "size": scene.stamp.width,
             "snr": drawn.snr,
             "g1": scene.galaxy.g1, "g2": scene.galaxy.g2, "q": q, "angle_deg": angle,
             "images": {
@@ -260,7 +260,7 @@ pub async fn render(
 /// The fit's box: the renderer's whole n range, the scene's hlr range, shears up to 0.69 per component, and
 /// a flux range from the image's own pixel sum (the truth is not used).
 fn fit_bounds(noisy: &Array2<f64>, scene: &Scene) -> Result<Bounds, ApiError> {
-    let total = noisy.sum().abs() + 3.0 * scene.sigma * scene.stamp.size as f64;
+    let total = noisy.sum().abs() + 3.0 * scene.sigma * scene.stamp.width as f64;
     Bounds::new(
         [(0.05 * total).max(1.0), 0.3, 0.02, -0.69, -0.69],
         [20.0 * total, 6.2, 5.0, 0.69, 0.69],
@@ -318,7 +318,7 @@ pub async fn predict(
         let (name, model) = state.network(&scene)?;
         let renderer = state.renderer(scene.stamp)?;
         let drawn = scene.draw(&renderer)?;
-        let size = scene.stamp.size;
+        let size = scene.stamp.width;
         let img = Array3::from_shape_vec((1, size, size), pixels(&drawn.noisy))
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let p = galaxy_nets::estimator::predict(

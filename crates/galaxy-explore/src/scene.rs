@@ -153,10 +153,7 @@ impl Scene {
             psf_beta: v[6],
             sigma: v[7],
             seed: v[8] as u64,
-            stamp: Stamp {
-                size: v[9] as usize,
-                scale: v[10],
-            },
+            stamp: Stamp::square(v[9] as usize, v[10]),
         })
     }
 
@@ -166,7 +163,7 @@ impl Scene {
         serde_json::json!({
             "flux": g.flux, "sersic_index": g.sersic_index, "half_light_radius": g.half_light_radius,
             "g1": g.g1, "g2": g.g2, "psf_fwhm": self.psf_fwhm, "psf_beta": self.psf_beta,
-            "sigma": self.sigma, "seed": self.seed, "size": self.stamp.size,
+            "sigma": self.sigma, "seed": self.seed, "size": self.stamp.width,
             "pixel_scale": self.stamp.scale,
         })
     }
@@ -276,7 +273,7 @@ mod tests {
     fn defaults_are_the_seeds_test_galaxy() {
         let s = Scene::default();
         assert_eq!(s.galaxy.to_array(), [1e5, 3.0, 0.3, -0.069, 0.15]);
-        assert_eq!((s.psf_fwhm, s.sigma, s.stamp.size), (0.5, 200.0, 64));
+        assert_eq!((s.psf_fwhm, s.sigma, s.stamp.width), (0.5, 200.0, 64));
         let again = Scene::from_json(s.to_json().as_object().unwrap()).unwrap();
         assert_eq!(again, s);
     }

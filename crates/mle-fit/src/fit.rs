@@ -138,12 +138,12 @@ impl<'r> Fitter<'r> {
         sigma: f64,
     ) -> Result<FitResult, FitError> {
         let stamp = self.renderer.stamp();
-        if data.dim() != (stamp.size, stamp.size) {
+        if data.dim() != stamp.dim() {
             return Err(FitError::BadInput(format!(
                 "image is {:?}, the renderer draws {} x {}",
                 data.dim(),
-                stamp.size,
-                stamp.size
+                stamp.width,
+                stamp.height
             )));
         }
         if let Some((k, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -160,11 +160,11 @@ impl<'r> Fitter<'r> {
         let renderer: &Renderer = self.renderer;
         let observed = Observed {
             data,
-            psf: *psf,
+            psf: psf.clone(),
             noise,
             likelihood,
         };
-        let nll = |lattice| Nll::new(renderer, observed, lattice);
+        let nll = |lattice| Nll::new(renderer, observed.clone(), lattice);
         let psf_image = self.renderer.render_psf(psf)?;
         let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale).unwrap_or([
             data.sum(),

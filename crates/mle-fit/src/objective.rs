@@ -21,7 +21,7 @@ struct Evaluation {
 
 /// What was observed: an image, the PSF it was seen through, its noise, and the likelihood that models
 /// that noise.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Observed<'d> {
     /// The image.
     pub data: ArrayView2<'d, f64>,

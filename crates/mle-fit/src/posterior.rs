@@ -181,7 +181,7 @@ impl<'r> PosteriorSampler<'r> {
                 .lattice_for(&GalaxyParams::from_array(start), psf)?;
             let observed = Observed {
                 data,
-                psf: *psf,
+                psf: psf.clone(),
                 noise,
                 likelihood,
             };

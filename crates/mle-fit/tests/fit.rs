@@ -69,7 +69,7 @@ fn nll_gradient_matches_finite_differences() {
     ] {
         let observed = Observed {
             data: data.view(),
-            psf,
+            psf: psf.clone(),
             noise: noise.noise(250.0).unwrap(),
             likelihood: noise.likelihood(),
         };

@@ -8,10 +8,7 @@ use sersic_render::{GalaxyParams, Psf, Renderer, Stamp, PARAM_NAMES};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The renderer owns the caches and FFT plans of one stamp; profiles and PSFs are small values.
-    let renderer = Renderer::new(Stamp {
-        size: 64,
-        scale: 0.23,
-    })?;
+    let renderer = Renderer::new(Stamp::square(64, 0.23))?;
     let galaxy = GalaxyParams::new(1e5, 3.0, 0.3, -0.069, 0.15);
     let psf = Psf::moffat(2.0, 0.5)?;
     let drawn = renderer.render_with_jacobian(&galaxy, &psf)?;

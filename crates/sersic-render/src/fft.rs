@@ -23,13 +23,19 @@ impl FftPlans {
     }
 
     /// Turns the column-major folded spectrum `grid` ((N/2+1) columns of N rows; destroyed) into the
-    /// `size` x `size` stamp, row-major, multiplied by `factor`. Stamp pixel (r, c) is sample
-    /// ((r - size/2) mod N, (c - size/2) mod N) of the period.
-    pub fn to_stamp(&self, grid: &mut [Complex64], size: usize, factor: f64, out: &mut [f64]) {
+    /// `width` x `height` stamp, row-major, multiplied by `factor`. Stamp pixel (r, c) is sample
+    /// ((r - height/2) mod N, (c - width/2) mod N) of the period.
+    pub fn to_stamp(
+        &self,
+        grid: &mut [Complex64],
+        (width, height): (usize, usize),
+        factor: f64,
+        out: &mut [f64],
+    ) {
         let n = self.period;
         let half = n / 2 + 1;
         debug_assert_eq!(grid.len(), half * n);
-        debug_assert_eq!(out.len(), size * size);
+        debug_assert_eq!(out.len(), width * height);
         // ky -> y on every kept column.
         let mut scratch = vec![Complex64::default(); self.columns.get_inplace_scratch_len()];
         for col in grid.chunks_exact_mut(n) {
@@ -39,9 +45,9 @@ impl FftPlans {
         let mut row_in = vec![Complex64::default(); half];
         let mut row_out = vec![0.0; n];
         let mut row_scratch = vec![Complex64::default(); self.rows.get_scratch_len()];
-        let origin = size / 2;
-        for r in 0..size {
-            let y = (r + n - origin) % n;
+        let (x0, y0) = (width / 2, height / 2);
+        for r in 0..height {
+            let y = (r + n - y0) % n;
             for (c, v) in row_in.iter_mut().enumerate() {
                 *v = grid[c * n + y];
             }
@@ -51,9 +57,9 @@ impl FftPlans {
             self.rows
                 .process_with_scratch(&mut row_in, &mut row_out, &mut row_scratch)
                 .expect("buffer sizes match the plan");
-            let dst = &mut out[r * size..(r + 1) * size];
+            let dst = &mut out[r * width..(r + 1) * width];
             for (c, d) in dst.iter_mut().enumerate() {
-                *d = row_out[(c + n - origin) % n] * factor;
+                *d = row_out[(c + n - x0) % n] * factor;
             }
         }
     }

@@ -6,6 +6,7 @@ mod lattice;
 pub mod params;
 pub mod psf;
 pub mod psf_image;
+mod psf_lattice;
 pub mod radial_table;
 pub mod renderer;
 pub mod sersic;
@@ -13,7 +14,7 @@ pub mod sersic_table;
 pub mod shear;
 
 pub use lattice::Lattice;
-pub use params::{GalaxyParams, ParamError, Stamp, PARAM_NAMES};
+pub use params::{GalaxyParams, ParamError, Stamp, PARAM_NAMES, PARAM_NAMES_WITH_CENTRE};
 pub use psf::{Psf, PsfError};
 pub use psf_image::{PsfImage, PsfImageError};
 pub use renderer::{Accuracy, ImageWithJacobian, RenderError, Renderer};

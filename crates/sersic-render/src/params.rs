@@ -6,6 +6,18 @@ use crate::shear::Shear;
 /// Names of the five parameters in the order used everywhere (labels, Jacobians, CSV columns).
 pub const PARAM_NAMES: [&str; 5] = ["flux", "sersic_index", "half_light_radius", "g1", "g2"];
 
+/// [`PARAM_NAMES`] and the centre offset (dx, dy) in pixels from the stamp's true centre: the columns of a
+/// Jacobian from [`Renderer::render_with_centre_jacobian`](crate::Renderer::render_with_centre_jacobian).
+pub const PARAM_NAMES_WITH_CENTRE: [&str; 7] = [
+    "flux",
+    "sersic_index",
+    "half_light_radius",
+    "g1",
+    "g2",
+    "dx",
+    "dy",
+];
+
 /// A sheared Sérsic galaxy: (flux, n, hlr, g1, g2), GalSim's `Sersic(n, half_light_radius).withFlux(flux)
 /// .shear(g1=g1, g2=g2)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,11 +129,14 @@ impl GalaxyParams {
     }
 }
 
-/// The image geometry: a square stamp of `size` x `size` pixels of `scale` arcsec.
+/// The image geometry: `width` x `height` pixels of `scale` arcsec. Images are arrays of `[height, width]`
+/// (rows are y, columns x, as GalSim's and FITS's).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stamp {
-    /// Pixels per side.
-    pub size: usize,
+    /// Pixels along x (columns).
+    pub width: usize,
+    /// Pixels along y (rows).
+    pub height: usize,
     /// Pixel scale, arcsec per pixel.
     pub scale: f64,
 }
@@ -129,21 +144,53 @@ pub struct Stamp {
 impl Default for Stamp {
     /// The seed's geometry: 64 x 64 pixels of 0.23 arcsec.
     fn default() -> Self {
-        Stamp {
-            size: 64,
-            scale: 0.23,
-        }
+        Stamp::square(64, 0.23)
     }
 }
 
 impl Stamp {
+    /// A square stamp of `size` x `size` pixels of `scale` arcsec.
+    pub fn square(size: usize, scale: f64) -> Stamp {
+        Stamp::new(size, size, scale)
+    }
+
+    /// A stamp of `width` x `height` pixels of `scale` arcsec.
+    pub fn new(width: usize, height: usize, scale: f64) -> Stamp {
+        Stamp {
+            width,
+            height,
+            scale,
+        }
+    }
+
+    /// The image shape as an array's dimensions, `(height, width)`.
+    pub fn dim(&self) -> (usize, usize) {
+        (self.height, self.width)
+    }
+
+    /// Pixels in the stamp.
+    pub fn pixels(&self) -> usize {
+        self.width * self.height
+    }
+
+    /// The longer side, pixels.
+    pub fn longest_side(&self) -> usize {
+        self.width.max(self.height)
+    }
+
+    /// The side of a square stamp (`None` for a rectangle).
+    pub fn square_size(&self) -> Option<usize> {
+        (self.width == self.height).then_some(self.width)
+    }
+
     /// Checks the geometry.
     pub fn validate(&self) -> Result<(), ParamError> {
-        if !(2..=4096).contains(&self.size) {
-            return Err(ParamError::Stamp(format!(
-                "size must be in [2, 4096] pixels, got {}",
-                self.size
-            )));
+        for (name, side) in [("width", self.width), ("height", self.height)] {
+            if !(2..=4096).contains(&side) {
+                return Err(ParamError::Stamp(format!(
+                    "{name} must be in [2, 4096] pixels, got {side}"
+                )));
+            }
         }
         if !(self.scale.is_finite() && self.scale > 0.0) {
             return Err(ParamError::Stamp(format!(

@@ -1,11 +1,15 @@
-//! Point-spread functions: Moffat (any beta > 1.1, optional truncation) and Gaussian, each given by its FWHM.
+//! Point-spread functions: Moffat (any beta > 1.1, optional truncation) and Gaussian, each given by its FWHM,
+//! and a PSF given as a pixel image ([`PsfImage`]: effective or optical, oversampled or not).
 //!
-//! A PSF is a small value: its real-space law, its Fourier transform and its scale. The renderer turns it into
-//! a [`RadialTable`] of its transform once and caches the weights it needs on the k lattice.
+//! A PSF is a small value: its real-space law, its Fourier transform and its scale. The renderer turns an
+//! analytic PSF into a [`RadialTable`] of its transform once, a pixel PSF into its transform on the k lattice
+//! by one FFT, and caches the weights it needs on the lattice.
 
 use crate::hankel::hankel0;
+use crate::psf_image::PsfImage;
 use crate::radial_table::{grid_nodes, RadialTable, Tail};
 use std::f64::consts::{LN_2, PI};
+use std::sync::Arc;
 
 /// Smallest Moffat beta accepted (GalSim requires beta > 1.1 for an untruncated Moffat to have a finite
 /// Fourier-space extent that can be drawn).
@@ -15,8 +19,8 @@ pub const MOFFAT_BETA_MIN: f64 = 1.1;
 const PSF_E_MIN: i32 = -24;
 const PSF_E_MAX: i32 = 12;
 
-/// A circular point-spread function of unit flux.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A point-spread function of unit flux: circular and analytic, or a pixel image.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Psf {
     /// Moffat profile I ∝ (1 + (r/r_d)²)^(-beta).
     Moffat {
@@ -32,6 +36,10 @@ pub enum Psf {
         /// Full width at half maximum, arcsec.
         fwhm: f64,
     },
+    /// A pixel image, as GalSim's `InterpolatedImage` with the quintic interpolant (shared: cloning a
+    /// `Psf` does not copy the pixels). Whether the pixel response is added when drawing through it is the
+    /// image's own [`PsfImage::includes_pixel`].
+    Image(Arc<PsfImage>),
 }
 
 /// Why a PSF cannot be drawn.
@@ -64,8 +72,31 @@ impl Psf {
         Psf::Gaussian { fwhm }.validated()
     }
 
-    /// Checks the parameters, returning the PSF unchanged if they are valid.
+    /// A PSF from a pixel image.
+    pub fn image(image: PsfImage) -> Psf {
+        Psf::Image(Arc::new(image))
+    }
+
+    /// The pixel image, for a [`Psf::Image`].
+    pub fn as_image(&self) -> Option<&PsfImage> {
+        match self {
+            Psf::Image(image) => Some(image),
+            _ => None,
+        }
+    }
+
+    /// Whether drawing through this PSF adds the detector pixel's response: always for the analytic PSFs,
+    /// and for an optical PSF image; not for an effective one.
+    pub fn adds_pixel(&self) -> bool {
+        !matches!(self, Psf::Image(image) if image.includes_pixel())
+    }
+
+    /// Checks the parameters, returning the PSF unchanged if they are valid (a [`PsfImage`] was checked
+    /// when it was made).
     pub fn validated(self) -> Result<Psf, PsfError> {
+        if let Psf::Image(_) = self {
+            return Ok(self);
+        }
         let fwhm = self.fwhm();
         if !(fwhm.is_finite() && fwhm > 0.0) {
             return Err(PsfError::Fwhm(fwhm));
@@ -83,25 +114,38 @@ impl Psf {
         Ok(self)
     }
 
-    /// Full width at half maximum, arcsec.
+    /// Full width at half maximum, arcsec (for an image, [`PsfImage::fwhm_estimate`]).
     pub fn fwhm(&self) -> f64 {
-        match *self {
-            Psf::Moffat { fwhm, .. } | Psf::Gaussian { fwhm } => fwhm,
+        match self {
+            Psf::Moffat { fwhm, .. } | Psf::Gaussian { fwhm } => *fwhm,
+            Psf::Image(image) => image.fwhm_estimate(),
         }
     }
 
-    /// The scale radius the transform is tabulated in: r_d for a Moffat, sigma for a Gaussian.
+    /// The scale radius the transform is tabulated in: r_d for a Moffat, sigma for a Gaussian (for an
+    /// image, half its estimated FWHM).
     pub fn scale_radius(&self) -> f64 {
-        match *self {
+        match self {
             Psf::Moffat { beta, fwhm, .. } => fwhm / (2.0 * (2f64.powf(1.0 / beta) - 1.0).sqrt()),
             Psf::Gaussian { fwhm } => fwhm / (2.0 * (2.0 * LN_2).sqrt()),
+            Psf::Image(image) => 0.5 * image.fwhm_estimate(),
         }
     }
 
-    /// Surface brightness at radius r (arcsec), per arcsec², unit total flux.
+    /// Surface brightness at radius r (arcsec), per arcsec², unit total flux. For an image, which is not
+    /// circular, an upper bound at any point that far from the centre: zero outside the box the
+    /// interpolated image covers, [`PsfImage::peak_bound`] inside it.
     pub fn xvalue(&self, r: f64) -> f64 {
         let rd = self.scale_radius();
         match *self {
+            Psf::Image(ref image) => {
+                let [hx, hy] = image.half_extent();
+                if r > hx.hypot(hy) {
+                    0.0
+                } else {
+                    image.peak_bound()
+                }
+            }
             Psf::Moffat { beta, trunc, .. } => {
                 if trunc.is_some_and(|t| r > t) {
                     return 0.0;
@@ -114,10 +158,12 @@ impl Psf {
     }
 
     /// Fourier transform at wavenumber k (rad/arcsec), exact (closed form or numerical Hankel transform).
+    /// For an image, which is not circular, the modulus of its transform at (k, 0).
     pub fn kvalue_exact(&self, k: f64) -> f64 {
         let rd = self.scale_radius();
         let u = k * rd;
         match *self {
+            Psf::Image(ref image) => image.kvalue(k, 0.0).norm(),
             Psf::Gaussian { .. } => (-0.5 * u * u).exp(),
             Psf::Moffat {
                 beta, trunc: None, ..
@@ -158,6 +204,7 @@ impl Psf {
     /// The PSF of the same shape with a scale radius of 1 (up to rounding, identically for every width).
     fn unit_scale(&self) -> Psf {
         match *self {
+            Psf::Image(_) => self.clone(),
             Psf::Moffat { beta, trunc, .. } => {
                 let rd = self.scale_radius();
                 Psf::Moffat {
@@ -178,6 +225,7 @@ impl Psf {
         match self.unit_scale() {
             Psf::Moffat { beta, trunc, .. } => [1, beta.to_bits(), trunc.map_or(0, f64::to_bits)],
             Psf::Gaussian { .. } => [2, 0, 0],
+            Psf::Image(image) => [3, image.key(), 0],
         }
     }
 
@@ -191,6 +239,7 @@ impl Psf {
                 trunc.map_or(0, f64::to_bits),
             ],
             Psf::Gaussian { fwhm } => [2, fwhm.to_bits(), 0, 0],
+            Psf::Image(ref image) => [3, image.key(), 0, 0],
         }
     }
 }

@@ -2,7 +2,9 @@
 //! with the quintic interpolant sees it: the pixel values convolved with the quintic kernel.
 //!
 //! What it *is* lives here (its pixels, its scale, its Fourier transform); drawing galaxies through it is
-//! the renderer's job (issue 19; not wired in yet).
+//! the renderer's job: wrap it in [`Psf::Image`](crate::Psf::Image). [`PsfImage::kvalue`] is the exact
+//! transform of the interpolated image at any k; the renderer keeps it within the image's Nyquist
+//! frequency, as GalSim's drawing does (see the `psf_lattice` module's notes in docs/rendering.md).
 //!
 //! Conventions, as GalSim's:
 //! * The image's centre is its true centre: pixel (i, j) (column, row) sits at
@@ -15,6 +17,7 @@
 //!   response, so galaxies are drawn through it without a second pixel (GalSim's `method='no_pixel'`); an
 //!   optical PSF does not, and the pixel is added as for the analytic PSFs.
 
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use gauss_quad::GaussLegendre;
@@ -57,6 +60,7 @@ pub struct PsfImage {
     psf_scale: f64,
     oversampling: usize,
     includes_pixel: bool,
+    key: u64,
 }
 
 impl PsfImage {
@@ -86,12 +90,53 @@ impl PsfImage {
         if total <= 0.0 {
             return Err(PsfImageError::BadTotal(total));
         }
+        let pixels = pixels.mapv(|v| v / total);
+        // A content key for the renderer's caches: equal images share their transforms.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (h, w, image_scale.to_bits(), oversampling, includes_pixel).hash(&mut hasher);
+        pixels.iter().for_each(|v| v.to_bits().hash(&mut hasher));
         Ok(PsfImage {
-            pixels: pixels.mapv(|v| v / total),
+            pixels,
             psf_scale: image_scale / oversampling as f64,
             oversampling,
             includes_pixel,
+            key: hasher.finish(),
         })
+    }
+
+    /// A hash of the pixels and sampling: the identity the renderer caches this PSF's transforms under.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The pixel scale of the images this PSF is drawn on, arcsec (the PSF's scale × oversampling).
+    pub fn image_scale(&self) -> f64 {
+        self.psf_scale * self.oversampling as f64
+    }
+
+    /// Half the side of the box outside which the interpolated PSF is exactly zero, arcsec, along x and
+    /// y: half the image plus the quintic kernel's reach of 3 pixels.
+    pub fn half_extent(&self) -> [f64; 2] {
+        let (h, w) = self.pixels.dim();
+        [
+            (w as f64 / 2.0 + 3.0) * self.psf_scale,
+            (h as f64 / 2.0 + 3.0) * self.psf_scale,
+        ]
+    }
+
+    /// The largest surface brightness anywhere, bounded: the largest pixel per PSF pixel area, times the
+    /// quintic kernel's largest gain (its absolute values at the pixels sum to at most 1.3906 along each axis).
+    pub fn peak_bound(&self) -> f64 {
+        let top = self.pixels.iter().fold(0f64, |m, v| m.max(v.abs()));
+        1.94 * top / (self.psf_scale * self.psf_scale)
+    }
+
+    /// The full width at half maximum, estimated from the pixels: the diameter of the disc whose area is
+    /// that of the pixels above half the largest (for reports and sizing, not for drawing).
+    pub fn fwhm_estimate(&self) -> f64 {
+        let top = self.pixels.iter().fold(f64::MIN, |m, &v| m.max(v));
+        let above = self.pixels.iter().filter(|&&v| v >= 0.5 * top).count();
+        2.0 * (above as f64 / std::f64::consts::PI).sqrt() * self.psf_scale
     }
 
     /// The normalised pixels (unit sum), rows = y.

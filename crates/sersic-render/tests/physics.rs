@@ -10,11 +10,7 @@ fn peak(img: &Array2<f64>) -> f64 {
 #[test]
 fn flux_is_conserved_on_a_large_stamp() {
     // 256 x 256 pixels of 0.23": the Gaussian PSF and these galaxies leave < 1e-7 of the flux outside.
-    let renderer = Renderer::new(Stamp {
-        size: 256,
-        scale: 0.23,
-    })
-    .unwrap();
+    let renderer = Renderer::new(Stamp::square(256, 0.23)).unwrap();
     let psf = Psf::gaussian(0.7).unwrap();
     for (n, hlr, g1, g2) in [
         (0.5, 0.4, 0.3, 0.1),
@@ -111,11 +107,7 @@ fn the_profile_sits_on_the_true_centre_and_offsets_move_it() {
 
 #[test]
 fn psf_alone_integrates_to_one() {
-    let renderer = Renderer::new(Stamp {
-        size: 200,
-        scale: 0.1,
-    })
-    .unwrap();
+    let renderer = Renderer::new(Stamp::square(200, 0.1)).unwrap();
     // Profiles whose flux lies entirely (Gaussian, truncated Moffat) inside the 20" stamp.
     for psf in [
         Psf::gaussian(0.8).unwrap(),
@@ -154,14 +146,7 @@ fn psf_alone_integrates_to_one() {
         k_tolerance: 1e-10,
         ..Accuracy::default()
     };
-    let renderer = Renderer::with_accuracy(
-        Stamp {
-            size: 200,
-            scale: 0.1,
-        },
-        tight,
-    )
-    .unwrap();
+    let renderer = Renderer::with_accuracy(Stamp::square(200, 0.1), tight).unwrap();
     let psf = Psf::moffat(2.0, 0.7).unwrap();
     let img = renderer.render_psf(&psf).unwrap();
     let rd = psf.scale_radius();
@@ -199,11 +184,7 @@ fn half_light_radius_encloses_half_the_flux() {
     }
     // ...and in a render (which goes through the Fourier table): a finely pixelised galaxy with a
     // negligible PSF has half its flux in the pixels whose centres lie within hlr.
-    let renderer = Renderer::new(Stamp {
-        size: 320,
-        scale: 0.02,
-    })
-    .unwrap();
+    let renderer = Renderer::new(Stamp::square(320, 0.02)).unwrap();
     let psf = Psf::gaussian(0.01).unwrap();
     for n in [0.5, 1.0, 2.0] {
         let hlr = 0.8;

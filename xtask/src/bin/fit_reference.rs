@@ -41,10 +41,7 @@ fn main() {
     let truth = &data.truth()[..count];
     let fwhm = &data.psf_fwhm()[..count];
     let sigma = &data.sigmas()[..count];
-    let stamp = Stamp {
-        size: data.image_size(),
-        scale: 0.23,
-    };
+    let stamp = Stamp::square(data.image_size(), 0.23);
     let bounds = bounds_per_image(stamp, truth, 2.0, fwhm, sigma, NoiseOption::Poisson)
         .expect("bounds at the true labels");
     let table = ErrorTable::new(&estimates, truth, Some(&bounds));

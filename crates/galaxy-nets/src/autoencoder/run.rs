@@ -64,8 +64,8 @@ pub fn run<'a>(
 /// Moffat (beta 2, the seed's PSF) images of these FWHMs on `size` x `size` stamps at 0.23", each
 /// distinct FWHM drawn once: the PSF channel of images that come with a FWHM only.
 pub fn moffat_psf_images(fwhm: &[f64], size: usize) -> Result<Array3<f32>, NetError> {
-    let renderer = Renderer::new(Stamp { size, scale: 0.23 })
-        .map_err(|e| NetError::BadInput(e.to_string()))?;
+    let renderer =
+        Renderer::new(Stamp::square(size, 0.23)).map_err(|e| NetError::BadInput(e.to_string()))?;
     let mut cache: HashMap<u64, Array2<f32>> = HashMap::new();
     let mut out = Array3::zeros((fwhm.len(), size, size));
     for (i, &f) in fwhm.iter().enumerate() {

@@ -3,13 +3,15 @@
 //!
 //! Per galaxy it (1) evaluates the Sérsic table at n, (2) picks the real-space period N from the wings of the
 //! galaxy and the PSF, and the k-space radius from the tail of |F_gal · PSF · pixel| (both against
-//! [`Accuracy`]), (3) sums F_gal(|S k|·hlr) times the cached PSF weights over the lattice disc, folded, and
-//! (4) inverse-transforms the rows of the stamp. See docs/rendering.md for the accuracy this reaches.
+//! [`Accuracy`]), (3) sums F_gal(|S k|·hlr) times the cached PSF weights over the lattice disc, folded, with
+//! the phase of the galaxy's offset, and (4) inverse-transforms the rows of the stamp. See
+//! docs/rendering.md for the accuracy this reaches.
 
+mod grids;
 mod sizing;
 
 use crate::fft::FftPlans;
-use crate::lattice::{self, Lattice, PsfGrid, PsfTransform};
+use crate::lattice::{self, Lattice, PsfEnvelope, PsfGrid, PsfTransform, Shift};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
 use crate::radial_table::RadialTable;
@@ -59,16 +61,16 @@ pub enum RenderError {
     Offset(f64, f64),
 }
 
-/// An image and its derivatives with respect to (flux, n, hlr, g1, g2).
+/// An image and its derivatives with respect to (flux, n, hlr, g1, g2) and, when asked for, the centre
+/// offset (dx, dy) in pixels.
 #[derive(Clone, Debug)]
 pub struct ImageWithJacobian {
-    /// The image, [size, size].
+    /// The image, [height, width].
     pub image: Array2<f64>,
-    /// ∂image/∂θ, [5, size, size], θ in [`crate::PARAM_NAMES`] order.
+    /// ∂image/∂θ, [5 or 7, height, width], θ in [`crate::PARAM_NAMES`] or
+    /// [`crate::PARAM_NAMES_WITH_CENTRE`] order.
     pub jacobian: Array3<f64>,
 }
-
-const PSF_GRID_CACHE: usize = 16;
 
 /// Draws Sérsic ⊗ PSF ⊗ pixel stamps; cheap to share between threads (`&Renderer` is `Sync`).
 pub struct Renderer {
@@ -78,22 +80,7 @@ pub struct Renderer {
     plans: Mutex<HashMap<usize, Arc<FftPlans>>>,
     psf_tables: Mutex<Vec<([u64; 3], Arc<RadialTable>)>>,
     /// Most recently used first.
-    grids: Mutex<Vec<(GridKey, Arc<PsfGrid>)>>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct GridKey {
-    psf: [u64; 4],
-    period: usize,
-    offset: [u64; 2],
-}
-
-fn grid_key(psf: &Psf, period: usize, offset: [f64; 2]) -> GridKey {
-    GridKey {
-        psf: psf.cache_key(),
-        period,
-        offset: [offset[0].to_bits(), offset[1].to_bits()],
-    }
+    grids: Mutex<Vec<(grids::GridKey, Arc<PsfGrid>)>>,
 }
 
 impl Renderer {
@@ -120,12 +107,14 @@ impl Renderer {
         self.stamp
     }
 
-    /// Draws the galaxy convolved with the PSF and the pixel, centred on the stamp's true centre.
+    /// Draws the galaxy convolved with the PSF (and the pixel, unless the PSF is an effective pixel
+    /// image), centred on the stamp's true centre.
     pub fn render(&self, galaxy: &GalaxyParams, psf: &Psf) -> Result<Array2<f64>, RenderError> {
         self.render_offset(galaxy, psf, [0.0, 0.0])
     }
 
-    /// Like [`Self::render`] with the profile's centre moved by `offset` = (dx, dy) pixels.
+    /// Like [`Self::render`] with the profile's centre moved by `offset` = (dx, dy) pixels from the
+    /// stamp's true centre (GalSim's `drawImage(offset=(dx, dy))`: dx along a row, dy down the rows).
     pub fn render_offset(
         &self,
         galaxy: &GalaxyParams,
@@ -144,9 +133,17 @@ impl Renderer {
         offset: [f64; 2],
     ) -> Result<Array2<f64>, RenderError> {
         let plan = self.plan(galaxy, psf, offset, false, lattice)?;
-        let mut grid = vec![Complex64::default(); plan.grid.period * (plan.grid.period / 2 + 1)];
-        plan.grid
-            .accumulate(plan.k, &plan.form, &plan.transform.value, &mut grid);
+        let mut grid = vec![Complex64::default(); plan.cells()];
+        plan.grid.accumulate(
+            plan.k,
+            &plan.form,
+            &plan.transform.value,
+            plan.shift.as_ref(),
+            &mut grid,
+        );
+        if let Some(shift) = &plan.shift {
+            shift.rotate(&mut grid);
+        }
         Ok(self.finish(plan.grid.period, &mut grid, galaxy.flux))
     }
 
@@ -177,10 +174,35 @@ impl Renderer {
         psf: &Psf,
         offset: [f64; 2],
     ) -> Result<ImageWithJacobian, RenderError> {
+        self.jacobian(lattice, galaxy, psf, offset, false)
+    }
+
+    /// The image at an offset and its exact Jacobian with respect to the seven parameters
+    /// [`crate::PARAM_NAMES_WITH_CENTRE`]: (flux, n, hlr, g1, g2) and the offset (dx, dy) in pixels, on a
+    /// given lattice (`None`: the one [`Self::lattice_for_offset`] picks).
+    pub fn render_with_centre_jacobian(
+        &self,
+        lattice: Option<Lattice>,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+        offset: [f64; 2],
+    ) -> Result<ImageWithJacobian, RenderError> {
+        self.jacobian(lattice, galaxy, psf, offset, true)
+    }
+
+    fn jacobian(
+        &self,
+        lattice: Option<Lattice>,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+        offset: [f64; 2],
+        centre: bool,
+    ) -> Result<ImageWithJacobian, RenderError> {
         let plan = self.plan(galaxy, psf, offset, true, lattice)?;
-        let cells = plan.grid.period * (plan.grid.period / 2 + 1);
-        let mut grids: [Vec<Complex64>; 5] =
-            std::array::from_fn(|_| vec![Complex64::default(); cells]);
+        let columns = if centre { 7 } else { 5 };
+        let mut grids: Vec<Vec<Complex64>> = (0..columns)
+            .map(|_| vec![Complex64::default(); plan.cells()])
+            .collect();
         let hlr2 = galaxy.half_light_radius.powi(2);
         let (dg1, dg2) = galaxy.shear().k_form_derivatives();
         plan.grid.accumulate_with_derivatives(
@@ -193,29 +215,47 @@ impl Renderer {
                 .d_dn
                 .as_ref()
                 .expect("derivative table requested"),
+            plan.shift.as_ref(),
             &mut grids,
         );
+        if let Some(shift) = &plan.shift {
+            grids.iter_mut().for_each(|g| shift.rotate(g));
+        }
+        // Moving the centre by dx pixels multiplies every mode by e^{−i kx dx s}: the derivative is
+        // −i s Σ kx (...), and the grids hold Σ kx (...).
+        let minus_i_s = Complex64::new(0.0, -self.stamp.scale);
+        for g in grids.iter_mut().skip(5) {
+            g.iter_mut().for_each(|v| *v *= minus_i_s);
+        }
         let flux = galaxy.flux;
-        let size = self.stamp.size;
+        let (height, width) = self.stamp.dim();
         // ∂image/∂flux is the unit-flux image; the image is that times the flux (so flux = 0 works too).
         let unit = self.finish(plan.grid.period, &mut grids[0], 1.0);
         let image = &unit * flux;
-        let mut jacobian = Array3::zeros((5, size, size));
+        let mut jacobian = Array3::zeros((columns, height, width));
         jacobian.index_axis_mut(ndarray::Axis(0), 0).assign(&unit);
         // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: grid 2 holds Σ F'·x.
-        let factors = [flux, 2.0 * flux / galaxy.half_light_radius, flux, flux];
-        for (p, factor) in (1..5).zip(factors) {
+        let factors = [
+            flux,
+            2.0 * flux / galaxy.half_light_radius,
+            flux,
+            flux,
+            flux,
+            flux,
+        ];
+        for (p, factor) in (1..columns).zip(factors) {
             let plane = self.finish(plan.grid.period, &mut grids[p], factor);
             jacobian.index_axis_mut(ndarray::Axis(0), p).assign(&plane);
         }
         Ok(ImageWithJacobian { image, jacobian })
     }
 
-    /// Draws the PSF alone (unit flux, convolved with the pixel).
+    /// Draws the PSF alone (unit flux, convolved with the pixel unless it is an effective image), centred
+    /// on the stamp's true centre.
     pub fn render_psf(&self, psf: &Psf) -> Result<Array2<f64>, RenderError> {
-        let psf = psf.validated()?;
-        let period = self.choose_period(None, &psf);
-        let grid = self.psf_grid(&psf, period, [0.0, 0.0]);
+        let psf = psf.clone().validated()?;
+        let period = self.choose_period(None, &psf, [0.0, 0.0]);
+        let grid = self.psf_grid(&psf, period);
         let mut cells = vec![Complex64::default(); period * (period / 2 + 1)];
         grid.accumulate_point(grid.k_max, &mut cells);
         Ok(self.finish(grid.period, &mut cells, 1.0))
@@ -230,14 +270,23 @@ impl Renderer {
         psf: &Psf,
     ) -> Result<(Array2<f64>, Array2<f64>), RenderError> {
         galaxy.validate()?;
-        let psf = psf.validated()?;
-        let period = self.choose_period(Some(galaxy), &psf);
+        let psf = psf.clone().validated()?;
+        let period = self.choose_period(Some(galaxy), &psf, [0.0, 0.0]);
         let cells = period * (period / 2 + 1);
         let mut galaxy_cells = vec![Complex64::default(); cells];
         let mut psf_cells = vec![Complex64::default(); cells];
-        if let Some(grid) = self.cached_psf_grid(&psf, period, [0.0, 0.0]) {
+        let cached = self.cached_psf_grid(&psf, period);
+        if cached.is_some() || psf.as_image().is_some() {
+            // A pixel PSF's transform is computed on its grid: build (and cache) it.
             let plan = self.plan(galaxy, &psf, [0.0, 0.0], false, None)?;
-            grid.accumulate(plan.k, &plan.form, &plan.transform.value, &mut galaxy_cells);
+            let grid = &plan.grid;
+            grid.accumulate(
+                plan.k,
+                &plan.form,
+                &plan.transform.value,
+                None,
+                &mut galaxy_cells,
+            );
             grid.accumulate_point(grid.k_max, &mut psf_cells);
         } else {
             // A PSF not seen before is most likely used once (a PSF that varies image to image): draw
@@ -246,22 +295,17 @@ impl Renderer {
             let k_psf = self.psf_k_max(&psf, &table);
             let dk = 2.0 * PI / (period as f64 * self.stamp.scale);
             let transform = self.table.transform(galaxy.sersic_index, false);
-            let k_galaxy = self.galaxy_k_max(
-                galaxy,
-                &table,
-                psf.scale_radius(),
-                dk,
-                k_psf,
-                &transform.value,
-            );
-            let form = galaxy
-                .shear()
-                .k_form()
-                .scaled(galaxy.half_light_radius.powi(2));
             let psf = PsfTransform {
                 table,
                 radius: psf.scale_radius(),
             };
+            let envelope = PsfEnvelope::Radial(psf.clone());
+            let k_galaxy =
+                self.galaxy_k_max(galaxy, &envelope, (dk, k_psf), &transform.value, true);
+            let form = galaxy
+                .shear()
+                .k_form()
+                .scaled(galaxy.half_light_radius.powi(2));
             lattice::draw_once(
                 &self.stamp,
                 Lattice {
@@ -298,18 +342,18 @@ impl Renderer {
         items.par_iter().map(|(g, p)| self.render(g, p)).collect()
     }
 
-    /// Draws every (galaxy, PSF) in parallel (rayon), in order, calling `done` after each; a `None`
-    /// galaxy draws the PSF alone.
+    /// Draws every (galaxy, PSF, offset) in parallel (rayon), in order, calling `done` after each; a `None`
+    /// galaxy draws the PSF alone (at the stamp's centre).
     pub fn render_each(
         &self,
-        items: &[(Option<GalaxyParams>, Psf)],
+        items: &[(Option<GalaxyParams>, Psf, [f64; 2])],
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<Array2<f64>>, RenderError> {
         items
             .par_iter()
-            .map(|(g, psf)| {
+            .map(|(g, psf, offset)| {
                 let image = match g {
-                    Some(g) => self.render(g, psf),
+                    Some(g) => self.render_offset(g, psf, *offset),
                     None => self.render_psf(psf),
                 };
                 done();
@@ -318,9 +362,19 @@ impl Renderer {
             .collect()
     }
 
-    /// The lattice this galaxy would be drawn on with this PSF.
+    /// The lattice this galaxy would be drawn on with this PSF, at the stamp's centre.
     pub fn lattice_for(&self, galaxy: &GalaxyParams, psf: &Psf) -> Result<Lattice, RenderError> {
-        let plan = self.plan(galaxy, psf, [0.0, 0.0], false, None)?;
+        self.lattice_for_offset(galaxy, psf, [0.0, 0.0])
+    }
+
+    /// The lattice this galaxy would be drawn on with this PSF at this offset (pixels).
+    pub fn lattice_for_offset(
+        &self,
+        galaxy: &GalaxyParams,
+        psf: &Psf,
+        offset: [f64; 2],
+    ) -> Result<Lattice, RenderError> {
+        let plan = self.plan(galaxy, psf, offset, false, None)?;
         Ok(Lattice {
             period: plan.grid.period,
             k_max: plan.k,
@@ -329,17 +383,18 @@ impl Renderer {
 
     /// Number of k-lattice points summed on a lattice (for diagnostics and docs).
     pub fn lattice_points(&self, lattice: &Lattice, psf: &Psf) -> Result<usize, RenderError> {
-        let psf = psf.validated()?;
-        let grid = self.psf_grid(&psf, lattice.period, [0.0, 0.0]);
+        let psf = psf.clone().validated()?;
+        let grid = self.psf_grid(&psf, lattice.period);
         Ok(grid.points_within(lattice.k_max))
     }
 
     fn finish(&self, period: usize, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
-        let size = self.stamp.size;
-        let mut out = vec![0.0; size * size];
+        let (height, width) = self.stamp.dim();
+        let mut out = vec![0.0; width * height];
         self.fft_plans(period)
-            .to_stamp(cells, size, factor, &mut out);
-        Array2::from_shape_vec((size, size), out).expect("stamp buffer has size² pixels")
+            .to_stamp(cells, (width, height), factor, &mut out);
+        Array2::from_shape_vec((height, width), out)
+            .expect("stamp buffer has width x height pixels")
     }
 
     fn plan(
@@ -351,95 +406,38 @@ impl Renderer {
         lattice: Option<Lattice>,
     ) -> Result<DrawPlan, RenderError> {
         galaxy.validate()?;
-        let psf = psf.validated()?;
+        psf.clone().validated()?;
         if !(offset[0].is_finite() && offset[1].is_finite()) {
             return Err(RenderError::Offset(offset[0], offset[1]));
         }
         let period = match lattice {
-            Some(l) if l.period >= self.stamp.size + 2 && l.period % 2 == 0 => l.period,
-            _ => self.choose_period(Some(galaxy), &psf),
+            Some(l) if l.period >= self.stamp.longest_side() + 2 && l.period % 2 == 0 => l.period,
+            _ => self.choose_period(Some(galaxy), psf, offset),
         };
-        let grid = self.psf_grid(&psf, period, offset);
+        let grid = self.psf_grid(psf, period);
         let transform = self.table.transform(galaxy.sersic_index, with_dn);
         let k = match lattice {
             Some(l) if l.k_max.is_finite() && l.k_max > 0.0 => l.k_max.min(grid.k_max),
             _ => self.galaxy_k_max(
                 galaxy,
-                &grid.psf_table,
-                grid.psf_radius,
-                grid.dk,
-                grid.k_max,
+                &grid.envelope,
+                (grid.dk, grid.k_max),
                 &transform.value,
+                psf.adds_pixel(),
             ),
         };
         let form = galaxy
             .shear()
             .k_form()
             .scaled(galaxy.half_light_radius.powi(2));
+        let shift = Shift::new(offset, period);
         Ok(DrawPlan {
             grid,
             transform,
             k,
             form,
+            shift,
         })
-    }
-
-    /// The PSF's k table, shared by every width of one shape (the table is in units of the scale radius).
-    fn psf_table(&self, psf: &Psf) -> Arc<RadialTable> {
-        let key = psf.shape_key();
-        let mut tables = self.psf_tables.lock().expect("PSF table cache poisoned");
-        if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
-            return t.clone();
-        }
-        let table = Arc::new(psf.k_table());
-        if tables.len() >= 64 {
-            tables.remove(0);
-        }
-        tables.push((key, table.clone()));
-        table
-    }
-
-    /// The cached grid for (PSF, period, offset), if there is one (moved to the front of the cache).
-    fn cached_psf_grid(&self, psf: &Psf, period: usize, offset: [f64; 2]) -> Option<Arc<PsfGrid>> {
-        let key = grid_key(psf, period, offset);
-        let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
-        let pos = grids.iter().position(|(k, _)| *k == key)?;
-        let entry = grids.remove(pos);
-        let grid = entry.1.clone();
-        grids.insert(0, entry);
-        Some(grid)
-    }
-
-    fn psf_grid(&self, psf: &Psf, period: usize, offset: [f64; 2]) -> Arc<PsfGrid> {
-        if let Some(grid) = self.cached_psf_grid(psf, period, offset) {
-            return grid;
-        }
-        let key = grid_key(psf, period, offset);
-        // Built outside the lock: other threads keep drawing meanwhile.
-        let table = self.psf_table(psf);
-        let k_max = self.psf_k_max(psf, &table);
-        let psf = PsfTransform {
-            table,
-            radius: psf.scale_radius(),
-        };
-        let grid = Arc::new(PsfGrid::build(
-            &self.stamp,
-            Lattice { period, k_max },
-            offset,
-            psf,
-        ));
-        let mut grids = self.grids.lock().expect("PSF grid cache poisoned");
-        grids.insert(0, (key, grid.clone()));
-        grids.truncate(PSF_GRID_CACHE);
-        grid
-    }
-
-    fn fft_plans(&self, period: usize) -> Arc<FftPlans> {
-        let mut plans = self.plans.lock().expect("FFT plan cache poisoned");
-        plans
-            .entry(period)
-            .or_insert_with(|| Arc::new(FftPlans::new(period)))
-            .clone()
     }
 }
 
@@ -448,4 +446,12 @@ struct DrawPlan {
     transform: SersicTransform,
     k: f64,
     form: crate::shear::QuadraticForm,
+    shift: Option<Shift>,
+}
+
+impl DrawPlan {
+    /// Cells of the folded grid: (N/2 + 1) columns of N.
+    fn cells(&self) -> usize {
+        self.grid.period * (self.grid.period / 2 + 1)
+    }
 }

@@ -4,6 +4,7 @@
 use std::f64::consts::PI;
 
 use super::Renderer;
+use crate::lattice::PsfEnvelope;
 use crate::params::{GalaxyParams, Stamp};
 use crate::psf::Psf;
 use crate::radial_table::RadialTable;
@@ -32,9 +33,23 @@ fn good_periods() -> &'static [usize] {
 
 impl Renderer {
     /// Smallest good period whose wrapped wings (galaxy along its major axis, plus PSF) stay below
-    /// `fold_tolerance` of the flux per pixel at the stamp's edge.
-    pub(super) fn choose_period(&self, galaxy: Option<&GalaxyParams>, psf: &Psf) -> usize {
-        let Stamp { size, scale } = self.stamp;
+    /// `fold_tolerance` of the flux per pixel at the stamp's edge, for a profile `offset` pixels from the
+    /// stamp's centre.
+    pub(super) fn choose_period(
+        &self,
+        galaxy: Option<&GalaxyParams>,
+        psf: &Psf,
+        offset: [f64; 2],
+    ) -> usize {
+        let Stamp { scale, .. } = self.stamp;
+        let size = self.stamp.longest_side();
+        // A pixel PSF is zero beyond its box, so the galaxy seen through it reaches at most that far
+        // further than the galaxy itself (an analytic PSF's wings are added separately, as they are).
+        let psf_reach = psf.as_image().map_or(0.0, |image| {
+            let [hx, hy] = image.half_extent();
+            hx.hypot(hy)
+        });
+        let offset_reach = offset[0].hypot(offset[1]) * scale;
         let pixel_area = scale * scale;
         let galaxy_wing = galaxy.map(|g| {
             let n = g.sersic_index;
@@ -47,8 +62,8 @@ impl Renderer {
         for &n in sizes.iter().filter(|&&n| n >= size + 8) {
             // Nearest neighbouring copy of the profile seen from the stamp's edge; its eight neighbours
             // and the rest add at most a few times as much.
-            let d = (n as f64 - size as f64 / 2.0) * scale;
-            let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w(d));
+            let d = (n as f64 - size as f64 / 2.0) * scale - offset_reach;
+            let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w((d - psf_reach).max(0.0)));
             if 3.0 * sb * pixel_area < self.accuracy.fold_tolerance {
                 return n;
             }
@@ -56,25 +71,24 @@ impl Renderer {
         *sizes.last().expect("non-empty list of sizes")
     }
 
-    /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel.
-    /// The k radius a galaxy needs on a lattice of spacing `dk` whose PSF disc has radius `k_psf`.
+    /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel: the k
+    /// radius a galaxy needs on a lattice of spacing `dk` whose PSF disc has radius `k_psf`.
     pub(super) fn galaxy_k_max(
         &self,
         galaxy: &GalaxyParams,
-        psf_table: &RadialTable,
-        psf_radius: f64,
-        dk: f64,
-        k_psf: f64,
+        envelope: &PsfEnvelope,
+        (dk, k_psf): (f64, f64),
         sersic: &RadialTable,
+        pixel: bool,
     ) -> f64 {
         // The galaxy is widest in k along its minor axis: there |S k| = k / stretch. Walking inwards, the
         // running maximum of |F| is an envelope that also covers profiles with side lobes (n < 0.5).
         let q_per_k = galaxy.half_light_radius / galaxy.shear().major_axis_stretch();
-        let mut envelope = 0f64;
+        let mut galaxy_envelope = 0f64;
         let steps = (k_psf / dk).floor() as usize;
-        let k = self.tail_radius(dk, steps, |k| {
-            envelope = envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
-            envelope * psf_table.value((k * psf_radius).powi(2)).abs()
+        let k = self.tail_radius(dk, steps, pixel, |k| {
+            galaxy_envelope = galaxy_envelope.max(sersic.value((k * q_per_k).powi(2)).abs());
+            galaxy_envelope * envelope.at(k)
         });
         k.min(k_psf)
     }
@@ -84,7 +98,7 @@ impl Renderer {
         let radius = psf.scale_radius();
         let k_cap = self.accuracy.max_k_nyquist * PI / self.stamp.scale;
         let steps = 4096;
-        self.tail_radius(k_cap / steps as f64, steps, |k| {
+        self.tail_radius(k_cap / steps as f64, steps, true, |k| {
             table.value((k * radius).powi(2)).abs()
         })
         .min(k_cap)
@@ -93,14 +107,24 @@ impl Renderer {
     /// Walks k = steps·dk, (steps-1)·dk, ... inwards, adding the per-pixel flux that the ring at k carries,
     /// (s²/2π) · |transform(k)| · pixel envelope · k dk, and returns the radius just outside the ring at which
     /// the accumulated tail first exceeds `k_tolerance` (dk if it never does). `transform` is called with
-    /// decreasing k.
-    fn tail_radius(&self, dk: f64, steps: usize, mut transform: impl FnMut(f64) -> f64) -> f64 {
+    /// decreasing k. `pixel`: whether the pixel response damps the transform (not for an effective PSF).
+    pub(super) fn tail_radius(
+        &self,
+        dk: f64,
+        steps: usize,
+        pixel: bool,
+        mut transform: impl FnMut(f64) -> f64,
+    ) -> f64 {
         let scale = self.stamp.scale;
         let mut tail = 0.0;
         for m in (1..=steps).rev() {
             let k = m as f64 * dk;
-            let pixel = (2.0 / (k * scale)).min(1.0);
-            tail += transform(k) * pixel * k * dk * scale * scale / (2.0 * PI);
+            let response = if pixel {
+                (2.0 / (k * scale)).min(1.0)
+            } else {
+                1.0
+            };
+            tail += transform(k) * response * k * dk * scale * scale / (2.0 * PI);
             if tail > self.accuracy.k_tolerance {
                 return (m + 1) as f64 * dk;
             }

@@ -1,0 +1,315 @@
+//! The k-space lattice a stamp is drawn from, and the inner loops that fill it.
+//!
+//! A stamp of W x H pixels of scale s is the periodic image of period N pixels (N > W, H, chosen so that
+//! the profile's wings wrapping round from the neighbouring periods are negligible) sampled at the pixel
+//! centres. Its discrete spectrum lives on the lattice k = (i, j)·dk, dk = 2π/(N s); every lattice point
+//! beyond the pixel Nyquist frequency is *folded* (aliased) onto i mod N, j mod N, exactly as sampling does,
+//! so the pixel response and the PSF's high-frequency power are kept. Only lattice points with a fold
+//! column in [0, N/2] are needed: the rest are their Hermitian partners, which the real inverse FFT
+//! supplies.
+//!
+//! What depends on the PSF and the stamp only — the PSF transform, the pixel's sinc, the stamp's centring
+//! phase, the fold positions — is computed once into a [`PsfGrid`] and reused for every galaxy drawn with
+//! that PSF; per galaxy only the Sérsic transform at |S k|·hlr is looked up, and the galaxy's offset
+//! applied ([`shift`]).
+
+mod shift;
+mod source;
+
+pub(crate) use shift::Shift;
+pub(crate) use source::{draw_once, PsfSource, PsfTransform};
+
+use crate::params::Stamp;
+use crate::radial_table::RadialTable;
+use crate::shear::QuadraticForm;
+use rustfft::num_complex::Complex64;
+use source::WeightSource;
+use std::f64::consts::PI;
+
+/// One column of the lattice (fixed kx index i), holding points j ∈ [-j_max, j_max].
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    /// Lattice index i of kx.
+    pub i: i64,
+    /// kx = i·dk.
+    pub kx: f64,
+    /// Fold column i mod N (<= N/2).
+    pub fold_col: usize,
+    /// Extent of the column in j.
+    pub j_max: i64,
+    /// Index in [`PsfGrid::weights`] of the point j = -j_max.
+    pub start: usize,
+}
+
+/// An upper envelope of |PSF transform| as a function of |k|, for choosing a galaxy's k radius.
+#[derive(Clone)]
+pub(crate) enum PsfEnvelope {
+    /// A circular PSF: its own transform.
+    Radial(PsfTransform),
+    /// A pixel PSF: the largest |transform| on each lattice ring r·dk <= |k| < (r+1)·dk.
+    Rings {
+        /// Ring width, rad/arcsec.
+        dk: f64,
+        /// Largest modulus per ring.
+        maxima: Vec<f64>,
+    },
+}
+
+impl PsfEnvelope {
+    /// The envelope at |k| = k.
+    #[inline]
+    pub(crate) fn at(&self, k: f64) -> f64 {
+        match self {
+            PsfEnvelope::Radial(t) => t.table.value((k * t.radius).powi(2)).abs(),
+            PsfEnvelope::Rings { dk, maxima } => maxima
+                .get((k / dk).floor() as usize)
+                .copied()
+                .unwrap_or(0.0),
+        }
+    }
+}
+
+/// PSF × pixel × stamp centring phase on the lattice, for one (PSF, stamp, period).
+#[derive(Clone)]
+pub(crate) struct PsfGrid {
+    /// Real-space period N in pixels.
+    pub period: usize,
+    /// Lattice spacing, rad/arcsec.
+    pub dk: f64,
+    /// Radius of the disc of lattice points held, rad/arcsec.
+    pub k_max: f64,
+    pub columns: Vec<Column>,
+    /// PSF(k)·[sinc(kx s/2)·sinc(ky s/2)]·exp(i k·δ)/N², per point, column by column.
+    pub weights: Vec<Complex64>,
+    /// |PSF(k)| against |k|, for the galaxy's k radius.
+    pub envelope: PsfEnvelope,
+}
+
+/// The discretisation a stamp is drawn on: the real-space period and the k-space radius. The renderer picks
+/// one per galaxy ([`Renderer::lattice_for`](crate::Renderer::lattice_for)); holding it fixed across nearby
+/// parameters (as a fitter's line search or a finite-difference check should) makes the image an exactly
+/// smooth function of them, whose derivative is the Jacobian returned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lattice {
+    /// Real-space period N, pixels.
+    pub period: usize,
+    /// Radius of the summed disc of k, rad/arcsec.
+    pub k_max: f64,
+}
+
+impl PsfGrid {
+    /// Lays out the lattice disc of radius `lattice.k_max` for a stamp drawn with period `lattice.period`
+    /// through `psf`; `envelope` is kept for choosing galaxies' k radii.
+    pub fn build(
+        stamp: &Stamp,
+        lattice: Lattice,
+        psf: &PsfSource,
+        envelope: PsfEnvelope,
+    ) -> PsfGrid {
+        let source = WeightSource::new(stamp, lattice, psf);
+        let mut columns = Vec::new();
+        let mut weights =
+            Vec::with_capacity((PI * source.r2 / 2.0 + 4.0 * source.m as f64 + 16.0) as usize);
+        source.for_each_column(|i, fold_col, j_max, wx| {
+            columns.push(Column {
+                i,
+                kx: i as f64 * source.dk,
+                fold_col,
+                j_max,
+                start: weights.len(),
+            });
+            source.push_column(i, wx, j_max, &mut weights);
+        });
+        PsfGrid {
+            period: lattice.period,
+            dk: source.dk,
+            k_max: lattice.k_max,
+            columns,
+            weights,
+            envelope,
+        }
+    }
+
+    /// Number of lattice points within radius k (what a draw on that radius sums over).
+    pub fn points_within(&self, k: f64) -> usize {
+        let mut count = 0;
+        self.for_each_column(k, |_, _, w, _| count += w.len());
+        count
+    }
+
+    /// Calls `visit(column, j_lo, weights, first_fold_row)` for the points of each column within radius k,
+    /// where `weights` holds the points j_lo..=-j_lo and fold rows start at `first_fold_row` and increase
+    /// (wrapping at N).
+    #[inline]
+    fn for_each_column(&self, k: f64, mut visit: impl FnMut(&Column, i64, &[Complex64], usize)) {
+        let r2 = (k / self.dk).powi(2);
+        let n = self.period as i64;
+        for col in &self.columns {
+            let i2 = (col.i * col.i) as f64;
+            if i2 > r2 {
+                continue;
+            }
+            let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
+            let lo = col.start + (col.j_max - jl) as usize;
+            let hi = col.start + (col.j_max + jl) as usize;
+            visit(
+                col,
+                -jl,
+                &self.weights[lo..=hi],
+                (-jl).rem_euclid(n) as usize,
+            );
+        }
+    }
+
+    /// Adds Σ F(x(k))·w(k) into `out` (column-major fold grid, (N/2+1) columns of N), for the points within
+    /// radius `k`, where x(k) is the quadratic `form` and F the `profile` table, moved by `shift` (whose
+    /// cell phases the caller then applies once with [`Shift::rotate`]).
+    pub fn accumulate(
+        &self,
+        k: f64,
+        form: &QuadraticForm,
+        profile: &RadialTable,
+        shift: Option<&Shift>,
+        out: &mut [Complex64],
+    ) {
+        let n = self.period;
+        let dk = self.dk;
+        self.for_each_column(k, |col, j_lo, w, mut row| {
+            let (qa, qb, qc) = (form.c, 2.0 * form.b * col.kx, form.a * col.kx * col.kx);
+            let base = col.fold_col * n;
+            let mut ky = j_lo as f64 * dk;
+            match shift {
+                None => {
+                    for wt in w {
+                        let x = (qa * ky + qb) * ky + qc;
+                        out[base + row] += wt * profile.value(x);
+                        ky += dk;
+                        row += 1;
+                        if row == n {
+                            row = 0;
+                        }
+                    }
+                }
+                Some(shift) => {
+                    let mut q = j_lo.div_euclid(n as i64);
+                    let mut c = shift.run(col.i, col.fold_col, q, n);
+                    for wt in w {
+                        let x = (qa * ky + qb) * ky + qc;
+                        out[base + row] += c * (wt * profile.value(x));
+                        ky += dk;
+                        row += 1;
+                        if row == n {
+                            row = 0;
+                            q += 1;
+                            c = shift.run(col.i, col.fold_col, q, n);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Adds the PSF alone (a point source at the stamp's true centre) into `out`.
+    pub fn accumulate_point(&self, k: f64, out: &mut [Complex64]) {
+        let n = self.period;
+        self.for_each_column(k, |col, _, w, mut row| {
+            let base = col.fold_col * n;
+            for wt in w {
+                out[base + row] += wt;
+                row += 1;
+                if row == n {
+                    row = 0;
+                }
+            }
+        });
+    }
+
+    /// Like [`Self::accumulate`], also filling the derivative grids of the Jacobian:
+    /// out[0] Σ F w, out[1] Σ ∂F/∂n w, out[2] Σ F'(x)·x w, out[3] Σ F'(x)·x_g1 w, out[4] Σ F'(x)·x_g2 w,
+    /// where x_g = ∂x/∂g is given by the forms `dg1`, `dg2`; and when `out` holds seven grids, out[5]
+    /// Σ kx F w and out[6] Σ ky F w (the centre's derivatives, up to the factor −i·scale).
+    #[allow(clippy::too_many_arguments)]
+    pub fn accumulate_with_derivatives(
+        &self,
+        k: f64,
+        form: &QuadraticForm,
+        dg1: &QuadraticForm,
+        dg2: &QuadraticForm,
+        profile: &RadialTable,
+        profile_dn: &RadialTable,
+        shift: Option<&Shift>,
+        out: &mut [Vec<Complex64>],
+    ) {
+        let forms = [form, dg1, dg2];
+        let tables = [profile, profile_dn];
+        match (shift, out.len()) {
+            (None, 5) => self.derivatives::<false, false>(k, forms, tables, None, out),
+            (None, _) => self.derivatives::<false, true>(k, forms, tables, None, out),
+            (Some(_), 5) => self.derivatives::<true, false>(k, forms, tables, shift, out),
+            (Some(_), _) => self.derivatives::<true, true>(k, forms, tables, shift, out),
+        }
+    }
+
+    /// [`Self::accumulate_with_derivatives`], specialised on whether there is a shift and whether the
+    /// centre's two grids are wanted (the loop without either is the five-column one, unchanged).
+    #[inline(always)]
+    fn derivatives<const SHIFTED: bool, const CENTRE: bool>(
+        &self,
+        k: f64,
+        [form, dg1, dg2]: [&QuadraticForm; 3],
+        [profile, profile_dn]: [&RadialTable; 2],
+        shift: Option<&Shift>,
+        out: &mut [Vec<Complex64>],
+    ) {
+        let n = self.period;
+        let dk = self.dk;
+        let (head, centre) = out.split_at_mut(5);
+        let [o0, o1, o2, o3, o4] = head else {
+            unreachable!("five shape grids")
+        };
+        let mut centre = centre.iter_mut();
+        let (o5, o6) = match (CENTRE, centre.next(), centre.next()) {
+            (true, Some(a), Some(b)) => (a.as_mut_slice(), b.as_mut_slice()),
+            _ => (&mut [][..], &mut [][..]),
+        };
+        self.for_each_column(k, |col, j_lo, w, mut row| {
+            let kx = col.kx;
+            let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
+            let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
+            let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
+            let base = col.fold_col * n;
+            let mut ky = j_lo as f64 * dk;
+            let mut q = j_lo.div_euclid(n as i64);
+            let run = |q: i64| match shift {
+                Some(s) if SHIFTED => s.run(col.i, col.fold_col, q, n),
+                _ => Complex64::new(1.0, 0.0),
+            };
+            let mut c = run(q);
+            for wt in w {
+                let wt = if SHIFTED { c * wt } else { *wt };
+                let x = (qa * ky + qb) * ky + qc;
+                let (f, slope) = profile.value_and_slope(x);
+                let f_n = profile_dn.value(x);
+                let idx = base + row;
+                o0[idx] += wt * f;
+                o1[idx] += wt * f_n;
+                o2[idx] += wt * (slope * x);
+                o3[idx] += wt * (slope * ((a1 * ky + b1) * ky + c1));
+                o4[idx] += wt * (slope * ((a2 * ky + b2) * ky + c2));
+                if CENTRE {
+                    o5[idx] += wt * (f * kx);
+                    o6[idx] += wt * (f * ky);
+                }
+                ky += dk;
+                row += 1;
+                if row == n {
+                    row = 0;
+                    if SHIFTED {
+                        q += 1;
+                        c = run(q);
+                    }
+                }
+            }
+        });
+    }
+}
