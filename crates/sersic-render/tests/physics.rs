@@ -236,3 +236,26 @@ fn galaxy_with_psf_image_is_the_same_by_either_path() {
         );
     }
 }
+
+#[test]
+fn a_rectangular_stamp_is_a_window_of_a_square_one() {
+    // Row r of a 48-wide, 37-high stamp (centre y = 18) is row r + 5 of a 48 x 48 stamp (centre y =
+    // 23.5) when the profile sits half a pixel lower on the square stamp.
+    let galaxy = GalaxyParams::new(1e5, 2.5, 0.4, 0.2, -0.3);
+    let psf = Psf::moffat(3.0, 0.6).unwrap();
+    let rect = Renderer::new(Stamp::new(48, 37, 0.2)).unwrap();
+    let square = Renderer::new(Stamp::square(48, 0.2)).unwrap();
+    for (dx, dy) in [(0.0, 0.0), (0.6, -1.2), (-1.5, 0.9)] {
+        let a = rect.render_offset(&galaxy, &psf, [dx, dy]).unwrap();
+        assert_eq!(a.dim(), (37, 48));
+        let b = square.render_offset(&galaxy, &psf, [dx, dy - 0.5]).unwrap();
+        let window = b.slice(ndarray::s![5..42, ..]);
+        let peak = b.iter().cloned().fold(0.0, f64::max);
+        let worst = (&a - &window).iter().fold(0f64, |m, d| m.max(d.abs()));
+        assert!(
+            worst < 1e-6 * peak,
+            "offset ({dx}, {dy}): {:.2e} of the peak",
+            worst / peak
+        );
+    }
+}
