@@ -54,6 +54,7 @@ macro_rules! classified {
 classified!(galaxy_explore::ExploreError);
 
 classified!(
+    galaxy_fits::FitsError,
     galaxy_data::DataError,
     mle_fit::FitError,
     galaxy_eval::EvalError,

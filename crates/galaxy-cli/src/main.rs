@@ -14,6 +14,7 @@ mod fit;
 mod generate;
 mod posterior;
 mod predict;
+mod psf_file;
 mod render;
 mod report;
 mod search;

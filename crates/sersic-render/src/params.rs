@@ -185,7 +185,12 @@ impl Stamp {
 
     /// Checks the geometry.
     pub fn validate(&self) -> Result<(), ParamError> {
-        for (name, side) in [("width", self.width), ("height", self.height)] {
+        let sides = if self.width == self.height {
+            vec![("size", self.width)]
+        } else {
+            vec![("width", self.width), ("height", self.height)]
+        };
+        for (name, side) in sides {
             if !(2..=4096).contains(&side) {
                 return Err(ParamError::Stamp(format!(
                     "{name} must be in [2, 4096] pixels, got {side}"

@@ -13,8 +13,11 @@
 //! that PSF; per galaxy only the Sérsic transform at |S k|·hlr is looked up, and the galaxy's offset
 //! applied ([`shift`]).
 
+mod extent;
 mod shift;
 mod source;
+
+pub use extent::Lattice;
 
 pub(crate) use shift::Shift;
 pub(crate) use source::{draw_once, PsfSource, PsfTransform};
@@ -83,18 +86,6 @@ pub(crate) struct PsfGrid {
     pub weights: Vec<Complex64>,
     /// |PSF(k)| against |k|, for the galaxy's k radius.
     pub envelope: PsfEnvelope,
-}
-
-/// The discretisation a stamp is drawn on: the real-space period and the k-space radius. The renderer picks
-/// one per galaxy ([`Renderer::lattice_for`](crate::Renderer::lattice_for)); holding it fixed across nearby
-/// parameters (as a fitter's line search or a finite-difference check should) makes the image an exactly
-/// smooth function of them, whose derivative is the Jacobian returned.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Lattice {
-    /// Real-space period N, pixels.
-    pub period: usize,
-    /// Radius of the summed disc of k, rad/arcsec.
-    pub k_max: f64,
 }
 
 impl PsfGrid {

@@ -1,7 +1,7 @@
 //! The PSF × pixel × centring weights at the lattice points, computed on demand: what a
 //! [`PsfGrid`](super::PsfGrid) stores, and what a one-off draw ([`draw_once`]) uses without storing.
 
-use super::Lattice;
+use super::extent::Lattice;
 use crate::params::Stamp;
 use crate::psf_lattice::ImageLattice;
 use crate::radial_table::RadialTable;

@@ -72,6 +72,10 @@ pub struct ImageWithJacobian {
     pub jacobian: Array3<f64>,
 }
 
+/// One image to draw by [`Renderer::render_each`]: a galaxy (`None`: the PSF alone), its PSF and its centre
+/// offset in pixels.
+pub type RenderJob = (Option<GalaxyParams>, Psf, [f64; 2]);
+
 /// Draws Sérsic ⊗ PSF ⊗ pixel stamps; cheap to share between threads (`&Renderer` is `Sync`).
 pub struct Renderer {
     stamp: Stamp,
@@ -346,7 +350,7 @@ impl Renderer {
     /// galaxy draws the PSF alone (at the stamp's centre).
     pub fn render_each(
         &self,
-        items: &[(Option<GalaxyParams>, Psf, [f64; 2])],
+        items: &[RenderJob],
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<Array2<f64>>, RenderError> {
         items
