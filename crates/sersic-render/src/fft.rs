@@ -28,28 +28,58 @@ impl FftPlans {
     pub fn to_stamp(
         &self,
         grid: &mut [Complex64],
+        dims: (usize, usize),
+        factor: f64,
+        out: &mut [f64],
+    ) {
+        let n = self.period;
+        debug_assert_eq!(grid.len(), (n / 2 + 1) * n);
+        let mut scratch = self.column_scratch();
+        let (height, wrapped) = (dims.1, dims.1 / 2);
+        let mut kept = Vec::with_capacity((n / 2 + 1) * height);
+        for col in grid.chunks_exact_mut(n) {
+            self.inverse_column(col, &mut scratch);
+            kept.extend_from_slice(&col[n - wrapped..]);
+            kept.extend_from_slice(&col[..height - wrapped]);
+        }
+        self.rows_to_stamp(&kept, dims, factor, out);
+    }
+
+    /// A scratch buffer for [`Self::inverse_column`].
+    pub fn column_scratch(&self) -> Vec<Complex64> {
+        vec![Complex64::default(); self.columns.get_inplace_scratch_len()]
+    }
+
+    /// The first pass, ky -> y, on one column of N (in place).
+    #[inline]
+    pub fn inverse_column(&self, column: &mut [Complex64], scratch: &mut [Complex64]) {
+        self.columns.process_with_scratch(column, scratch);
+    }
+
+    /// The second pass, kx -> x, on the rows the stamp shows: `grid` holds, per fold column, the `height`
+    /// stamp rows of its [`Self::inverse_column`] (rows (r − height/2) mod N, r = 0..height); writes the
+    /// `width` x `height` stamp, row-major, times `factor`.
+    pub fn rows_to_stamp(
+        &self,
+        grid: &[Complex64],
         (width, height): (usize, usize),
         factor: f64,
         out: &mut [f64],
     ) {
         let n = self.period;
         let half = n / 2 + 1;
-        debug_assert_eq!(grid.len(), half * n);
+        debug_assert_eq!(grid.len(), half * height);
         debug_assert_eq!(out.len(), width * height);
-        // ky -> y on every kept column.
-        let mut scratch = vec![Complex64::default(); self.columns.get_inplace_scratch_len()];
-        for col in grid.chunks_exact_mut(n) {
-            self.columns.process_with_scratch(col, &mut scratch);
-        }
-        // kx -> x only on the rows the stamp shows.
         let mut row_in = vec![Complex64::default(); half];
         let mut row_out = vec![0.0; n];
         let mut row_scratch = vec![Complex64::default(); self.rows.get_scratch_len()];
-        let (x0, y0) = (width / 2, height / 2);
+        let x0 = width / 2;
+        // Stamp column c is sample (c - x0) mod N: the period's last x0 samples, then its first
+        // width - x0.
+        let (wrapped, direct) = (x0.min(n), width - x0.min(n));
         for r in 0..height {
-            let y = (r + n - y0) % n;
             for (c, v) in row_in.iter_mut().enumerate() {
-                *v = grid[c * n + y];
+                *v = grid[c * height + r];
             }
             // Columns 0 and N/2 are real after the column pass (up to rounding): say so exactly.
             row_in[0].im = 0.0;
@@ -58,8 +88,11 @@ impl FftPlans {
                 .process_with_scratch(&mut row_in, &mut row_out, &mut row_scratch)
                 .expect("buffer sizes match the plan");
             let dst = &mut out[r * width..(r + 1) * width];
-            for (c, d) in dst.iter_mut().enumerate() {
-                *d = row_out[(c + n - x0) % n] * factor;
+            for (d, v) in dst[..wrapped].iter_mut().zip(&row_out[n - wrapped..]) {
+                *d = v * factor;
+            }
+            for (d, v) in dst[wrapped..].iter_mut().zip(&row_out[..direct]) {
+                *d = v * factor;
             }
         }
     }

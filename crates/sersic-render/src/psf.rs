@@ -133,19 +133,14 @@ impl Psf {
     }
 
     /// Surface brightness at radius r (arcsec), per arcsec², unit total flux. For an image, which is not
-    /// circular, an upper bound at any point that far from the centre: zero outside the box the
-    /// interpolated image covers, [`PsfImage::peak_bound`] inside it.
+    /// circular, an upper bound at any point that far from the centre ([`PsfImage::wing_bound`]).
     pub fn xvalue(&self, r: f64) -> f64 {
+        if let Psf::Image(ref image) = *self {
+            return image.wing_bound(r);
+        }
         let rd = self.scale_radius();
         match *self {
-            Psf::Image(ref image) => {
-                let [hx, hy] = image.half_extent();
-                if r > hx.hypot(hy) {
-                    0.0
-                } else {
-                    image.peak_bound()
-                }
-            }
+            Psf::Image(_) => unreachable!("handled above"),
             Psf::Moffat { beta, trunc, .. } => {
                 if trunc.is_some_and(|t| r > t) {
                     return 0.0;

@@ -61,6 +61,8 @@ pub struct PsfImage {
     oversampling: usize,
     includes_pixel: bool,
     key: u64,
+    /// (radius, largest |pixel| at that radius or beyond), by increasing radius: the wings' envelope.
+    wings: Vec<(f64, f64)>,
 }
 
 impl PsfImage {
@@ -101,7 +103,9 @@ impl PsfImage {
             oversampling,
             includes_pixel,
             key: hasher.finish(),
-        })
+            wings: Vec::new(),
+        }
+        .with_wings())
     }
 
     /// A hash of the pixels and sampling: the identity the renderer caches this PSF's transforms under.
@@ -122,6 +126,42 @@ impl PsfImage {
             (w as f64 / 2.0 + 3.0) * self.psf_scale,
             (h as f64 / 2.0 + 3.0) * self.psf_scale,
         ]
+    }
+
+    /// Fills the wings' envelope: each pixel's distance from the centre with the largest |value| of the
+    /// pixels at least that far out.
+    fn with_wings(mut self) -> PsfImage {
+        let (h, w) = self.pixels.dim();
+        let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
+        let mut wings: Vec<(f64, f64)> = self
+            .pixels
+            .indexed_iter()
+            .map(|((j, i), v)| {
+                let r = (i as f64 - cx).hypot(j as f64 - cy) * self.psf_scale;
+                (r, v.abs())
+            })
+            .collect();
+        wings.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut beyond = 0f64;
+        for entry in wings.iter_mut().rev() {
+            beyond = beyond.max(entry.1);
+            entry.1 = beyond;
+        }
+        self.wings = wings;
+        self
+    }
+
+    /// An upper bound on the surface brightness (per arcsec²) anywhere at distance `r` arcsec or more from
+    /// the centre: the largest pixel within the quintic kernel's reach (3 pixels along each axis) of that
+    /// distance, times the kernel's largest gain, per PSF pixel area. Zero beyond the image's box.
+    pub fn wing_bound(&self, r: f64) -> f64 {
+        let reach = 3.0 * std::f64::consts::SQRT_2 * self.psf_scale;
+        let first = self
+            .wings
+            .partition_point(|&(radius, _)| radius < r - reach);
+        self.wings.get(first).map_or(0.0, |&(_, top)| {
+            1.94 * top / (self.psf_scale * self.psf_scale)
+        })
     }
 
     /// The largest surface brightness anywhere, bounded: the largest pixel per PSF pixel area, times the

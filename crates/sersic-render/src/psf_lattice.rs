@@ -99,8 +99,10 @@ impl ImageLattice {
     pub(crate) fn ring_maxima(&self) -> Vec<f64> {
         let m = self.m;
         let mut rings = vec![0f64; m as usize + 1];
-        for b in -m..=m {
-            for a in -m..=m {
+        // Beyond the PSF image's Nyquist frequency the transform is zero.
+        let reach = m.min(self.limit);
+        for b in -reach..=reach {
+            for a in -reach..=reach {
                 let r = (((a * a + b * b) as f64).sqrt()).floor() as usize;
                 if r <= m as usize {
                     rings[r] = rings[r].max(self.value(a, b).norm());

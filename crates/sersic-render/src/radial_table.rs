@@ -128,6 +128,26 @@ impl RadialTable {
         }
     }
 
+    /// This table's value and slope at x and `other`'s value there, for two tables on the same nodes (the
+    /// Sérsic transform and its n derivative): the node and the position in it are found once.
+    #[inline(always)]
+    pub fn value_slope_and(&self, other: &RadialTable, x: f64) -> (f64, f64, f64) {
+        if x >= self.x_first && x < self.x_last && self.key_offset == other.key_offset {
+            let bits = x.to_bits();
+            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
+            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
+            let c = &self.segments[index];
+            let d = &other.segments[index];
+            let value = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
+            let slope = (c[1] + t * (2.0 * c[2] + t * 3.0 * c[3])) * c[4];
+            let other_value = d[0] + t * (d[1] + t * (d[2] + t * d[3]));
+            (value, slope, other_value)
+        } else {
+            let (value, slope) = self.value_and_slope(x);
+            (value, slope, other.value(x))
+        }
+    }
+
     #[cold]
     fn outside(&self, x: f64) -> (f64, f64) {
         if x < self.x_first {

@@ -86,7 +86,14 @@ pub(crate) struct PsfGrid {
     pub weights: Vec<Complex64>,
     /// |PSF(k)| against |k|, for the galaxy's k radius.
     pub envelope: PsfEnvelope,
+    /// For each fold column c = 0..=N/2, the indices in `columns` of the lattice columns folding onto it,
+    /// in increasing i (so that each cell's sum runs in the same order as a walk of `columns`).
+    fold_groups: Vec<Vec<usize>>,
 }
+
+/// Where the finished fold columns go: `done(fold_col, buffers)` is called for c = 0, 1, …, N/2 in turn,
+/// with one buffer of N cells per output holding that column's sums.
+pub(crate) type ColumnSink<'a> = dyn FnMut(usize, &mut [Vec<Complex64>]) + 'a;
 
 impl PsfGrid {
     /// Lays out the lattice disc of radius `lattice.k_max` for a stamp drawn with period `lattice.period`
@@ -111,6 +118,10 @@ impl PsfGrid {
             });
             source.push_column(i, wx, j_max, &mut weights);
         });
+        let mut fold_groups = vec![Vec::new(); lattice.period / 2 + 1];
+        for (index, col) in columns.iter().enumerate() {
+            fold_groups[col.fold_col].push(index);
+        }
         PsfGrid {
             period: lattice.period,
             dk: source.dk,
@@ -118,6 +129,7 @@ impl PsfGrid {
             columns,
             weights,
             envelope,
+            fold_groups,
         }
     }
 
@@ -152,22 +164,65 @@ impl PsfGrid {
         }
     }
 
-    /// Adds Σ F(x(k))·w(k) into `out` (column-major fold grid, (N/2+1) columns of N), for the points within
-    /// radius `k`, where x(k) is the quadratic `form` and F the `profile` table, moved by `shift` (whose
-    /// cell phases the caller then applies once with [`Shift::rotate`]).
+    /// Walks the fold columns c = 0..=N/2 in turn: zeroes `outputs` buffers of N cells, calls
+    /// `visit(column, j_lo, weights, first_fold_row, buffers)` for each lattice column folding onto c (as
+    /// [`Self::for_each_column`], within radius k), then `done(c, buffers)`. A column's sums stay in a
+    /// small buffer while they are made and finished (phase, FFT) instead of spreading over whole grids.
+    fn by_fold_column(
+        &self,
+        k: f64,
+        outputs: usize,
+        mut visit: impl FnMut(&Column, i64, &[Complex64], usize, &mut [Vec<Complex64>]),
+        done: &mut ColumnSink<'_>,
+    ) {
+        let r2 = (k / self.dk).powi(2);
+        let n = self.period as i64;
+        let mut buffers = vec![vec![Complex64::default(); self.period]; outputs];
+        for (fold_col, group) in self.fold_groups.iter().enumerate() {
+            buffers
+                .iter_mut()
+                .for_each(|b| b.fill(Complex64::default()));
+            for &index in group {
+                let col = &self.columns[index];
+                let i2 = (col.i * col.i) as f64;
+                if i2 > r2 {
+                    continue;
+                }
+                let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
+                let lo = col.start + (col.j_max - jl) as usize;
+                let hi = col.start + (col.j_max + jl) as usize;
+                visit(
+                    col,
+                    -jl,
+                    &self.weights[lo..=hi],
+                    (-jl).rem_euclid(n) as usize,
+                    &mut buffers,
+                );
+            }
+            done(fold_col, &mut buffers);
+        }
+    }
+
+    /// Σ F(x(k))·w(k) per fold column (see [`ColumnSink`]), for the points within radius `k`, where x(k)
+    /// is the quadratic `form` and F the `profile` table, each point's weight moved by `shift`.
     pub fn accumulate(
         &self,
         k: f64,
         form: &QuadraticForm,
         profile: &RadialTable,
         shift: Option<&Shift>,
-        out: &mut [Complex64],
+        done: &mut ColumnSink<'_>,
     ) {
         let n = self.period;
         let dk = self.dk;
-        self.for_each_column(k, |col, j_lo, w, mut row| {
+        let visit = |col: &Column,
+                     j_lo: i64,
+                     w: &[Complex64],
+                     mut row: usize,
+                     out: &mut [Vec<Complex64>]| {
+            let out = &mut out[0];
             let (qa, qb, qc) = (form.c, 2.0 * form.b * col.kx, form.a * col.kx * col.kx);
-            let base = col.fold_col * n;
+            let base = 0;
             let mut ky = j_lo as f64 * dk;
             match shift {
                 None => {
@@ -182,22 +237,20 @@ impl PsfGrid {
                     }
                 }
                 Some(shift) => {
-                    let mut q = j_lo.div_euclid(n as i64);
-                    let mut c = shift.run(col.i, col.fold_col, q, n);
-                    for wt in w {
+                    let px = shift.column(col.i);
+                    for (wt, py) in w.iter().zip(shift.rows_from(j_lo)) {
                         let x = (qa * ky + qb) * ky + qc;
-                        out[base + row] += c * (wt * profile.value(x));
+                        out[base + row] += (wt * (px * py)) * profile.value(x);
                         ky += dk;
                         row += 1;
                         if row == n {
                             row = 0;
-                            q += 1;
-                            c = shift.run(col.i, col.fold_col, q, n);
                         }
                     }
                 }
             }
-        });
+        };
+        self.by_fold_column(k, 1, visit, done);
     }
 
     /// Adds the PSF alone (a point source at the stamp's true centre) into `out`.
@@ -215,10 +268,10 @@ impl PsfGrid {
         });
     }
 
-    /// Like [`Self::accumulate`], also filling the derivative grids of the Jacobian:
-    /// out[0] Σ F w, out[1] Σ ∂F/∂n w, out[2] Σ F'(x)·x w, out[3] Σ F'(x)·x_g1 w, out[4] Σ F'(x)·x_g2 w,
-    /// where x_g = ∂x/∂g is given by the forms `dg1`, `dg2`; and when `out` holds seven grids, out[5]
-    /// Σ kx F w and out[6] Σ ky F w (the centre's derivatives, up to the factor −i·scale).
+    /// Like [`Self::accumulate`], with the derivatives of the Jacobian, per fold column in `outputs` (5
+    /// or 7) buffers: [0] Σ F w, [1] Σ ∂F/∂n w, [2] Σ F'(x)·x w, [3] Σ F'(x)·x_g1 w, [4] Σ F'(x)·x_g2 w,
+    /// where x_g = ∂x/∂g is given by the forms `dg1`, `dg2`; and with seven, [5] Σ kx F w and [6] Σ ky F w
+    /// (the centre's derivatives, up to the factor −i·scale).
     #[allow(clippy::too_many_arguments)]
     pub fn accumulate_with_derivatives(
         &self,
@@ -229,15 +282,16 @@ impl PsfGrid {
         profile: &RadialTable,
         profile_dn: &RadialTable,
         shift: Option<&Shift>,
-        out: &mut [Vec<Complex64>],
+        outputs: usize,
+        done: &mut ColumnSink<'_>,
     ) {
         let forms = [form, dg1, dg2];
         let tables = [profile, profile_dn];
-        match (shift, out.len()) {
-            (None, 5) => self.derivatives::<false, false>(k, forms, tables, None, out),
-            (None, _) => self.derivatives::<false, true>(k, forms, tables, None, out),
-            (Some(_), 5) => self.derivatives::<true, false>(k, forms, tables, shift, out),
-            (Some(_), _) => self.derivatives::<true, true>(k, forms, tables, shift, out),
+        match (shift, outputs) {
+            (None, 5) => self.derivatives::<false, false>(k, forms, tables, None, done),
+            (None, _) => self.derivatives::<false, true>(k, forms, tables, None, done),
+            (Some(_), 5) => self.derivatives::<true, false>(k, forms, tables, shift, done),
+            (Some(_), _) => self.derivatives::<true, true>(k, forms, tables, shift, done),
         }
     }
 
@@ -250,57 +304,68 @@ impl PsfGrid {
         [form, dg1, dg2]: [&QuadraticForm; 3],
         [profile, profile_dn]: [&RadialTable; 2],
         shift: Option<&Shift>,
-        out: &mut [Vec<Complex64>],
+        done: &mut ColumnSink<'_>,
     ) {
         let n = self.period;
         let dk = self.dk;
-        let (head, centre) = out.split_at_mut(5);
-        let [o0, o1, o2, o3, o4] = head else {
-            unreachable!("five shape grids")
-        };
-        let mut centre = centre.iter_mut();
-        let (o5, o6) = match (CENTRE, centre.next(), centre.next()) {
-            (true, Some(a), Some(b)) => (a.as_mut_slice(), b.as_mut_slice()),
-            _ => (&mut [][..], &mut [][..]),
-        };
-        self.for_each_column(k, |col, j_lo, w, mut row| {
+        let outputs = if CENTRE { 7 } else { 5 };
+        let visit = |col: &Column,
+                     j_lo: i64,
+                     w: &[Complex64],
+                     mut row: usize,
+                     out: &mut [Vec<Complex64>]| {
+            let (head, centre) = out.split_at_mut(5);
+            let [o0, o1, o2, o3, o4] = head else {
+                unreachable!("five shape grids")
+            };
+            let mut centre = centre.iter_mut();
+            let (o5, o6) = match (CENTRE, centre.next(), centre.next()) {
+                (true, Some(a), Some(b)) => (a.as_mut_slice(), b.as_mut_slice()),
+                _ => (&mut [][..], &mut [][..]),
+            };
             let kx = col.kx;
             let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
             let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
             let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
-            let base = col.fold_col * n;
-            let mut ky = j_lo as f64 * dk;
-            let mut q = j_lo.div_euclid(n as i64);
-            let run = |q: i64| match shift {
-                Some(s) if SHIFTED => s.run(col.i, col.fold_col, q, n),
-                _ => Complex64::new(1.0, 0.0),
+            let (px, py) = match shift {
+                Some(s) if SHIFTED => (s.column(col.i), s.rows_from(j_lo)),
+                _ => (Complex64::new(1.0, 0.0), &[][..]),
             };
-            let mut c = run(q);
-            for wt in w {
-                let wt = if SHIFTED { c * wt } else { *wt };
-                let x = (qa * ky + qb) * ky + qc;
-                let (f, slope) = profile.value_and_slope(x);
-                let f_n = profile_dn.value(x);
-                let idx = base + row;
-                o0[idx] += wt * f;
-                o1[idx] += wt * f_n;
-                o2[idx] += wt * (slope * x);
-                o3[idx] += wt * (slope * ((a1 * ky + b1) * ky + c1));
-                o4[idx] += wt * (slope * ((a2 * ky + b2) * ky + c2));
-                if CENTRE {
-                    o5[idx] += wt * (f * kx);
-                    o6[idx] += wt * (f * ky);
-                }
-                ky += dk;
-                row += 1;
-                if row == n {
-                    row = 0;
-                    if SHIFTED {
-                        q += 1;
-                        c = run(q);
+            // The column in runs between wraps of the fold row, each over contiguous cells.
+            let mut done_points = 0;
+            // ky advances by dk from the column's first point across runs (as a single walk would).
+            let mut ky = j_lo as f64 * dk;
+            while done_points < w.len() {
+                let run = (n - row).min(w.len() - done_points);
+                let cells = row..row + run;
+                let (o0, o1, o2) = (&mut o0[cells.clone()], &mut o1[cells.clone()], &mut o2[cells.clone()]);
+                let (o3, o4) = (&mut o3[cells.clone()], &mut o4[cells.clone()]);
+                let (o5, o6) = if CENTRE {
+                    (&mut o5[cells.clone()], &mut o6[cells])
+                } else {
+                    (&mut [][..], &mut [][..])
+                };
+                let w = &w[done_points..done_points + run];
+                let py = if SHIFTED { &py[done_points..done_points + run] } else { &[][..] };
+                for p in 0..run {
+                    let wt = if SHIFTED { w[p] * (px * py[p]) } else { w[p] };
+                    let x = (qa * ky + qb) * ky + qc;
+                    let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
+                    o0[p] += wt * f;
+                    o1[p] += wt * f_n;
+                    o2[p] += wt * (slope * x);
+                    o3[p] += wt * (slope * ((a1 * ky + b1) * ky + c1));
+                    o4[p] += wt * (slope * ((a2 * ky + b2) * ky + c2));
+                    if CENTRE {
+                        o5[p] += wt * (f * kx);
+                        o6[p] += wt * (f * ky);
                     }
+                    ky += dk;
                 }
+                done_points += run;
+                row = 0;
             }
-        });
+        };
+        self.by_fold_column(k, outputs, visit, done);
     }
 }

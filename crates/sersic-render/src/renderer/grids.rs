@@ -12,8 +12,9 @@ use crate::radial_table::RadialTable;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-/// Grids kept: enough for a few PSFs at the handful of periods a prior's galaxies need.
-pub(super) const PSF_GRID_CACHE: usize = 16;
+/// Grids kept: enough for a few PSFs at the dozen or so periods a prior's galaxies need (a grid of a
+/// 64 x 64 stamp holds ~15,000 points, 240 kB).
+pub(super) const PSF_GRID_CACHE: usize = 48;
 
 /// What a PSF grid is cached under.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ mod grids;
 mod sizing;
 
 use crate::fft::FftPlans;
-use crate::lattice::{self, Lattice, PsfEnvelope, PsfGrid, PsfTransform, Shift};
+use crate::lattice::{self, ColumnSink, Lattice, PsfEnvelope, PsfGrid, PsfTransform, Shift};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
 use crate::radial_table::RadialTable;
@@ -71,6 +71,9 @@ pub struct ImageWithJacobian {
     /// [`crate::PARAM_NAMES_WITH_CENTRE`] order.
     pub jacobian: Array3<f64>,
 }
+
+/// The complex unit: a column factor that changes nothing.
+const ONE: Complex64 = Complex64::new(1.0, 0.0);
 
 /// One image to draw by [`Renderer::render_each`]: a galaxy (`None`: the PSF alone), its PSF and its centre
 /// offset in pixels.
@@ -137,18 +140,12 @@ impl Renderer {
         offset: [f64; 2],
     ) -> Result<Array2<f64>, RenderError> {
         let plan = self.plan(galaxy, psf, offset, false, lattice)?;
-        let mut grid = vec![Complex64::default(); plan.cells()];
-        plan.grid.accumulate(
-            plan.k,
-            &plan.form,
-            &plan.transform.value,
-            plan.shift.as_ref(),
-            &mut grid,
-        );
-        if let Some(shift) = &plan.shift {
-            shift.rotate(&mut grid);
-        }
-        Ok(self.finish(plan.grid.period, &mut grid, galaxy.flux))
+        let shift = plan.shift.as_ref();
+        let planes = self.columns(plan.grid.period, &[ONE], &mut |sink| {
+            plan.grid
+                .accumulate(plan.k, &plan.form, &plan.transform.value, shift, sink)
+        });
+        Ok(self.rows(plan.grid.period, &planes[0], galaxy.flux))
     }
 
     /// The image and its exact Jacobian with respect to (flux, n, hlr, g1, g2).
@@ -203,43 +200,43 @@ impl Renderer {
         centre: bool,
     ) -> Result<ImageWithJacobian, RenderError> {
         let plan = self.plan(galaxy, psf, offset, true, lattice)?;
-        let columns = if centre { 7 } else { 5 };
-        let mut grids: Vec<Vec<Complex64>> = (0..columns)
-            .map(|_| vec![Complex64::default(); plan.cells()])
-            .collect();
+        let outputs = if centre { 7 } else { 5 };
         let hlr2 = galaxy.half_light_radius.powi(2);
         let (dg1, dg2) = galaxy.shear().k_form_derivatives();
-        plan.grid.accumulate_with_derivatives(
-            plan.k,
-            &plan.form,
-            &dg1.scaled(hlr2),
-            &dg2.scaled(hlr2),
-            &plan.transform.value,
-            plan.transform
-                .d_dn
-                .as_ref()
-                .expect("derivative table requested"),
-            plan.shift.as_ref(),
-            &mut grids,
-        );
-        if let Some(shift) = &plan.shift {
-            grids.iter_mut().for_each(|g| shift.rotate(g));
-        }
+        let (dg1, dg2) = (dg1.scaled(hlr2), dg2.scaled(hlr2));
         // Moving the centre by dx pixels multiplies every mode by e^{−i kx dx s}: the derivative is
-        // −i s Σ kx (...), and the grids hold Σ kx (...).
+        // −i s Σ kx (...), and the centre's sums are Σ kx (...).
         let minus_i_s = Complex64::new(0.0, -self.stamp.scale);
-        for g in grids.iter_mut().skip(5) {
-            g.iter_mut().for_each(|v| *v *= minus_i_s);
-        }
+        let column_factors = [ONE, ONE, ONE, ONE, ONE, minus_i_s, minus_i_s];
+        let shift = plan.shift.as_ref();
+        let planes = self.columns(
+            plan.grid.period,
+            &column_factors[..outputs],
+            &mut |sink| {
+                plan.grid.accumulate_with_derivatives(
+                    plan.k,
+                    &plan.form,
+                    &dg1,
+                    &dg2,
+                    &plan.transform.value,
+                    plan.transform
+                        .d_dn
+                        .as_ref()
+                        .expect("derivative table requested"),
+                    shift,
+                    outputs,
+                    sink,
+                )
+            },
+        );
         let flux = galaxy.flux;
         let (height, width) = self.stamp.dim();
+        let fft = self.fft_plans(plan.grid.period);
+        let mut jacobian = Array3::zeros((outputs, height, width));
         // ∂image/∂flux is the unit-flux image; the image is that times the flux (so flux = 0 works too).
-        let unit = self.finish(plan.grid.period, &mut grids[0], 1.0);
-        let image = &unit * flux;
-        let mut jacobian = Array3::zeros((columns, height, width));
-        jacobian.index_axis_mut(ndarray::Axis(0), 0).assign(&unit);
-        // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: grid 2 holds Σ F'·x.
+        // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: plane 2 holds Σ F'·x.
         let factors = [
+            1.0,
             flux,
             2.0 * flux / galaxy.half_light_radius,
             flux,
@@ -247,10 +244,12 @@ impl Renderer {
             flux,
             flux,
         ];
-        for (p, factor) in (1..columns).zip(factors) {
-            let plane = self.finish(plan.grid.period, &mut grids[p], factor);
-            jacobian.index_axis_mut(ndarray::Axis(0), p).assign(&plane);
+        for ((plane, factor), mut out) in planes.iter().zip(factors).zip(jacobian.outer_iter_mut())
+        {
+            let out = out.as_slice_mut().expect("a fresh array is contiguous");
+            fft.rows_to_stamp(plane, (width, height), factor, out);
         }
+        let image = jacobian.index_axis(ndarray::Axis(0), 0).mapv(|v| v * flux);
         Ok(ImageWithJacobian { image, jacobian })
     }
 
@@ -284,14 +283,13 @@ impl Renderer {
             // A pixel PSF's transform is computed on its grid: build (and cache) it.
             let plan = self.plan(galaxy, &psf, [0.0, 0.0], false, None)?;
             let grid = &plan.grid;
-            grid.accumulate(
-                plan.k,
-                &plan.form,
-                &plan.transform.value,
-                None,
-                &mut galaxy_cells,
-            );
+            let planes = self.columns(period, &[ONE], &mut |sink| {
+                grid.accumulate(plan.k, &plan.form, &plan.transform.value, None, sink)
+            });
             grid.accumulate_point(grid.k_max, &mut psf_cells);
+            let image = self.rows(period, &planes[0], galaxy.flux);
+            let psf_image = self.finish(period, &mut psf_cells, 1.0);
+            return Ok((image, psf_image));
         } else {
             // A PSF not seen before is most likely used once (a PSF that varies image to image): draw
             // without building and caching its grid. Same sums, same order, same bits.
@@ -392,6 +390,48 @@ impl Renderer {
         Ok(grid.points_within(lattice.k_max))
     }
 
+    /// Runs `fill` with a sink that finishes each fold column of each output — its factor (one per
+    /// output), then the column FFT — and appends the stamp's rows of it to that output's plane; returns
+    /// the planes (H rows per fold column), ready for [`Self::rows`].
+    fn columns(
+        &self,
+        period: usize,
+        factors: &[Complex64],
+        fill: &mut dyn FnMut(&mut ColumnSink<'_>),
+    ) -> Vec<Vec<Complex64>> {
+        let fft = self.fft_plans(period);
+        let mut scratch = fft.column_scratch();
+        // Only the stamp's rows of each transformed column are kept: rows y = (r − H/2) mod N for
+        // r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
+        let height = self.stamp.height;
+        let wrapped = height / 2;
+        let mut planes: Vec<Vec<Complex64>> = factors
+            .iter()
+            .map(|_| Vec::with_capacity((period / 2 + 1) * height))
+            .collect();
+        fill(&mut |_, buffers| {
+            for ((buffer, plane), &factor) in buffers.iter_mut().zip(&mut planes).zip(factors) {
+                if factor != ONE {
+                    buffer.iter_mut().for_each(|v| *v *= factor);
+                }
+                fft.inverse_column(buffer, &mut scratch);
+                plane.extend_from_slice(&buffer[period - wrapped..]);
+                plane.extend_from_slice(&buffer[..height - wrapped]);
+            }
+        });
+        planes
+    }
+
+    /// The stamp from a plane of [`Self::columns`], times `factor`.
+    fn rows(&self, period: usize, plane: &[Complex64], factor: f64) -> Array2<f64> {
+        let (height, width) = self.stamp.dim();
+        let mut out = vec![0.0; width * height];
+        self.fft_plans(period)
+            .rows_to_stamp(plane, (width, height), factor, &mut out);
+        Array2::from_shape_vec((height, width), out)
+            .expect("stamp buffer has width x height pixels")
+    }
+
     fn finish(&self, period: usize, cells: &mut [Complex64], factor: f64) -> Array2<f64> {
         let (height, width) = self.stamp.dim();
         let mut out = vec![0.0; width * height];
@@ -434,7 +474,7 @@ impl Renderer {
             .shear()
             .k_form()
             .scaled(galaxy.half_light_radius.powi(2));
-        let shift = Shift::new(offset, period);
+        let shift = Shift::new(offset, period, (grid.k_max / grid.dk).floor() as i64 + 1);
         Ok(DrawPlan {
             grid,
             transform,
@@ -451,11 +491,4 @@ struct DrawPlan {
     k: f64,
     form: crate::shear::QuadraticForm,
     shift: Option<Shift>,
-}
-
-impl DrawPlan {
-    /// Cells of the folded grid: (N/2 + 1) columns of N.
-    fn cells(&self) -> usize {
-        self.grid.period * (self.grid.period / 2 + 1)
-    }
 }

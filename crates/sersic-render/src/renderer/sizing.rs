@@ -43,12 +43,8 @@ impl Renderer {
     ) -> usize {
         let Stamp { scale, .. } = self.stamp;
         let size = self.stamp.longest_side();
-        // A pixel PSF is zero beyond its box, so the galaxy seen through it reaches at most that far
-        // further than the galaxy itself (an analytic PSF's wings are added separately, as they are).
-        let psf_reach = psf.as_image().map_or(0.0, |image| {
-            let [hx, hy] = image.half_extent();
-            hx.hypot(hy)
-        });
+        // The wings of the galaxy and of the PSF (analytic, or a pixel image's envelope) are added, not
+        // convolved: the PSF's core is far narrower than the distances at stake.
         let offset_reach = offset[0].hypot(offset[1]) * scale;
         let pixel_area = scale * scale;
         let galaxy_wing = galaxy.map(|g| {
@@ -63,7 +59,7 @@ impl Renderer {
             // Nearest neighbouring copy of the profile seen from the stamp's edge; its eight neighbours
             // and the rest add at most a few times as much.
             let d = (n as f64 - size as f64 / 2.0) * scale - offset_reach;
-            let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w((d - psf_reach).max(0.0)));
+            let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w(d));
             if 3.0 * sb * pixel_area < self.accuracy.fold_tolerance {
                 return n;
             }
