@@ -35,12 +35,13 @@ impl FftPlans {
         let n = self.period;
         debug_assert_eq!(grid.len(), (n / 2 + 1) * n);
         let mut scratch = self.column_scratch();
-        let (height, wrapped) = (dims.1, dims.1 / 2);
-        let mut kept = Vec::with_capacity((n / 2 + 1) * height);
-        for col in grid.chunks_exact_mut(n) {
+        let (height, wrapped, half) = (dims.1, dims.1 / 2, n / 2 + 1);
+        let mut kept = vec![Complex64::default(); half * height];
+        for (c, col) in grid.chunks_exact_mut(n).enumerate() {
             self.inverse_column(col, &mut scratch);
-            kept.extend_from_slice(&col[n - wrapped..]);
-            kept.extend_from_slice(&col[..height - wrapped]);
+            let at = c * height;
+            kept[at..at + wrapped].copy_from_slice(&col[n - wrapped..]);
+            kept[at + wrapped..at + height].copy_from_slice(&col[..height - wrapped]);
         }
         self.rows_to_stamp(&kept, dims, factor, out);
     }
@@ -56,9 +57,9 @@ impl FftPlans {
         self.columns.process_with_scratch(column, scratch);
     }
 
-    /// The second pass, kx -> x, on the rows the stamp shows: `grid` holds, per fold column, the `height`
-    /// stamp rows of its [`Self::inverse_column`] (rows (r − height/2) mod N, r = 0..height); writes the
-    /// `width` x `height` stamp, row-major, times `factor`.
+    /// The second pass, kx -> x, on the rows the stamp shows: `grid` holds, column after column, the
+    /// `height` stamp rows (rows (r − height/2) mod N, r = 0..height) of the N/2 + 1 fold columns after
+    /// [`Self::inverse_column`]; writes the `width` x `height` stamp, row-major, times `factor`.
     pub fn rows_to_stamp(
         &self,
         grid: &[Complex64],

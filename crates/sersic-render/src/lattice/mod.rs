@@ -146,22 +146,26 @@ impl PsfGrid {
     #[inline]
     fn for_each_column(&self, k: f64, mut visit: impl FnMut(&Column, i64, &[Complex64], usize)) {
         let r2 = (k / self.dk).powi(2);
-        let n = self.period as i64;
         for col in &self.columns {
-            let i2 = (col.i * col.i) as f64;
-            if i2 > r2 {
-                continue;
+            if let Some((j_lo, weights, row)) = self.within(col, r2) {
+                visit(col, j_lo, weights, row);
             }
-            let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
-            let lo = col.start + (col.j_max - jl) as usize;
-            let hi = col.start + (col.j_max + jl) as usize;
-            visit(
-                col,
-                -jl,
-                &self.weights[lo..=hi],
-                (-jl).rem_euclid(n) as usize,
-            );
         }
+    }
+
+    /// The part of a column within radius² r2 (in dk units): its first j, its weights and its first fold
+    /// row, or `None` if none of it is.
+    #[inline]
+    fn within(&self, col: &Column, r2: f64) -> Option<(i64, &[Complex64], usize)> {
+        let i2 = (col.i * col.i) as f64;
+        if i2 > r2 {
+            return None;
+        }
+        let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
+        let lo = col.start + (col.j_max - jl) as usize;
+        let hi = col.start + (col.j_max + jl) as usize;
+        let row = (-jl).rem_euclid(self.period as i64) as usize;
+        Some((-jl, &self.weights[lo..=hi], row))
     }
 
     /// Walks the fold columns c = 0..=N/2 in turn: zeroes `outputs` buffers of N cells, calls
@@ -176,7 +180,6 @@ impl PsfGrid {
         done: &mut ColumnSink<'_>,
     ) {
         let r2 = (k / self.dk).powi(2);
-        let n = self.period as i64;
         let mut buffers = vec![vec![Complex64::default(); self.period]; outputs];
         for (fold_col, group) in self.fold_groups.iter().enumerate() {
             buffers
@@ -184,20 +187,9 @@ impl PsfGrid {
                 .for_each(|b| b.fill(Complex64::default()));
             for &index in group {
                 let col = &self.columns[index];
-                let i2 = (col.i * col.i) as f64;
-                if i2 > r2 {
-                    continue;
+                if let Some((j_lo, weights, row)) = self.within(col, r2) {
+                    visit(col, j_lo, weights, row, &mut buffers);
                 }
-                let jl = col.j_max.min((r2 - i2).sqrt().floor() as i64);
-                let lo = col.start + (col.j_max - jl) as usize;
-                let hi = col.start + (col.j_max + jl) as usize;
-                visit(
-                    col,
-                    -jl,
-                    &self.weights[lo..=hi],
-                    (-jl).rem_euclid(n) as usize,
-                    &mut buffers,
-                );
             }
             done(fold_col, &mut buffers);
         }
@@ -338,7 +330,11 @@ impl PsfGrid {
             while done_points < w.len() {
                 let run = (n - row).min(w.len() - done_points);
                 let cells = row..row + run;
-                let (o0, o1, o2) = (&mut o0[cells.clone()], &mut o1[cells.clone()], &mut o2[cells.clone()]);
+                let (o0, o1, o2) = (
+                    &mut o0[cells.clone()],
+                    &mut o1[cells.clone()],
+                    &mut o2[cells.clone()],
+                );
                 let (o3, o4) = (&mut o3[cells.clone()], &mut o4[cells.clone()]);
                 let (o5, o6) = if CENTRE {
                     (&mut o5[cells.clone()], &mut o6[cells])
@@ -346,7 +342,11 @@ impl PsfGrid {
                     (&mut [][..], &mut [][..])
                 };
                 let w = &w[done_points..done_points + run];
-                let py = if SHIFTED { &py[done_points..done_points + run] } else { &[][..] };
+                let py = if SHIFTED {
+                    &py[done_points..done_points + run]
+                } else {
+                    &[][..]
+                };
                 for p in 0..run {
                     let wt = if SHIFTED { w[p] * (px * py[p]) } else { w[p] };
                     let x = (qa * ky + qb) * ky + qc;

@@ -72,6 +72,12 @@ pub struct ImageWithJacobian {
     pub jacobian: Array3<f64>,
 }
 
+thread_local! {
+    /// Planes of column-transformed grids, reused by the draws on this thread: seven of them for a
+    /// Jacobian are half a megabyte, which a fresh allocation per draw pays for in page faults.
+    static PLANES: std::cell::RefCell<Vec<Vec<Complex64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The complex unit: a column factor that changes nothing.
 const ONE: Complex64 = Complex64::new(1.0, 0.0);
 
@@ -145,7 +151,9 @@ impl Renderer {
             plan.grid
                 .accumulate(plan.k, &plan.form, &plan.transform.value, shift, sink)
         });
-        Ok(self.rows(plan.grid.period, &planes[0], galaxy.flux))
+        let image = self.rows(plan.grid.period, &planes[0], galaxy.flux);
+        Self::recycle(planes);
+        Ok(image)
     }
 
     /// The image and its exact Jacobian with respect to (flux, n, hlr, g1, g2).
@@ -209,26 +217,22 @@ impl Renderer {
         let minus_i_s = Complex64::new(0.0, -self.stamp.scale);
         let column_factors = [ONE, ONE, ONE, ONE, ONE, minus_i_s, minus_i_s];
         let shift = plan.shift.as_ref();
-        let planes = self.columns(
-            plan.grid.period,
-            &column_factors[..outputs],
-            &mut |sink| {
-                plan.grid.accumulate_with_derivatives(
-                    plan.k,
-                    &plan.form,
-                    &dg1,
-                    &dg2,
-                    &plan.transform.value,
-                    plan.transform
-                        .d_dn
-                        .as_ref()
-                        .expect("derivative table requested"),
-                    shift,
-                    outputs,
-                    sink,
-                )
-            },
-        );
+        let planes = self.columns(plan.grid.period, &column_factors[..outputs], &mut |sink| {
+            plan.grid.accumulate_with_derivatives(
+                plan.k,
+                &plan.form,
+                &dg1,
+                &dg2,
+                &plan.transform.value,
+                plan.transform
+                    .d_dn
+                    .as_ref()
+                    .expect("derivative table requested"),
+                shift,
+                outputs,
+                sink,
+            )
+        });
         let flux = galaxy.flux;
         let (height, width) = self.stamp.dim();
         let fft = self.fft_plans(plan.grid.period);
@@ -249,6 +253,7 @@ impl Renderer {
             let out = out.as_slice_mut().expect("a fresh array is contiguous");
             fft.rows_to_stamp(plane, (width, height), factor, out);
         }
+        Self::recycle(planes);
         let image = jacobian.index_axis(ndarray::Axis(0), 0).mapv(|v| v * flux);
         Ok(ImageWithJacobian { image, jacobian })
     }
@@ -288,6 +293,7 @@ impl Renderer {
             });
             grid.accumulate_point(grid.k_max, &mut psf_cells);
             let image = self.rows(period, &planes[0], galaxy.flux);
+            Self::recycle(planes);
             let psf_image = self.finish(period, &mut psf_cells, 1.0);
             return Ok((image, psf_image));
         } else {
@@ -391,8 +397,8 @@ impl Renderer {
     }
 
     /// Runs `fill` with a sink that finishes each fold column of each output — its factor (one per
-    /// output), then the column FFT — and appends the stamp's rows of it to that output's plane; returns
-    /// the planes (H rows per fold column), ready for [`Self::rows`].
+    /// output), then the column FFT — and stores the stamp's rows of it in that output's plane; returns
+    /// the planes (N/2 + 1 columns of H rows), ready for [`Self::rows`].
     fn columns(
         &self,
         period: usize,
@@ -401,25 +407,39 @@ impl Renderer {
     ) -> Vec<Vec<Complex64>> {
         let fft = self.fft_plans(period);
         let mut scratch = fft.column_scratch();
-        // Only the stamp's rows of each transformed column are kept: rows y = (r − H/2) mod N for
-        // r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
+        // Only the stamp's rows of each transformed column are kept, column after column: rows
+        // y = (r − H/2) mod N for r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
         let height = self.stamp.height;
+        let half = period / 2 + 1;
         let wrapped = height / 2;
-        let mut planes: Vec<Vec<Complex64>> = factors
-            .iter()
-            .map(|_| Vec::with_capacity((period / 2 + 1) * height))
+        // Every cell of every plane is written below, so recycled planes need no clearing.
+        let mut pool = PLANES.take();
+        let planes_needed = factors.len();
+        let mut planes: Vec<Vec<Complex64>> = (0..planes_needed)
+            .map(|_| {
+                let mut plane = pool.pop().unwrap_or_default();
+                plane.resize(half * height, Complex64::default());
+                plane
+            })
             .collect();
-        fill(&mut |_, buffers| {
+        PLANES.set(pool);
+        fill(&mut |fold_col, buffers| {
             for ((buffer, plane), &factor) in buffers.iter_mut().zip(&mut planes).zip(factors) {
                 if factor != ONE {
                     buffer.iter_mut().for_each(|v| *v *= factor);
                 }
                 fft.inverse_column(buffer, &mut scratch);
-                plane.extend_from_slice(&buffer[period - wrapped..]);
-                plane.extend_from_slice(&buffer[..height - wrapped]);
+                let at = fold_col * height;
+                plane[at..at + wrapped].copy_from_slice(&buffer[period - wrapped..]);
+                plane[at + wrapped..at + height].copy_from_slice(&buffer[..height - wrapped]);
             }
         });
         planes
+    }
+
+    /// Gives planes from [`Self::columns`] back to this thread's pool.
+    fn recycle(planes: Vec<Vec<Complex64>>) {
+        PLANES.with_borrow_mut(|pool| pool.extend(planes));
     }
 
     /// The stamp from a plane of [`Self::columns`], times `factor`.
