@@ -378,6 +378,7 @@ pub async fn export(
             export::npy_bytes(&drawn.noisy).map_err(|e| ApiError::internal(e.to_string()))?
         } else {
             export::fits_bytes(&drawn.noisy, &scene)
+                .map_err(|e| ApiError::internal(e.to_string()))?
         };
         let name = format!("attachment; filename=\"galaxy-noisy.{format}\"");
         Ok((

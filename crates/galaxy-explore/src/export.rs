@@ -1,9 +1,6 @@
-//! The explorer's downloads: an image as NumPy .npy or as a FITS primary HDU.
-//!
-//! FITS is written here because the format's simple case — one header of 80-character cards in 2,880-byte
-//! blocks, then big-endian IEEE floats — is a few lines, and the Rust FITS crates either read only or need
-//! the cfitsio C library.
+//! The explorer's downloads: an image as NumPy .npy or as a FITS primary HDU (through `galaxy-fits`).
 
+use galaxy_fits::Key;
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 
@@ -16,50 +13,24 @@ pub fn npy_bytes(image: &Array2<f64>) -> Result<Vec<u8>, ndarray_npy::WriteNpyEr
     Ok(out)
 }
 
-/// One header card: keyword (≤ 8 characters), value, comment, padded to 80 characters.
-fn card(keyword: &str, value: &str, comment: &str) -> String {
-    let mut c = format!("{keyword:<8}= {value:>20} / {comment}");
-    c.truncate(80);
-    format!("{c:<80}")
-}
-
-/// The image as a FITS file: BITPIX −32, NAXIS1 = columns, NAXIS2 = rows (array row 0 is FITS row 1), the
-/// scene's parameters as header keywords.
-pub fn fits_bytes(image: &Array2<f64>, scene: &Scene) -> Vec<u8> {
-    let (rows, cols) = image.dim();
+/// The image as a FITS file: float32 (BITPIX −32), NAXIS1 = columns, NAXIS2 = rows (array row 0 is FITS row
+/// 1), the scene's parameters as header keys.
+pub fn fits_bytes(image: &Array2<f64>, scene: &Scene) -> Result<Vec<u8>, galaxy_fits::FitsError> {
     let g = &scene.galaxy;
-    let real = |v: f64| format!("{v:.10E}");
-    let mut header = [
-        card("SIMPLE", "T", "conforms to FITS standard"),
-        card("BITPIX", "-32", "IEEE single-precision floats"),
-        card("NAXIS", "2", "a two-dimensional image"),
-        card("NAXIS1", &cols.to_string(), "columns"),
-        card("NAXIS2", &rows.to_string(), "rows"),
-        card("BUNIT", "'counts  '", "pixel values"),
-        card("FLUX", &real(g.flux), "galaxy flux, counts"),
-        card("SERSIC_N", &real(g.sersic_index), "Sersic index"),
-        card(
-            "HLR",
-            &real(g.half_light_radius),
-            "half-light radius, arcsec",
-        ),
-        card("G1", &real(g.g1), "reduced shear g1"),
-        card("G2", &real(g.g2), "reduced shear g2"),
-        card("PSF_FWHM", &real(scene.psf_fwhm), "Moffat PSF FWHM, arcsec"),
-        card("PSF_BETA", &real(scene.psf_beta), "Moffat PSF beta"),
-        card("SIGMA", &real(scene.sigma), "Gaussian read noise, counts"),
-        card("SEED", &scene.seed.to_string(), "noise seed"),
-        card("PIXSCALE", &real(scene.stamp.scale), "arcsec per pixel"),
-    ]
-    .concat();
-    header.push_str(&format!("{:<80}", "END"));
-    let mut out = header.into_bytes();
-    out.resize(out.len().div_ceil(2880) * 2880, b' ');
-    for v in image.iter() {
-        out.extend_from_slice(&(*v as f32).to_be_bytes());
-    }
-    out.resize(out.len().div_ceil(2880) * 2880, 0);
-    out
+    let keys = [
+        Key::text("BUNIT", "counts", "pixel values"),
+        Key::real("FLUX", g.flux, "galaxy flux, counts"),
+        Key::real("SERSIC_N", g.sersic_index, "Sersic index"),
+        Key::real("HLR", g.half_light_radius, "half-light radius, arcsec"),
+        Key::real("G1", g.g1, "reduced shear g1"),
+        Key::real("G2", g.g2, "reduced shear g2"),
+        Key::real("PSF_FWHM", scene.psf_fwhm, "Moffat PSF FWHM, arcsec"),
+        Key::real("PSF_BETA", scene.psf_beta, "Moffat PSF beta"),
+        Key::real("SIGMA", scene.sigma, "Gaussian read noise, counts"),
+        Key::int("SEED", scene.seed as i64, "noise seed"),
+        Key::real("PIXSCALE", scene.stamp.scale, "arcsec per pixel"),
+    ];
+    galaxy_fits::image_bytes_f32(image.mapv(|v| v as f32).view().into_dyn(), &keys)
 }
 
 #[cfg(test)]
@@ -69,7 +40,7 @@ mod tests {
     #[test]
     fn fits_has_whole_blocks_a_valid_header_and_big_endian_pixels() {
         let image = Array2::from_shape_fn((3, 5), |(r, c)| (10 * r + c) as f64);
-        let bytes = fits_bytes(&image, &Scene::default());
+        let bytes = fits_bytes(&image, &Scene::default()).unwrap();
         assert_eq!(bytes.len() % 2880, 0);
         let header = std::str::from_utf8(&bytes[..2880]).unwrap();
         let cards: Vec<&str> = (0..36).map(|i| &header[80 * i..80 * (i + 1)]).collect();
@@ -77,6 +48,7 @@ mod tests {
         assert!(cards[3].starts_with("NAXIS1  =                    5"));
         assert!(cards[4].starts_with("NAXIS2  =                    3"));
         assert!(cards.iter().any(|c| c.trim_end() == "END"));
+        assert!(cards.iter().any(|c| c.starts_with("SERSIC_N=")));
         // Pixel (row 1, column 2) = 12 is the 8th value of the data block.
         let at = 2880 + 4 * 7;
         assert_eq!(

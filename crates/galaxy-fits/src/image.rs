@@ -2,11 +2,14 @@
 //! f64 (BITPIX -64) in the primary HDU, atomically.
 
 use crate::error::FitsError;
+use crate::file::{open, write_atomically};
+use crate::header::{write_keys, Key};
 use fitsio::hdu::HduInfo;
-use fitsio::images::{ImageDescription, ImageType};
+use fitsio::images::{ImageDescription, ImageType, WriteImage};
 use fitsio::FitsFile;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// An image (or cube) read from a FITS file.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,11 +25,7 @@ pub struct FitsImage {
 
 /// Reads the first HDU of `path` that holds an image with at least one pixel.
 pub fn read_image(path: &Path) -> Result<FitsImage, FitsError> {
-    if !path.is_file() {
-        return Err(FitsError::input(path, "no such file"));
-    }
-    let mut file = FitsFile::open(path)
-        .map_err(|e| FitsError::input(path, format!("not a readable FITS file ({e})")))?;
+    let mut file = open(path)?;
     let hdus: Vec<_> = file.iter().collect();
     for (index, hdu) in hdus.into_iter().enumerate() {
         let HduInfo::ImageInfo { shape, .. } = &hdu.info else {
@@ -90,48 +89,62 @@ fn wcs_scale(key: &mut dyn FnMut(&str) -> Option<f64>, to_arcsec: f64) -> Option
     (scale.is_finite() && scale > 0.0).then_some(scale)
 }
 
-/// Writes `data` (slowest axis first, as [`FitsImage::data`]) as the primary image of `path`, float64,
-/// with the given header keys. The file appears complete or not at all: it is written beside the target
-/// under a hidden name and renamed.
-pub fn write_image(
+/// Writes `data` (slowest axis first, as [`FitsImage::data`]) as the primary image of `path`, float64
+/// (BITPIX −64), with the given header keys. The file appears complete or not at all: it is written beside
+/// the target under a hidden name and renamed.
+pub fn write_image(path: &Path, data: ArrayViewD<'_, f64>, keys: &[Key]) -> Result<(), FitsError> {
+    write_pixels(path, data, ImageType::Double, keys)
+}
+
+/// [`write_image`] in float32 (BITPIX −32), half the size, for images that need no more precision.
+pub fn write_image_f32(
     path: &Path,
-    data: ArrayViewD<'_, f64>,
-    keys: &[(&str, f64)],
+    data: ArrayViewD<'_, f32>,
+    keys: &[Key],
 ) -> Result<(), FitsError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| FitsError::write(path, "the path names no file"))?;
-    let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    let _ = std::fs::remove_file(&partial);
-    let written = (|| -> Result<(), fitsio::errors::Error> {
+    write_pixels(path, data, ImageType::Float, keys)
+}
+
+/// The bytes of a FITS file holding `data` as a float32 primary image with `keys` (for a download).
+pub fn image_bytes_f32(data: ArrayViewD<'_, f32>, keys: &[Key]) -> Result<Vec<u8>, FitsError> {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "galaxy-fits-{}-{}.fits",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let path = std::env::temp_dir().join(name);
+    write_image_f32(&path, data, keys)?;
+    let bytes = std::fs::read(&path).map_err(|e| FitsError::write(&path, e));
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
+fn write_pixels<T: WriteImage + Copy>(
+    path: &Path,
+    data: ArrayViewD<'_, T>,
+    data_type: ImageType,
+    keys: &[Key],
+) -> Result<(), FitsError> {
+    write_atomically(path, |partial| {
         let description = ImageDescription {
-            data_type: ImageType::Double,
+            data_type,
             dimensions: data.shape(),
         };
-        let mut file = FitsFile::create(&partial)
+        let mut file = FitsFile::create(partial)
             .with_custom_primary(&description)
             .open()?;
         let hdu = file.primary_hdu()?;
-        let pixels: Vec<f64> = data.iter().copied().collect();
+        let pixels: Vec<T> = data.iter().copied().collect();
         hdu.write_image(&mut file, &pixels)?;
-        for (key, value) in keys {
-            hdu.write_key(&mut file, key, *value)?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
-        return Err(FitsError::write(path, e));
-    }
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        FitsError::write(path, e)
+        write_keys(&hdu, &mut file, keys)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::header::read_key;
     use ndarray::Array3;
 
     #[test]
@@ -140,28 +153,55 @@ mod tests {
         let path = dir.path().join("cube.fits");
         let cube =
             Array3::from_shape_fn((2, 3, 4), |(k, j, i)| (100 * k + 10 * j + i) as f64 - 0.5);
-        write_image(
-            &path,
-            cube.view().into_dyn(),
-            &[("CDELT1", -5.5e-5), ("CDELT2", 5.5e-5)],
-        )
-        .unwrap();
+        let keys = [
+            Key::real("CDELT1", -5.5e-5, "degrees"),
+            Key::real("CDELT2", 5.5e-5, "degrees"),
+            Key::int("NSHARD", 4, "an integer"),
+            Key::text("RUN", "abc123", "a string"),
+        ];
+        write_image(&path, cube.view().into_dyn(), &keys).unwrap();
         let back = read_image(&path).unwrap();
         assert_eq!(back.data, cube.into_dyn());
         assert_eq!(back.hdu, 0);
         // 5.5e-5 degrees is 0.198 arcsec.
         assert!((back.pixel_scale.unwrap() - 0.198).abs() < 1e-12);
+        assert_eq!(read_key(&path, 0, "NSHARD").unwrap().as_deref(), Some("4"));
+        assert_eq!(
+            read_key(&path, 0, "RUN").unwrap().as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(read_key(&path, 0, "ABSENT").unwrap(), None);
         assert!(!dir.path().join(".cube.fits.partial").exists());
+    }
+
+    #[test]
+    fn float32_images_and_download_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f32.fits");
+        let image = ArrayD::from_shape_fn(IxDyn(&[3, 5]), |ix| (10 * ix[0] + ix[1]) as f32 + 0.25);
+        write_image_f32(&path, image.view(), &[]).unwrap();
+        assert_eq!(read_image(&path).unwrap().data, image.mapv(f64::from));
+        let bytes = image_bytes_f32(image.view(), &[Key::int("SEED", 5, "noise seed")]).unwrap();
+        assert_eq!(bytes.len(), 2 * 2880);
+        let header = String::from_utf8_lossy(&bytes[..2880]).into_owned();
+        assert!(header.contains("BITPIX  =                  -32"));
+        assert!(header.contains("SEED    =                    5 / noise seed"));
+        // Pixel (row 1, column 2) = 12.25, the 8th value, big-endian.
+        let at = 2880 + 4 * 7;
+        assert_eq!(
+            f32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()),
+            12.25
+        );
     }
 
     #[test]
     fn the_cd_matrix_gives_the_scale_of_a_rotated_pixel() {
         let (s, t) = (0.2 / 3600.0, 0.3f64);
         let keys = [
-            ("CD1_1", -s * t.cos()),
-            ("CD1_2", s * t.sin()),
-            ("CD2_1", s * t.sin()),
-            ("CD2_2", s * t.cos()),
+            Key::real("CD1_1", -s * t.cos(), ""),
+            Key::real("CD1_2", s * t.sin(), ""),
+            Key::real("CD2_1", s * t.sin(), ""),
+            Key::real("CD2_2", s * t.cos(), ""),
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wcs.fits");

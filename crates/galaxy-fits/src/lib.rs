@@ -2,7 +2,12 @@
 #![warn(missing_docs)]
 
 mod error;
+mod file;
+mod header;
 mod image;
+mod table;
 
 pub use error::FitsError;
-pub use image::{read_image, write_image, FitsImage};
+pub use header::{read_key, Key, KeyValue};
+pub use image::{image_bytes_f32, read_image, write_image, write_image_f32, FitsImage};
+pub use table::{read_table, write_table, ColumnData, Table};
