@@ -35,6 +35,21 @@ pub enum NoiseError {
         /// The value found there.
         value: f64,
     },
+    /// A sigma, variance or weight map holds a value it cannot (NaN, negative, ...).
+    #[error("{what} has the value {value} at flat index {index}; it must be {requirement}")]
+    BadMap {
+        /// Which map.
+        what: &'static str,
+        /// Flat (row-major) index of the first bad value.
+        index: usize,
+        /// The value found there.
+        value: f64,
+        /// What it must be.
+        requirement: &'static str,
+    },
+    /// No pixel is left to measure.
+    #[error("no usable pixel: {0}")]
+    NoUsablePixel(&'static str),
     /// The border asked for does not fit the image, or leaves too few pixels.
     #[error("cannot estimate sigma: {0}")]
     Border(String),
