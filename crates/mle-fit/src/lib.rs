@@ -11,6 +11,7 @@ pub use sersic_render;
 
 pub mod fisher;
 mod fit;
+pub mod image_fit;
 pub mod lbfgsb;
 mod noise_option;
 pub mod objective;
@@ -21,5 +22,6 @@ pub use bounds::Bounds;
 pub use error::FitError;
 pub use fisher::{crb, fisher_matrix, Crb};
 pub use fit::{FitOptions, FitResult, Fitter};
+pub use image_fit::{fit_image, ImageFitOptions, ImageFitResult, IMAGE_PARAM_NAMES};
 pub use noise_option::NoiseOption;
 pub use posterior::{LogPrior, PosteriorOptions, PosteriorSampler, PosteriorSummary};

@@ -15,10 +15,21 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// Adaptive moments of `image`, or `None` when the weighted flux is not positive (no source).
+    /// Adaptive moments of `image` about its true centre, or `None` when the weighted flux is not positive
+    /// (no source).
     pub fn adaptive(image: &ArrayView2<'_, f64>) -> Option<Moments> {
         let (rows, cols) = image.dim();
-        let (cy, cx) = ((rows as f64 - 1.0) / 2.0, (cols as f64 - 1.0) / 2.0);
+        Moments::adaptive_about(
+            image,
+            [(cols as f64 - 1.0) / 2.0, (rows as f64 - 1.0) / 2.0],
+        )
+    }
+
+    /// Adaptive moments of `image` about `centre` = (x, y) in pixels (x along columns, zero-based), or
+    /// `None` when the weighted flux is not positive.
+    pub fn adaptive_about(image: &ArrayView2<'_, f64>, centre: [f64; 2]) -> Option<Moments> {
+        let (rows, cols) = image.dim();
+        let [cx, cy] = centre;
         let mut m = Moments {
             xx: 4.0,
             yy: 4.0,

@@ -1,0 +1,264 @@
+//! Maximum-likelihood fits of real images: a Sérsic with a free centre and, optionally, a flat sky, through
+//! any PSF (analytic or a pixel image), with per-pixel noise and masks ([`PixelNoise`]).
+//!
+//! θ = (flux, n, hlr, g1, g2, dx, dy[, sky]) ([`IMAGE_PARAM_NAMES`]); dx, dy in pixels from the stamp's
+//! true centre, the sky in ADU per pixel. The start and the box come from the image itself
+//! ([`image_start`]); as for the seed's fits ([`crate::Fitter`]) a few starting n are scouted, the best
+//! runs on, and the lattice is refined if the estimate needs a finer one. Errors are sqrt(diag F⁻¹) at the
+//! estimate, F the Fisher matrix of the same noise.
+
+mod problem;
+mod start;
+
+pub use problem::{ImageNll, ScaledImageNll, IMAGE_PARAM_NAMES};
+pub use start::{image_start, ImageStart};
+
+use argmin::core::{Executor, State, TerminationReason};
+use ndarray::ArrayView2;
+use noise_model::PixelNoise;
+use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
+
+use crate::error::FitError;
+use crate::lbfgsb::ProjectedLbfgs;
+
+/// How a real image is fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFitOptions {
+    /// Fit a flat sky (the image's sky was subtracted imperfectly).
+    pub fit_sky: bool,
+    /// Starting values of n: each start runs `scout_iterations`, the best continues.
+    pub n_starts: Vec<f64>,
+    /// Iterations of each start before the best is chosen.
+    pub scout_iterations: u64,
+    /// Iteration cap of the final run.
+    pub max_iterations: u64,
+    /// Convergence: largest projected-gradient component, in NLL units per unit-box width.
+    pub pg_tolerance: f64,
+}
+
+impl Default for ImageFitOptions {
+    fn default() -> Self {
+        ImageFitOptions {
+            fit_sky: false,
+            n_starts: vec![1.0, 2.5, 4.5],
+            scout_iterations: 4,
+            max_iterations: 300,
+            pg_tolerance: 1e-3,
+        }
+    }
+}
+
+/// The outcome of one real-image fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFitResult {
+    /// The estimate, [`IMAGE_PARAM_NAMES`] order (7 values, or 8 with the sky).
+    pub params: Vec<f64>,
+    /// 1-sigma errors sqrt(diag F⁻¹) at the estimate (infinite when F is singular there).
+    pub errors: Vec<f64>,
+    /// −ln L at the estimate.
+    pub nll: f64,
+    /// χ² over the usable pixels, and their number less the number of parameters.
+    pub chi_square: f64,
+    /// Degrees of freedom: usable pixels − parameters.
+    pub dof: usize,
+    /// Solver iterations, all starts included.
+    pub iterations: u64,
+    /// Whether the solver met its convergence test.
+    pub converged: bool,
+    /// Why the solver stopped.
+    pub message: String,
+    /// n ended within 1e-3 of its range's ends.
+    pub n_at_bound: bool,
+    /// hlr ended within 1e-3 (relative) of its box's ends.
+    pub hlr_at_bound: bool,
+    /// The fraction of the stamp's pixels left out (mask, zero weight, non-finite data).
+    pub masked_fraction: f64,
+}
+
+impl ImageFitResult {
+    /// χ² per degree of freedom.
+    pub fn reduced_chi_square(&self) -> f64 {
+        self.chi_square / self.dof.max(1) as f64
+    }
+}
+
+struct Run {
+    u: Vec<f64>,
+    nll: f64,
+    iterations: u64,
+    reason: TerminationReason,
+}
+
+/// Fits `data` (the renderer's stamp shape) seen through `psf` with `noise`.
+pub fn fit_image<'d>(
+    renderer: &Renderer,
+    psf: &Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    options: &ImageFitOptions,
+) -> Result<ImageFitResult, FitError> {
+    let stamp = renderer.stamp();
+    if data.dim() != stamp.dim() || noise.shape() != stamp.dim() {
+        return Err(FitError::BadInput(format!(
+            "image is {:?} and its noise {:?}, the renderer draws {:?} (rows, columns)",
+            data.dim(),
+            noise.shape(),
+            stamp.dim()
+        )));
+    }
+    if options.n_starts.is_empty() {
+        return Err(FitError::BadInput(
+            "at least one starting n is needed".into(),
+        ));
+    }
+    let psf_image = renderer.render_psf(psf)?;
+    let start = image_start(data, noise, psf_image.view(), stamp.scale, options.fit_sky)?;
+    let problem = |lattice: Lattice| ScaledImageNll {
+        nll: ImageNll::new(renderer, psf.clone(), data, noise, lattice),
+        lower: start.lower.clone(),
+        upper: start.upper.clone(),
+    };
+    let to_unit = |theta: &[f64]| -> Vec<f64> {
+        theta
+            .iter()
+            .zip(start.lower.iter().zip(&start.upper))
+            .map(|(t, (l, h))| (t - l) / (h - l))
+            .collect()
+    };
+    let lattice_at =
+        |theta: &[f64]| renderer.lattice_for_offset(&galaxy_of(theta), psf, [theta[5], theta[6]]);
+    let mut best: Option<(Run, Lattice)> = None;
+    let mut iterations = 0;
+    for &n in &options.n_starts {
+        let mut theta = start.theta.clone();
+        theta[1] = n.clamp(start.lower[1], start.upper[1]);
+        let lattice = lattice_at(&theta)?;
+        let run = solve(
+            problem(lattice),
+            to_unit(&theta),
+            options.scout_iterations,
+            options,
+        )?;
+        iterations += run.iterations;
+        if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
+            best = Some((run, lattice));
+        }
+    }
+    let (scout, lattice) = best.expect("at least one start");
+    let mut run = solve(problem(lattice), scout.u, options.max_iterations, options)?;
+    iterations += run.iterations;
+    let mut lattice = lattice;
+    let wanted = lattice_at(&problem(lattice).theta(&run.u))?;
+    if wanted.period > lattice.period || wanted.k_max > lattice.k_max * (1.0 + 1e-12) {
+        let polish = solve(
+            problem(wanted),
+            run.u.clone(),
+            options.max_iterations,
+            options,
+        )?;
+        iterations += polish.iterations;
+        run = polish;
+        lattice = wanted;
+    }
+    let scaled = problem(lattice);
+    let params = scaled.theta(&run.u);
+    let evaluation = scaled.nll.evaluate(&params)?;
+    let errors = errors_from_fisher(&evaluation.fisher);
+    let (chi_square, usable) = noise.chi_square(data, evaluation.model.view())?;
+    let near = |value: f64, bound: f64, tolerance: f64| (value - bound).abs() <= tolerance;
+    let converged = matches!(run.reason, TerminationReason::SolverConverged);
+    let message = match &run.reason {
+        TerminationReason::SolverConverged => "converged".to_string(),
+        TerminationReason::MaxItersReached => format!(
+            "not converged: {} iterations reached",
+            options.max_iterations
+        ),
+        other => format!("not converged: {}", other.text()),
+    };
+    Ok(ImageFitResult {
+        n_at_bound: near(params[1], start.lower[1], 1e-3) || near(params[1], start.upper[1], 1e-3),
+        hlr_at_bound: near(params[2], start.lower[2], 1e-3 * start.lower[2])
+            || near(params[2], start.upper[2], 1e-3 * start.upper[2]),
+        masked_fraction: noise.masked_fraction(),
+        dof: usable.saturating_sub(params.len()),
+        params,
+        errors,
+        nll: evaluation.nll,
+        chi_square,
+        iterations,
+        converged,
+        message,
+    })
+}
+
+fn galaxy_of(theta: &[f64]) -> GalaxyParams {
+    GalaxyParams::new(theta[0], theta[1], theta[2], theta[3], theta[4])
+}
+
+/// Runs the solver from unit-box point `start`, with the Fisher matrix there as its initial Hessian.
+fn solve(
+    problem: ScaledImageNll<'_, '_>,
+    start: Vec<f64>,
+    iterations: u64,
+    options: &ImageFitOptions,
+) -> Result<Run, FitError> {
+    let dims = start.len();
+    let widths: Vec<f64> = problem
+        .lower
+        .iter()
+        .zip(&problem.upper)
+        .map(|(l, h)| h - l)
+        .collect();
+    let fisher = problem.nll.fisher(&problem.theta(&start))?;
+    let b0: Vec<Vec<f64>> = (0..dims)
+        .map(|i| {
+            (0..dims)
+                .map(|j| fisher[i][j] * widths[i] * widths[j])
+                .collect()
+        })
+        .collect();
+    let solver = ProjectedLbfgs::new(vec![0.0; dims], vec![1.0; dims], 8)
+        .map_err(|e| FitError::Solver(e.to_string()))?
+        .with_pg_tolerance(options.pg_tolerance)
+        .with_f_tolerance(1e-12);
+    let solver = match solver.clone().with_initial_hessian(b0) {
+        Ok(s) => s,
+        Err(_) => solver,
+    };
+    let result = Executor::new(problem, solver)
+        .configure(|s| s.param(start).max_iters(iterations))
+        .run()
+        .map_err(|e| FitError::Solver(e.to_string()))?;
+    let state = result.state;
+    Ok(Run {
+        u: state
+            .get_best_param()
+            .cloned()
+            .ok_or_else(|| FitError::Solver("no parameters returned".into()))?,
+        nll: state.get_best_cost(),
+        iterations: state.get_iter(),
+        reason: state
+            .get_termination_reason()
+            .cloned()
+            .unwrap_or(TerminationReason::MaxItersReached),
+    })
+}
+
+/// sqrt(diag F⁻¹), infinite everywhere when F cannot be inverted.
+fn errors_from_fisher(fisher: &[Vec<f64>]) -> Vec<f64> {
+    let dims = fisher.len();
+    let matrix = nalgebra::DMatrix::from_fn(dims, dims, |i, j| fisher[i][j]);
+    match matrix.try_inverse() {
+        Some(inverse) => (0..dims)
+            .map(|i| {
+                let v = inverse[(i, i)];
+                if v > 0.0 {
+                    v.sqrt()
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect(),
+        None => vec![f64::INFINITY; dims],
+    }
+}

@@ -1,0 +1,191 @@
+//! −ln L of a real image as a function of (flux, n, hlr, g1, g2, dx, dy[, sky]), with its exact gradient
+//! and Fisher matrix, drawn on a fixed lattice; and the same in unit-box coordinates for the solver.
+
+use std::cell::RefCell;
+
+use argmin::core::{CostFunction, Error, Gradient};
+use ndarray::{Array2, ArrayView2};
+use noise_model::PixelNoise;
+use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
+
+use crate::error::FitError;
+
+/// The parameters of a real-image fit, in order: the galaxy's five, its centre offset (dx, dy) in pixels
+/// from the stamp's true centre, and a flat sky (ADU per pixel) when it is fitted.
+pub const IMAGE_PARAM_NAMES: [&str; 8] = [
+    "flux",
+    "sersic_index",
+    "half_light_radius",
+    "g1",
+    "g2",
+    "dx",
+    "dy",
+    "sky",
+];
+
+/// One evaluation: NLL, gradient and Fisher matrix at θ.
+#[derive(Clone)]
+pub(crate) struct Evaluation {
+    theta: Vec<f64>,
+    pub(crate) nll: f64,
+    pub(crate) gradient: Vec<f64>,
+    pub(crate) fisher: Vec<Vec<f64>>,
+    pub(crate) model: Array2<f64>,
+}
+
+/// −ln L(θ) of an image with per-pixel noise, θ in [`IMAGE_PARAM_NAMES`] order (7 values, or 8 with the
+/// sky), drawn on a fixed lattice so that it is a smooth function of θ.
+pub struct ImageNll<'r, 'd> {
+    renderer: &'r Renderer,
+    psf: Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    lattice: Lattice,
+    cache: RefCell<Option<Evaluation>>,
+}
+
+impl<'r, 'd> ImageNll<'r, 'd> {
+    /// The NLL of `data` (the renderer's stamp shape; left-out pixels may hold anything) seen through `psf`
+    /// with `noise`, drawn on `lattice`.
+    pub fn new(
+        renderer: &'r Renderer,
+        psf: Psf,
+        data: ArrayView2<'d, f64>,
+        noise: &'d PixelNoise,
+        lattice: Lattice,
+    ) -> Self {
+        ImageNll {
+            renderer,
+            psf,
+            data,
+            noise,
+            lattice,
+            cache: RefCell::new(None),
+        }
+    }
+
+    /// NLL and its gradient at θ.
+    pub fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
+        let e = self.evaluate(theta)?;
+        Ok((e.nll, e.gradient))
+    }
+
+    /// The Fisher matrix at θ: Σ over the usable pixels of (∂μ/∂θ_i)(∂μ/∂θ_j)(1/V + ½ (∂V/∂μ)²/V²).
+    pub fn fisher(&self, theta: &[f64]) -> Result<Vec<Vec<f64>>, FitError> {
+        Ok(self.evaluate(theta)?.fisher)
+    }
+
+    /// The model image at θ (galaxy plus sky).
+    pub fn model(&self, theta: &[f64]) -> Result<Array2<f64>, FitError> {
+        Ok(self.evaluate(theta)?.model)
+    }
+
+    pub(crate) fn evaluate(&self, theta: &[f64]) -> Result<Evaluation, FitError> {
+        if let Some(e) = self.cache.borrow().as_ref() {
+            if e.theta == theta {
+                return Ok(e.clone());
+            }
+        }
+        let dims = theta.len();
+        let galaxy = GalaxyParams::new(theta[0], theta[1], theta[2], theta[3], theta[4]);
+        let offset = [theta[5], theta[6]];
+        let sky = if dims == 8 { theta[7] } else { 0.0 };
+        let drawn = self.renderer.render_with_centre_jacobian(
+            Some(self.lattice),
+            &galaxy,
+            &self.psf,
+            offset,
+        )?;
+        let model = drawn.image.mapv(|v| v + sky);
+        let (log_l, d_model) = self
+            .noise
+            .log_likelihood_with_gradient(self.data, model.view())?;
+        // ∂μ/∂θ: the seven rendered planes, and 1 everywhere for the sky.
+        let plane = |p: usize, k: (usize, usize)| {
+            if p < 7 {
+                drawn.jacobian[[p, k.0, k.1]]
+            } else {
+                1.0
+            }
+        };
+        let mut gradient = vec![0.0; dims];
+        let mut fisher = vec![vec![0.0; dims]; dims];
+        let usable = self.noise.usable();
+        for (k, &g) in d_model.indexed_iter() {
+            if !usable[k] {
+                continue;
+            }
+            let (v, dv) = self.noise.variance(k.0, k.1, model[k]);
+            let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
+            let d: Vec<f64> = (0..dims).map(|p| plane(p, k)).collect();
+            for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
+                gradient[i] -= g * di;
+                for (f, dj) in row.iter_mut().zip(&d).skip(i) {
+                    *f += di * dj * weight;
+                }
+            }
+        }
+        // Only the upper triangle was summed: mirror it.
+        let upper = fisher.clone();
+        for (i, row) in fisher.iter_mut().enumerate() {
+            for (j, f) in row.iter_mut().enumerate().take(i) {
+                *f = upper[j][i];
+            }
+        }
+        let nll = -log_l;
+        if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return Err(FitError::Solver(format!(
+                "the likelihood is not finite at {theta:?}"
+            )));
+        }
+        let e = Evaluation {
+            theta: theta.to_vec(),
+            nll,
+            gradient,
+            fisher,
+            model,
+        };
+        *self.cache.borrow_mut() = Some(e.clone());
+        Ok(e)
+    }
+}
+
+/// The NLL seen through the unit-box scaling u ↦ θ = lower + u·(upper − lower).
+pub struct ScaledImageNll<'r, 'd> {
+    /// The NLL in natural units.
+    pub nll: ImageNll<'r, 'd>,
+    /// Lower bounds.
+    pub lower: Vec<f64>,
+    /// Upper bounds.
+    pub upper: Vec<f64>,
+}
+
+impl ScaledImageNll<'_, '_> {
+    /// θ at unit-box point u.
+    pub fn theta(&self, u: &[f64]) -> Vec<f64> {
+        u.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(u, (l, h))| l + u * (h - l))
+            .collect()
+    }
+}
+
+impl CostFunction for ScaledImageNll<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
+        Ok(self.nll.value_and_gradient(&self.theta(u))?.0)
+    }
+}
+
+impl Gradient for ScaledImageNll<'_, '_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        let (_, g) = self.nll.value_and_gradient(&self.theta(u))?;
+        Ok(g.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(g, (l, h))| g * (h - l))
+            .collect())
+    }
+}
