@@ -1,15 +1,14 @@
 //! Fitting one image: robust start, bounded L-BFGS, errors from the Fisher matrix at the estimate.
 
-use argmin::core::{Executor, State, TerminationReason};
 use ndarray::ArrayView2;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
 
 use crate::bounds::Bounds;
 use crate::error::FitError;
 use crate::fisher::{crb_from_fisher, fisher_from_jacobian};
-use crate::lbfgsb::ProjectedLbfgs;
 use crate::noise_option::NoiseOption;
 use crate::objective::{Nll, Observed, ScaledNll};
+use crate::solve::{self, unit_box_hessian, Run, RunSettings};
 use crate::start::initial_guess;
 
 /// How fits are made.
@@ -67,13 +66,6 @@ pub struct Fitter<'r> {
     options: FitOptions,
 }
 
-struct Run {
-    u: Vec<f64>,
-    nll: f64,
-    iterations: u64,
-    reason: TerminationReason,
-}
-
 impl<'r> Fitter<'r> {
     /// A fitter; the options' n starts are clamped into the bounds.
     pub fn new(renderer: &'r Renderer, options: FitOptions) -> Result<Self, FitError> {
@@ -95,39 +87,14 @@ impl<'r> Fitter<'r> {
     fn run(&self, nll: Nll<'_, '_>, start: Vec<f64>, iterations: u64) -> Result<Run, FitError> {
         let bounds = self.options.bounds;
         let fisher = nll.fisher(bounds.from_unit(&start))?;
-        let b0: Vec<Vec<f64>> = (0..5)
-            .map(|i| {
-                (0..5)
-                    .map(|j| fisher[i][j] * bounds.width(i) * bounds.width(j))
-                    .collect()
-            })
-            .collect();
-        let solver = ProjectedLbfgs::new(vec![0.0; 5], vec![1.0; 5], 8)
-            .map_err(|e| FitError::Solver(e.to_string()))?
-            .with_pg_tolerance(self.options.pg_tolerance)
-            .with_f_tolerance(1e-10);
-        let solver = match solver.clone().with_initial_hessian(b0) {
-            Ok(s) => s,
-            Err(_) => solver, // an unconstrained direction at the start: plain L-BFGS
+        let widths: Vec<f64> = (0..5).map(|i| bounds.width(i)).collect();
+        let hessian = unit_box_hessian(|i, j| fisher[i][j], &widths);
+        let settings = RunSettings {
+            iterations,
+            pg_tolerance: self.options.pg_tolerance,
+            f_tolerance: 1e-10,
         };
-        let problem = ScaledNll { nll, bounds };
-        let result = Executor::new(problem, solver)
-            .configure(|s| s.param(start).max_iters(iterations))
-            .run()
-            .map_err(|e| FitError::Solver(e.to_string()))?;
-        let state = result.state;
-        Ok(Run {
-            u: state
-                .get_best_param()
-                .cloned()
-                .ok_or_else(|| FitError::Solver("no parameters returned".into()))?,
-            nll: state.get_best_cost(),
-            iterations: state.get_iter(),
-            reason: state
-                .get_termination_reason()
-                .cloned()
-                .unwrap_or(TerminationReason::MaxItersReached),
-        })
+        solve::run(ScaledNll { nll, bounds }, start, hessian, settings)
     }
 
     /// Fits one image (the renderer's stamp shape) seen through `psf` with read-noise `sigma`.
@@ -204,15 +171,8 @@ impl<'r> Fitter<'r> {
             run = polish;
         }
         let params = bounds.clamp(bounds.from_unit(&run.u));
-        let converged = matches!(run.reason, TerminationReason::SolverConverged);
-        let message = match &run.reason {
-            TerminationReason::SolverConverged => "converged".to_string(),
-            TerminationReason::MaxItersReached => format!(
-                "not converged: {} iterations reached",
-                self.options.max_iterations
-            ),
-            other => format!("not converged: {}", other.text()),
-        };
+        let converged = run.converged();
+        let message = run.message(self.options.max_iterations);
         // Errors from the Fisher matrix at the estimate, with the fit's noise model.
         let galaxy = GalaxyParams::from_array(params);
         let model = self.renderer.render_with_jacobian(&galaxy, psf)?;

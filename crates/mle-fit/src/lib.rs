@@ -16,6 +16,7 @@ pub mod lbfgsb;
 mod noise_option;
 pub mod objective;
 mod posterior;
+mod solve;
 pub mod start;
 
 pub use bounds::Bounds;

@@ -91,17 +91,17 @@ impl Moments {
     }
 }
 
-/// A starting point (flux, hlr, g1, g2) from the pixel sum and PSF-corrected adaptive moments.
+/// The galaxy's (hlr in arcsec, g1, g2) from the adaptive moments of the object and of the PSF's image on
+/// the stamp (pixels of `scale` arcsec).
 ///
 /// The galaxy's moments are the object's minus the PSF's (exact for Gaussians, a fair start otherwise);
-/// for a Gaussian, hlr = sqrt(2 ln 2)·σ. Returns `None` when the image has no positive source.
-pub fn initial_guess(
-    image: &ArrayView2<'_, f64>,
+/// for a Gaussian, hlr = sqrt(2 ln 2)·σ. A PSF without moments counts as one pixel wide; an object barely
+/// resolved gets a small round start.
+pub fn psf_corrected_shape(
+    object: Moments,
     psf_image: &ArrayView2<'_, f64>,
     scale: f64,
-) -> Option<[f64; 4]> {
-    let flux = image.sum();
-    let object = Moments::adaptive(image)?;
+) -> [f64; 3] {
     let psf = Moments::adaptive(psf_image).unwrap_or(Moments {
         xx: 1.0,
         yy: 1.0,
@@ -115,7 +115,6 @@ pub fn initial_guess(
     let resolved =
         galaxy.xx > 0.0 && galaxy.yy > 0.0 && galaxy.xx * galaxy.yy > galaxy.xy * galaxy.xy;
     if !resolved {
-        // Barely resolved: a small round start.
         galaxy = Moments {
             xx: 0.25 * object.xx,
             yy: 0.25 * object.xx,
@@ -124,5 +123,18 @@ pub fn initial_guess(
     }
     let (sigma, g1, g2) = galaxy.size_and_shear();
     let hlr = (2.0 * std::f64::consts::LN_2).sqrt() * sigma * scale;
+    [hlr, g1, g2]
+}
+
+/// A starting point (flux, hlr, g1, g2) from the pixel sum and PSF-corrected adaptive moments
+/// ([`psf_corrected_shape`]). Returns `None` when the image has no positive source.
+pub fn initial_guess(
+    image: &ArrayView2<'_, f64>,
+    psf_image: &ArrayView2<'_, f64>,
+    scale: f64,
+) -> Option<[f64; 4]> {
+    let flux = image.sum();
+    let object = Moments::adaptive(image)?;
+    let [hlr, g1, g2] = psf_corrected_shape(object, psf_image, scale);
     Some([flux, hlr, g1, g2])
 }

@@ -13,13 +13,12 @@ mod start;
 pub use problem::{ImageNll, ScaledImageNll, IMAGE_PARAM_NAMES};
 pub use start::{image_start, ImageStart};
 
-use argmin::core::{Executor, State, TerminationReason};
 use ndarray::ArrayView2;
 use noise_model::PixelNoise;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
 
 use crate::error::FitError;
-use crate::lbfgsb::ProjectedLbfgs;
+use crate::solve::{self, unit_box_hessian, Run, RunSettings};
 
 /// How a real image is fitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,13 +79,6 @@ impl ImageFitResult {
     pub fn reduced_chi_square(&self) -> f64 {
         self.chi_square / self.dof.max(1) as f64
     }
-}
-
-struct Run {
-    u: Vec<f64>,
-    nll: f64,
-    iterations: u64,
-    reason: TerminationReason,
 }
 
 /// Fits `data` (the renderer's stamp shape) seen through `psf` with `noise`.
@@ -166,15 +158,6 @@ pub fn fit_image<'d>(
     let errors = errors_from_fisher(&evaluation.fisher);
     let (chi_square, usable) = noise.chi_square(data, evaluation.model.view())?;
     let near = |value: f64, bound: f64, tolerance: f64| (value - bound).abs() <= tolerance;
-    let converged = matches!(run.reason, TerminationReason::SolverConverged);
-    let message = match &run.reason {
-        TerminationReason::SolverConverged => "converged".to_string(),
-        TerminationReason::MaxItersReached => format!(
-            "not converged: {} iterations reached",
-            options.max_iterations
-        ),
-        other => format!("not converged: {}", other.text()),
-    };
     Ok(ImageFitResult {
         n_at_bound: near(params[1], start.lower[1], 1e-3) || near(params[1], start.upper[1], 1e-3),
         hlr_at_bound: near(params[2], start.lower[2], 1e-3 * start.lower[2])
@@ -186,8 +169,8 @@ pub fn fit_image<'d>(
         nll: evaluation.nll,
         chi_square,
         iterations,
-        converged,
-        message,
+        converged: run.converged(),
+        message: run.message(options.max_iterations),
     })
 }
 
@@ -202,7 +185,6 @@ fn solve(
     iterations: u64,
     options: &ImageFitOptions,
 ) -> Result<Run, FitError> {
-    let dims = start.len();
     let widths: Vec<f64> = problem
         .lower
         .iter()
@@ -210,38 +192,13 @@ fn solve(
         .map(|(l, h)| h - l)
         .collect();
     let fisher = problem.nll.fisher(&problem.theta(&start))?;
-    let b0: Vec<Vec<f64>> = (0..dims)
-        .map(|i| {
-            (0..dims)
-                .map(|j| fisher[i][j] * widths[i] * widths[j])
-                .collect()
-        })
-        .collect();
-    let solver = ProjectedLbfgs::new(vec![0.0; dims], vec![1.0; dims], 8)
-        .map_err(|e| FitError::Solver(e.to_string()))?
-        .with_pg_tolerance(options.pg_tolerance)
-        .with_f_tolerance(1e-12);
-    let solver = match solver.clone().with_initial_hessian(b0) {
-        Ok(s) => s,
-        Err(_) => solver,
+    let hessian = unit_box_hessian(|i, j| fisher[i][j], &widths);
+    let settings = RunSettings {
+        iterations,
+        pg_tolerance: options.pg_tolerance,
+        f_tolerance: 1e-12,
     };
-    let result = Executor::new(problem, solver)
-        .configure(|s| s.param(start).max_iters(iterations))
-        .run()
-        .map_err(|e| FitError::Solver(e.to_string()))?;
-    let state = result.state;
-    Ok(Run {
-        u: state
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| FitError::Solver("no parameters returned".into()))?,
-        nll: state.get_best_cost(),
-        iterations: state.get_iter(),
-        reason: state
-            .get_termination_reason()
-            .cloned()
-            .unwrap_or(TerminationReason::MaxItersReached),
-    })
+    solve::run(problem, start, hessian, settings)
 }
 
 /// sqrt(diag F⁻¹), infinite everywhere when F cannot be inverted.

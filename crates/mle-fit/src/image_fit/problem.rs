@@ -2,29 +2,29 @@
 //! and Fisher matrix, drawn on a fixed lattice; and the same in unit-box coordinates for the solver.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use argmin::core::{CostFunction, Error, Gradient};
 use ndarray::{Array2, ArrayView2};
 use noise_model::PixelNoise;
-use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
+use sersic_render::{GalaxyParams, Lattice, Psf, Renderer, PARAM_NAMES_WITH_CENTRE};
 
 use crate::error::FitError;
 
-/// The parameters of a real-image fit, in order: the galaxy's five, its centre offset (dx, dy) in pixels
-/// from the stamp's true centre, and a flat sky (ADU per pixel) when it is fitted.
-pub const IMAGE_PARAM_NAMES: [&str; 8] = [
-    "flux",
-    "sersic_index",
-    "half_light_radius",
-    "g1",
-    "g2",
-    "dx",
-    "dy",
-    "sky",
-];
+/// The parameters of a real-image fit, in order: the renderer's seven ([`PARAM_NAMES_WITH_CENTRE`]: the
+/// galaxy's five and its centre offset (dx, dy) in pixels from the stamp's true centre), then a flat sky
+/// (ADU per pixel) when it is fitted.
+pub const IMAGE_PARAM_NAMES: [&str; 8] = {
+    let mut names = ["sky"; 8];
+    let mut i = 0;
+    while i < PARAM_NAMES_WITH_CENTRE.len() {
+        names[i] = PARAM_NAMES_WITH_CENTRE[i];
+        i += 1;
+    }
+    names
+};
 
 /// One evaluation: NLL, gradient and Fisher matrix at θ.
-#[derive(Clone)]
 pub(crate) struct Evaluation {
     theta: Vec<f64>,
     pub(crate) nll: f64,
@@ -41,7 +41,8 @@ pub struct ImageNll<'r, 'd> {
     data: ArrayView2<'d, f64>,
     noise: &'d PixelNoise,
     lattice: Lattice,
-    cache: RefCell<Option<Evaluation>>,
+    /// The last evaluation: the line search's accepted trial is also where the gradient is wanted.
+    cache: RefCell<Option<Rc<Evaluation>>>,
 }
 
 impl<'r, 'd> ImageNll<'r, 'd> {
@@ -67,23 +68,23 @@ impl<'r, 'd> ImageNll<'r, 'd> {
     /// NLL and its gradient at θ.
     pub fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
         let e = self.evaluate(theta)?;
-        Ok((e.nll, e.gradient))
+        Ok((e.nll, e.gradient.clone()))
     }
 
     /// The Fisher matrix at θ: Σ over the usable pixels of (∂μ/∂θ_i)(∂μ/∂θ_j)(1/V + ½ (∂V/∂μ)²/V²).
     pub fn fisher(&self, theta: &[f64]) -> Result<Vec<Vec<f64>>, FitError> {
-        Ok(self.evaluate(theta)?.fisher)
+        Ok(self.evaluate(theta)?.fisher.clone())
     }
 
     /// The model image at θ (galaxy plus sky).
     pub fn model(&self, theta: &[f64]) -> Result<Array2<f64>, FitError> {
-        Ok(self.evaluate(theta)?.model)
+        Ok(self.evaluate(theta)?.model.clone())
     }
 
-    pub(crate) fn evaluate(&self, theta: &[f64]) -> Result<Evaluation, FitError> {
+    pub(crate) fn evaluate(&self, theta: &[f64]) -> Result<Rc<Evaluation>, FitError> {
         if let Some(e) = self.cache.borrow().as_ref() {
             if e.theta == theta {
-                return Ok(e.clone());
+                return Ok(Rc::clone(e));
             }
         }
         let dims = theta.len();
@@ -117,10 +118,14 @@ impl<'r, 'd> ImageNll<'r, 'd> {
             }
             let (v, dv) = self.noise.variance(k.0, k.1, model[k]);
             let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
-            let d: Vec<f64> = (0..dims).map(|p| plane(p, k)).collect();
+            let mut d = [0.0; 8];
+            for (p, v) in d.iter_mut().enumerate().take(dims) {
+                *v = plane(p, k);
+            }
+            let d = &d[..dims];
             for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
                 gradient[i] -= g * di;
-                for (f, dj) in row.iter_mut().zip(&d).skip(i) {
+                for (f, dj) in row.iter_mut().zip(d).skip(i) {
                     *f += di * dj * weight;
                 }
             }
@@ -138,14 +143,14 @@ impl<'r, 'd> ImageNll<'r, 'd> {
                 "the likelihood is not finite at {theta:?}"
             )));
         }
-        let e = Evaluation {
+        let e = Rc::new(Evaluation {
             theta: theta.to_vec(),
             nll,
             gradient,
             fisher,
             model,
-        };
-        *self.cache.borrow_mut() = Some(e.clone());
+        });
+        *self.cache.borrow_mut() = Some(Rc::clone(&e));
         Ok(e)
     }
 }
@@ -187,5 +192,27 @@ impl Gradient for ScaledImageNll<'_, '_> {
             .zip(self.lower.iter().zip(&self.upper))
             .map(|(g, (l, h))| g * (h - l))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_names_are_the_renderers_seven_then_the_sky() {
+        assert_eq!(
+            IMAGE_PARAM_NAMES,
+            [
+                "flux",
+                "sersic_index",
+                "half_light_radius",
+                "g1",
+                "g2",
+                "dx",
+                "dy",
+                "sky"
+            ]
+        );
     }
 }

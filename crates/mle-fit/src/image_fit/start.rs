@@ -7,7 +7,7 @@ use noise_model::PixelNoise;
 use sersic_render::sersic::{N_MAX, N_MIN};
 
 use crate::error::FitError;
-use crate::start::Moments;
+use crate::start::{psf_corrected_shape, Moments};
 
 /// A starting point and the box around it, in [`IMAGE_PARAM_NAMES`](super::IMAGE_PARAM_NAMES) order.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,25 +62,7 @@ pub fn image_start(
         yy: 4.0,
         xy: 0.0,
     });
-    let psf = Moments::adaptive(&psf_image).unwrap_or(Moments {
-        xx: 1.0,
-        yy: 1.0,
-        xy: 0.0,
-    });
-    let mut galaxy = Moments {
-        xx: object.xx - psf.xx,
-        yy: object.yy - psf.yy,
-        xy: object.xy - psf.xy,
-    };
-    if !(galaxy.xx > 0.0 && galaxy.yy > 0.0 && galaxy.xx * galaxy.yy > galaxy.xy * galaxy.xy) {
-        galaxy = Moments {
-            xx: 0.25 * object.xx,
-            yy: 0.25 * object.xx,
-            xy: 0.0,
-        };
-    }
-    let (sigma, g1, g2) = galaxy.size_and_shear();
-    let hlr = (2.0 * std::f64::consts::LN_2).sqrt() * sigma * scale;
+    let [hlr, g1, g2] = psf_corrected_shape(object, &psf_image, scale);
     let (half_w, half_h) = ((cols as f64 - 1.0) / 2.0, (rows as f64 - 1.0) / 2.0);
     let mut lower = vec![
         1e-3 * flux,
