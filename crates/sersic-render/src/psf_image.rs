@@ -118,16 +118,6 @@ impl PsfImage {
         self.psf_scale * self.oversampling as f64
     }
 
-    /// Half the side of the box outside which the interpolated PSF is exactly zero, arcsec, along x and
-    /// y: half the image plus the quintic kernel's reach of 3 pixels.
-    pub fn half_extent(&self) -> [f64; 2] {
-        let (h, w) = self.pixels.dim();
-        [
-            (w as f64 / 2.0 + 3.0) * self.psf_scale,
-            (h as f64 / 2.0 + 3.0) * self.psf_scale,
-        ]
-    }
-
     /// Fills the wings' envelope: each pixel's distance from the centre with the largest |value| of the
     /// pixels at least that far out.
     fn with_wings(mut self) -> PsfImage {
@@ -162,13 +152,6 @@ impl PsfImage {
         self.wings.get(first).map_or(0.0, |&(_, top)| {
             1.94 * top / (self.psf_scale * self.psf_scale)
         })
-    }
-
-    /// The largest surface brightness anywhere, bounded: the largest pixel per PSF pixel area, times the
-    /// quintic kernel's largest gain (its absolute values at the pixels sum to at most 1.3906 along each axis).
-    pub fn peak_bound(&self) -> f64 {
-        let top = self.pixels.iter().fold(0f64, |m, v| m.max(v.abs()));
-        1.94 * top / (self.psf_scale * self.psf_scale)
     }
 
     /// The full width at half maximum, estimated from the pixels: the diameter of the disc whose area is

@@ -6,10 +6,44 @@
 //! lattice picked at the centre point, so that both sides describe the same smooth function.
 use ndarray::{Array2, Axis};
 use proptest::prelude::*;
-use sersic_render::{GalaxyParams, Psf, PsfImage, Renderer, Stamp};
+use sersic_render::{GalaxyParams, ImageWithJacobian, Psf, PsfImage, Renderer, Stamp};
 
 /// Central-difference steps per parameter: small enough for truncation error, large enough for rounding.
 const STEPS: [f64; 5] = [1.0, 2e-4, 2e-5, 2e-5, 2e-5];
+
+/// Asserts that `drawn.image` is `render(θ)` and that each Jacobian column matches central differences
+/// of `render` with `steps`, to 1e-4 of the column's peak; `case` names the case in failures.
+fn matches_central_differences(
+    drawn: &ImageWithJacobian,
+    theta: &[f64],
+    steps: &[f64],
+    render: impl Fn(&[f64]) -> Array2<f64>,
+    case: &str,
+) -> Result<(), TestCaseError> {
+    let plain = render(theta);
+    let image_peak = plain.iter().cloned().fold(0.0, f64::max);
+    prop_assert!((&drawn.image - &plain)
+        .iter()
+        .all(|d| d.abs() <= 1e-12 * image_peak));
+    for (p, h) in steps.iter().enumerate() {
+        let (mut up, mut down) = (theta.to_vec(), theta.to_vec());
+        up[p] += h;
+        down[p] -= h;
+        let fd: Array2<f64> = (render(&up) - render(&down)) / (2.0 * h);
+        let analytic = drawn.jacobian.index_axis(Axis(0), p);
+        let peak = analytic.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        let worst = (&fd - &analytic)
+            .iter()
+            .map(|d| d.abs())
+            .fold(0.0, f64::max);
+        prop_assert!(
+            worst <= 1e-4 * peak,
+            "parameter {p} of {case}: max |fd - analytic| / peak = {:.2e}",
+            worst / peak
+        );
+    }
+    Ok(())
+}
 
 fn check(galaxy: GalaxyParams, fwhm: f64) -> Result<(), TestCaseError> {
     let renderer = Renderer::new(Stamp::default()).unwrap();
@@ -18,38 +52,12 @@ fn check(galaxy: GalaxyParams, fwhm: f64) -> Result<(), TestCaseError> {
     let jac = renderer
         .render_with_jacobian_on(lattice, &galaxy, &psf, [0.0, 0.0])
         .unwrap();
-    let plain = renderer
-        .render_on(lattice, &galaxy, &psf, [0.0, 0.0])
-        .unwrap();
-    let image_peak = plain.iter().cloned().fold(0.0, f64::max);
-    prop_assert!((&jac.image - &plain)
-        .iter()
-        .all(|d| d.abs() <= 1e-12 * image_peak));
-    let theta = galaxy.to_array();
-    for (p, h) in STEPS.iter().enumerate() {
-        let mut up = theta;
-        let mut down = theta;
-        up[p] += h;
-        down[p] -= h;
-        let render = |t: [f64; 5]| {
-            renderer
-                .render_on(lattice, &GalaxyParams::from_array(t), &psf, [0.0, 0.0])
-                .unwrap()
-        };
-        let fd: Array2<f64> = (render(up) - render(down)) / (2.0 * h);
-        let analytic = jac.jacobian.index_axis(Axis(0), p);
-        let peak = analytic.iter().map(|v| v.abs()).fold(0.0, f64::max);
-        let worst = (&fd - &analytic)
-            .iter()
-            .map(|d| d.abs())
-            .fold(0.0, f64::max);
-        prop_assert!(
-            worst <= 1e-4 * peak,
-            "parameter {p} of {galaxy:?}, fwhm {fwhm}: max |fd - analytic| / peak = {:.2e}",
-            worst / peak
-        );
-    }
-    Ok(())
+    let render = |t: &[f64]| {
+        let g = GalaxyParams::new(t[0], t[1], t[2], t[3], t[4]);
+        renderer.render_on(lattice, &g, &psf, [0.0, 0.0]).unwrap()
+    };
+    let case = format!("{galaxy:?}, fwhm {fwhm}");
+    matches_central_differences(&jac, &galaxy.to_array(), &STEPS, render, &case)
 }
 
 proptest! {
@@ -114,17 +122,12 @@ fn check_seven(
         .render_with_centre_jacobian(lattice, &galaxy, psf, offset)
         .unwrap();
     prop_assert_eq!(jac.jacobian.dim().0, 7);
-    let render = |t: [f64; 7]| {
+    let render = |t: &[f64]| {
         let g = GalaxyParams::new(t[0], t[1], t[2], t[3], t[4]);
         renderer.render_on(lattice, &g, psf, [t[5], t[6]]).unwrap()
     };
     let a = galaxy.to_array();
     let theta = [a[0], a[1], a[2], a[3], a[4], offset[0], offset[1]];
-    let plain = render(theta);
-    let image_peak = plain.iter().cloned().fold(0.0, f64::max);
-    prop_assert!((&jac.image - &plain)
-        .iter()
-        .all(|d| d.abs() <= 1e-12 * image_peak));
     // The five shape columns are those of the five-column Jacobian.
     let five = renderer
         .render_with_jacobian_on(lattice, &galaxy, psf, offset)
@@ -138,24 +141,8 @@ fn check_seven(
             .fold(0f64, |m, v| m.max(v.abs()));
         prop_assert!(d.iter().all(|v| v.abs() <= 1e-12 * scale), "column {p}");
     }
-    for (p, h) in STEPS7.iter().enumerate() {
-        let (mut up, mut down) = (theta, theta);
-        up[p] += h;
-        down[p] -= h;
-        let fd: Array2<f64> = (render(up) - render(down)) / (2.0 * h);
-        let analytic = jac.jacobian.index_axis(Axis(0), p);
-        let peak = analytic.iter().map(|v| v.abs()).fold(0.0, f64::max);
-        let worst = (&fd - &analytic)
-            .iter()
-            .map(|d| d.abs())
-            .fold(0.0, f64::max);
-        prop_assert!(
-            worst <= 1e-4 * peak,
-            "parameter {p} of {galaxy:?} at {offset:?}: max |fd - analytic| / peak = {:.2e}",
-            worst / peak
-        );
-    }
-    Ok(())
+    let case = format!("{galaxy:?} at {offset:?}");
+    matches_central_differences(&jac, &theta, &STEPS7, render, &case)
 }
 
 proptest! {
