@@ -1,19 +1,9 @@
 //! `galaxy render` end to end: outputs, and bad input (exit status 2, a message naming the problem, no file).
 use ndarray::{Array2, Array3, Axis};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
-use std::path::Path;
-use std::process::{Command, Output};
 
-fn galaxy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_galaxy"))
-        .args(args)
-        .output()
-        .expect("run galaxy")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::{assert_rejected, run as galaxy, stderr};
 
 #[test]
 fn renders_one_galaxy_as_float32_npy() {
@@ -108,19 +98,6 @@ fn renders_a_csv_table_and_the_psf_alone() {
     let psf: Array2<f32> = ndarray_npy::read_npy(&psf_out).unwrap();
     let sum: f32 = psf.sum();
     assert!((sum - 1.0).abs() < 2e-3, "PSF sums to {sum}");
-}
-
-fn assert_rejected(args: &[&str], out: &Path, expect: &[&str]) {
-    let run = galaxy(args);
-    assert_eq!(run.status.code(), Some(2), "{args:?}: {}", stderr(&run));
-    let msg = stderr(&run);
-    for e in expect {
-        assert!(
-            msg.contains(e),
-            "{args:?}: message {msg:?} should mention {e:?}"
-        );
-    }
-    assert!(!out.exists(), "{args:?} left a file behind");
 }
 
 #[test]

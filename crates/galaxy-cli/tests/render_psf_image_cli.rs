@@ -2,19 +2,9 @@
 //! galaxies and rectangular stamps; and PSF images that cannot be used (exit status 2 naming the file).
 use ndarray::{Array2, Array3, ArrayD, Axis, IxDyn};
 use sersic_render::{GalaxyParams, Psf, PsfImage, Renderer, Stamp};
-use std::path::Path;
-use std::process::{Command, Output};
 
-fn galaxy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_galaxy"))
-        .args(args)
-        .output()
-        .expect("run galaxy")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::{assert_rejected, run as galaxy, stderr};
 
 /// An asymmetric PSF image of `h` x `w` pixels.
 fn psf_pixels(h: usize, w: usize, tilt: f64) -> Array2<f64> {
@@ -126,19 +116,6 @@ fn a_psf_cube_gives_one_psf_per_row_with_offsets_from_the_table() {
         let want = renderer.render_offset(g, &psf, *offset).unwrap();
         close(&images.index_axis(Axis(0), k).to_owned(), &want);
     }
-}
-
-fn assert_rejected(args: &[&str], out: &Path, expect: &[&str]) {
-    let run = galaxy(args);
-    assert_eq!(run.status.code(), Some(2), "{args:?}: {}", stderr(&run));
-    let msg = stderr(&run);
-    for e in expect {
-        assert!(
-            msg.contains(e),
-            "{args:?}: message {msg:?} should mention {e:?}"
-        );
-    }
-    assert!(!out.exists(), "{args:?} left a file behind");
 }
 
 #[test]

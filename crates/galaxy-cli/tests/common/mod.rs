@@ -73,6 +73,26 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `galaxy` with `args` in the crate's folder (for tests whose paths are all absolute).
+pub fn run(args: &[&str]) -> Output {
+    galaxy(args, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs `galaxy` with `args` (as [`run`]) and checks that it refuses them as bad input: exit status 2, a
+/// message that mentions every one of `expect`, and no file left at `out`.
+pub fn assert_rejected(args: &[&str], out: &Path, expect: &[&str]) {
+    let run = run(args);
+    assert_eq!(run.status.code(), Some(2), "{args:?}: {}", stderr(&run));
+    let msg = stderr(&run);
+    for e in expect {
+        assert!(
+            msg.contains(e),
+            "{args:?}: message {msg:?} should mention {e:?}"
+        );
+    }
+    assert!(!out.exists(), "{args:?} left a file behind");
+}
+
 /// A `galaxy explore --port 0` process, killed on drop.
 pub struct Server {
     child: Child,
