@@ -10,11 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-10}
-venv=${GALSIM_VENV:-/tmp/galsim-venv}
-if ! "$venv/bin/python" -c "import galsim, scipy" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "galsim==2.8.5" numpy scipy
-fi
+source bench/galsim_venv.sh
+galsim_venv scipy
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 RAYON_NUM_THREADS=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

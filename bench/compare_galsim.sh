@@ -9,11 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-venv=${GALSIM_VENV:-/tmp/galsim-venv}
-if ! "$venv/bin/python" -c "import galsim" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "galsim==2.8.5" numpy
-fi
+source bench/galsim_venv.sh
+galsim_venv
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
 cargo bench -q -p sersic-render --bench render -- render_64 >/dev/null 2>&1 || cargo bench -p sersic-render --bench render -- render_64
 galsim_out=$("$venv/bin/python" bench/galsim_render_bench.py "$seconds")

@@ -12,11 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 galsim_count=${1:-150}
 our_count=${2:-4000}
-venv=${GALSIM_VENV:-/tmp/galsim-venv}
-if ! "$venv/bin/python" -c "import galsim" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "galsim==2.8.5" numpy
-fi
+source bench/galsim_venv.sh
+galsim_venv
 export OMP_NUM_THREADS=1
 cargo build -q --release -p galaxy-cli
 tmp=$(mktemp -d)

@@ -11,11 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-venv=${GALSIM_VENV:-/tmp/galsim-venv}
-if ! "$venv/bin/python" -c "import galsim" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "galsim==2.8.5" numpy
-fi
+source bench/galsim_venv.sh
+galsim_venv
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
 mkdir -p target
 psf=$PWD/target/bench_pixel_psf.npy
