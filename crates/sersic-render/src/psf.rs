@@ -135,34 +135,36 @@ impl Psf {
     /// Surface brightness at radius r (arcsec), per arcsec², unit total flux. For an image, which is not
     /// circular, an upper bound at any point that far from the centre ([`PsfImage::wing_bound`]).
     pub fn xvalue(&self, r: f64) -> f64 {
-        if let Psf::Image(ref image) = *self {
-            return image.wing_bound(r);
-        }
-        let rd = self.scale_radius();
         match *self {
-            Psf::Image(_) => unreachable!("handled above"),
+            Psf::Image(ref image) => image.wing_bound(r),
             Psf::Moffat { beta, trunc, .. } => {
+                let rd = self.scale_radius();
                 if trunc.is_some_and(|t| r > t) {
                     return 0.0;
                 }
                 let kept = trunc.map_or(1.0, |t| 1.0 - (1.0 + (t / rd).powi(2)).powf(1.0 - beta));
                 (beta - 1.0) / (PI * rd * rd) * (1.0 + (r / rd).powi(2)).powf(-beta) / kept
             }
-            Psf::Gaussian { .. } => (-0.5 * (r / rd).powi(2)).exp() / (2.0 * PI * rd * rd),
+            Psf::Gaussian { .. } => {
+                let rd = self.scale_radius();
+                (-0.5 * (r / rd).powi(2)).exp() / (2.0 * PI * rd * rd)
+            }
         }
     }
 
     /// Fourier transform at wavenumber k (rad/arcsec), exact (closed form or numerical Hankel transform).
     /// For an image, which is not circular, the modulus of its transform at (k, 0).
     pub fn kvalue_exact(&self, k: f64) -> f64 {
-        let rd = self.scale_radius();
-        let u = k * rd;
         match *self {
             Psf::Image(ref image) => image.kvalue(k, 0.0).norm(),
-            Psf::Gaussian { .. } => (-0.5 * u * u).exp(),
+            Psf::Gaussian { .. } => {
+                let u = k * self.scale_radius();
+                (-0.5 * u * u).exp()
+            }
             Psf::Moffat {
                 beta, trunc: None, ..
             } => {
+                let u = k * self.scale_radius();
                 if u == 0.0 {
                     return 1.0;
                 }
