@@ -55,6 +55,7 @@ classified!(galaxy_explore::ExploreError);
 
 classified!(
     galaxy_fits::FitsError,
+    galaxy_measure::MeasureError,
     galaxy_data::DataError,
     mle_fit::FitError,
     galaxy_eval::EvalError,

@@ -9,6 +9,7 @@ use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp, PARAM_NAMES};
 
 use crate::args::{check_output, progress, thread_pool, PerImageArgs};
+use crate::measure::{self, is_fits, FitsFit, RealImageArgs};
 use crate::CliError;
 
 /// Arguments of `galaxy crb`.
@@ -55,12 +56,15 @@ pub struct CrbArgs {
 /// Arguments of `galaxy fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// Dataset in the seed's layout: img \[N, S, S\]; psf_r and sigma \[N\] unless given below; label \[N, 5\]
-    /// optional (then a summary against the truth is printed).
+    /// A dataset in the seed's layout (.npz: img \[N, S, S\]; psf_r and sigma \[N\] unless given below;
+    /// label \[N, 5\] optional, then a summary against the truth is printed), or a FITS image: one galaxy,
+    /// a cube of cutouts, or a field with --catalog (docs/real-images.md).
     input: PathBuf,
-    /// Output CSV, one row per image.
+    /// Output catalogue, one row per galaxy: CSV, or a FITS binary table when it ends in .fits.
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    real: RealImageArgs,
     #[command(flatten)]
     per_image: PerImageArgs,
     /// Likelihood: poisson (sigma² + max(model, 0), default), gaussian (sigma² alone) or exact.
@@ -130,6 +134,26 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 
 /// Runs `galaxy fit`.
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
+    if is_fits(&args.input) {
+        return measure::run(FitsFit {
+            input: &args.input,
+            output: &args.output,
+            real: &args.real,
+            psf_fwhm: args.per_image.psf_fwhm,
+            psf_beta: args.psf_beta,
+            sigma: args.per_image.sigma,
+            threads: args.per_image.threads,
+        });
+    }
+    let fits_only = args.real.fits_only_options();
+    if !fits_only.is_empty() {
+        return Err(CliError::input(format!(
+            "{} {} only for FITS inputs; {} is a dataset in the seed's layout",
+            fits_only.join(", "),
+            if fits_only.len() == 1 { "is" } else { "are" },
+            args.input.display()
+        )));
+    }
     check_output(&args.output)?;
     let noise: NoiseOption = args.noise.parse()?;
     let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;

@@ -9,8 +9,8 @@ use ndarray::{Array3, Axis};
 use sersic_render::{GalaxyParams, Psf, RenderJob, Renderer, Stamp};
 
 use crate::args::progress;
-use crate::psf_file::{self, PsfSampling};
 use crate::CliError;
+use galaxy_measure::{load_psf_images, PsfSampling};
 
 /// Arguments of `galaxy render`.
 #[derive(Args, Debug)]
@@ -106,7 +106,7 @@ impl RenderArgs {
             oversampling: self.psf_oversampling,
             includes_pixel: self.psf_includes_pixel,
         };
-        psf_file::load(path, sampling).map(Some)
+        Ok(Some(load_psf_images(path, sampling)?))
     }
 
     /// What to draw: (galaxy or `None` for the PSF alone, PSF, offset) per image.

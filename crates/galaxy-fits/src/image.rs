@@ -120,6 +120,39 @@ pub fn image_bytes_f32(data: ArrayViewD<'_, f32>, keys: &[Key]) -> Result<Vec<u8
     bytes
 }
 
+/// One named image extension of a multi-extension file (see [`write_image_extensions`]).
+#[derive(Clone, Debug)]
+pub struct ImageExtension<'a> {
+    /// EXTNAME of the HDU.
+    pub name: &'a str,
+    /// Its pixels, slowest axis first.
+    pub data: ArrayViewD<'a, f64>,
+    /// Header keys of that HDU.
+    pub keys: &'a [Key],
+}
+
+/// Writes an empty primary HDU followed by one float64 image extension per entry of `extensions`, in
+/// order, as GALFIT writes its image blocks (data, model, residual). Atomic as [`write_image`].
+pub fn write_image_extensions(
+    path: &Path,
+    extensions: &[ImageExtension<'_>],
+) -> Result<(), FitsError> {
+    write_atomically(path, |partial| {
+        let mut file = FitsFile::create(partial).open()?;
+        for extension in extensions {
+            let description = ImageDescription {
+                data_type: ImageType::Double,
+                dimensions: extension.data.shape(),
+            };
+            let hdu = file.create_image(extension.name, &description)?;
+            let pixels: Vec<f64> = extension.data.iter().copied().collect();
+            hdu.write_image(&mut file, &pixels)?;
+            write_keys(&hdu, &mut file, extension.keys)?;
+        }
+        Ok(())
+    })
+}
+
 fn write_pixels<T: WriteImage + Copy>(
     path: &Path,
     data: ArrayViewD<'_, T>,
@@ -191,6 +224,43 @@ mod tests {
         assert_eq!(
             f32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()),
             12.25
+        );
+    }
+
+    #[test]
+    fn image_extensions_follow_an_empty_primary_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("block.fits");
+        let data = ArrayD::from_shape_fn(IxDyn(&[2, 3]), |ix| (ix[0] * 3 + ix[1]) as f64);
+        let model = data.mapv(|v| v + 0.5);
+        let keys = [Key::text("OBJECT", "g7", "source id")];
+        write_image_extensions(
+            &path,
+            &[
+                ImageExtension {
+                    name: "DATA",
+                    data: data.view(),
+                    keys: &keys,
+                },
+                ImageExtension {
+                    name: "MODEL",
+                    data: model.view(),
+                    keys: &[],
+                },
+            ],
+        )
+        .unwrap();
+        // read_image skips the empty primary and finds the first extension.
+        let first = read_image(&path).unwrap();
+        assert_eq!((first.hdu, first.data), (1, data));
+        assert_eq!(
+            read_key(&path, 1, "EXTNAME").unwrap().as_deref(),
+            Some("DATA")
+        );
+        assert_eq!(read_key(&path, 1, "OBJECT").unwrap().as_deref(), Some("g7"));
+        assert_eq!(
+            read_key(&path, 2, "EXTNAME").unwrap().as_deref(),
+            Some("MODEL")
         );
     }
 

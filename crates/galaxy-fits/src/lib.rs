@@ -9,5 +9,8 @@ mod table;
 
 pub use error::FitsError;
 pub use header::{read_key, Key, KeyValue};
-pub use image::{image_bytes_f32, read_image, write_image, write_image_f32, FitsImage};
+pub use image::{
+    image_bytes_f32, read_image, write_image, write_image_extensions, write_image_f32, FitsImage,
+    ImageExtension,
+};
 pub use table::{read_table, write_table, ColumnData, Table};

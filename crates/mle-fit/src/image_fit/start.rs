@@ -49,11 +49,10 @@ pub fn image_start(
             }
         },
     );
-    let flux = clean.sum();
     let peak = clean.iter().fold(0f64, |m, &v| m.max(v));
-    if !(flux > 0.0 && peak > 0.0) {
+    if peak <= 0.0 {
         return Err(FitError::BadInput(
-            "no source: the usable pixels sum to nothing above the sky".into(),
+            "no source: no usable pixel is above the sky".into(),
         ));
     }
     let centre = centroid(&clean, smoothed_peak(&clean));
@@ -62,6 +61,17 @@ pub fn image_start(
         yy: 4.0,
         xy: 0.0,
     });
+    // The whole stamp's sum carries the noise of every pixel: on a large stamp of a faint galaxy it can be
+    // negative. The sum within three moment radii of the centre (at least 4 pixels) is the start; the box
+    // reaches 10x the largest of the two.
+    let radius = (3.0 * ((object.xx + object.yy) / 2.0).max(0.0).sqrt()).max(4.0);
+    let aperture: f64 = clean
+        .indexed_iter()
+        .filter(|((r, c), _)| (*c as f64 - centre[0]).hypot(*r as f64 - centre[1]) <= radius)
+        .map(|(_, v)| v)
+        .sum();
+    let flux = if aperture > 0.0 { aperture } else { peak };
+    let flux_reach = 10.0 * flux.max(clean.sum());
     let [hlr, g1, g2] = psf_corrected_shape(object, &psf_image, scale);
     let (half_w, half_h) = ((cols as f64 - 1.0) / 2.0, (rows as f64 - 1.0) / 2.0);
     let mut lower = vec![
@@ -74,7 +84,7 @@ pub fn image_start(
         -half_h,
     ];
     let mut upper = vec![
-        10.0 * flux,
+        flux_reach,
         N_MAX,
         rows.max(cols) as f64 * scale,
         SHEAR_BOUND,

@@ -1,0 +1,219 @@
+//! `galaxy fit` on FITS inputs: one galaxy per image, a cube of cutouts, or a field with a catalogue
+//! (`galaxy_measure` does the work; this parses the options, shows progress and prints the summary).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use galaxy_fits::Key;
+use galaxy_measure::{MeasureRequest, NoiseSpec, PsfSpec, Survey};
+use mle_fit::ImageFitOptions;
+use noise_model::MaskPolarity;
+
+use crate::args::{check_output, progress, thread_pool};
+use crate::CliError;
+
+/// The options of `galaxy fit` that measure FITS images (docs/real-images.md).
+#[derive(Args, Debug, Default)]
+pub(crate) struct RealImageArgs {
+    /// PSF image (FITS or .npy): 2-D for every galaxy, or 3-D with one plane per cutout of a cube.
+    #[arg(long, conflicts_with = "psf_fwhm")]
+    psf: Option<PathBuf>,
+    /// The PSF image is sampled K times finer than the image.
+    #[arg(long, default_value_t = 1, requires = "psf")]
+    psf_oversampling: usize,
+    /// The PSF image already holds the pixel response (an effective PSF: PSFEx, Piff, a star).
+    #[arg(long, requires = "psf")]
+    psf_includes_pixel: bool,
+    /// Bad-pixel mask of the image's shape: non-zero = bad (Imfit's convention).
+    #[arg(long)]
+    mask: Option<PathBuf>,
+    /// The mask marks good pixels instead: zero = bad.
+    #[arg(long, requires = "mask")]
+    mask_zero_is_bad: bool,
+    /// Inverse-variance weight map (0 = unusable pixel).
+    #[arg(long, conflicts_with_all = ["sigma_map", "variance", "sigma", "gain", "read_noise", "sky_level"])]
+    weight: Option<PathBuf>,
+    /// Sigma map, image units.
+    #[arg(long, conflicts_with_all = ["variance", "sigma", "gain", "read_noise", "sky_level"])]
+    sigma_map: Option<PathBuf>,
+    /// Variance map, image units squared.
+    #[arg(long, conflicts_with_all = ["sigma", "gain", "read_noise", "sky_level"])]
+    variance: Option<PathBuf>,
+    /// Gain, electrons per image unit: Poisson noise on the model plus the subtracted sky (Imfit's --gain).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    gain: Option<f64>,
+    /// Read noise, electrons (Imfit's --readnoise).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    read_noise: Option<f64>,
+    /// The sky that was subtracted from the image, image units per pixel (Imfit's --sky).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    sky_level: Option<f64>,
+    /// Arcsec per pixel, when the image's WCS does not give it (it overrides the WCS).
+    #[arg(long, allow_negative_numbers = true)]
+    pixel_scale: Option<f64>,
+    /// Fit a flat sky too (what the sky subtraction left).
+    #[arg(long)]
+    fit_sky: bool,
+    /// Catalogue of sources in a field (CSV or FITS table): id, x, y (1-based pixels), optional size.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Segmentation map of the field: pixels of other sources' labels are masked in each stamp.
+    #[arg(long, requires = "catalog")]
+    segmentation: Option<PathBuf>,
+    /// Side of the stamps cut from a field when the catalogue has no size column, pixels.
+    #[arg(long, default_value_t = 64)]
+    stamp_size: usize,
+    /// Write GALFIT-style image blocks (data, model, residual), one FITS file per galaxy, into DIR.
+    #[arg(long, value_name = "DIR")]
+    save_models: Option<PathBuf>,
+}
+
+impl RealImageArgs {
+    /// The options given that only FITS inputs take (to refuse them with an npz).
+    pub(crate) fn fits_only_options(&self) -> Vec<&'static str> {
+        let given = [
+            (self.psf.is_some(), "--psf"),
+            (self.mask.is_some(), "--mask"),
+            (self.weight.is_some(), "--weight"),
+            (self.sigma_map.is_some(), "--sigma-map"),
+            (self.variance.is_some(), "--variance"),
+            (self.gain.is_some(), "--gain"),
+            (self.read_noise.is_some(), "--read-noise"),
+            (self.sky_level.is_some(), "--sky-level"),
+            (self.pixel_scale.is_some(), "--pixel-scale"),
+            (self.fit_sky, "--fit-sky"),
+            (self.catalog.is_some(), "--catalog"),
+            (self.save_models.is_some(), "--save-models"),
+        ];
+        given.iter().filter(|(g, _)| *g).map(|(_, n)| *n).collect()
+    }
+
+    fn noise(&self, sigma: Option<f64>) -> Result<NoiseSpec, CliError> {
+        Ok(if let Some(p) = &self.weight {
+            NoiseSpec::Weight(p.clone())
+        } else if let Some(p) = &self.sigma_map {
+            NoiseSpec::SigmaMap(p.clone())
+        } else if let Some(p) = &self.variance {
+            NoiseSpec::Variance(p.clone())
+        } else if let Some(s) = sigma {
+            NoiseSpec::Sigma(s)
+        } else if self.gain.is_some() || self.read_noise.is_some() || self.sky_level.is_some() {
+            NoiseSpec::Ccd {
+                gain: self.gain.unwrap_or(1.0),
+                read_noise: self.read_noise.unwrap_or(0.0),
+                sky_level: self.sky_level.unwrap_or(0.0),
+            }
+        } else {
+            return Err(CliError::input(
+                "a FITS input needs its noise: --weight, --sigma-map, --variance, --sigma, or --gain \
+                 [--read-noise R] [--sky-level S]",
+            ));
+        })
+    }
+}
+
+/// What `galaxy fit` passes on for a FITS input.
+pub(crate) struct FitsFit<'a> {
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub real: &'a RealImageArgs,
+    pub psf_fwhm: Option<f64>,
+    pub psf_beta: f64,
+    pub sigma: Option<f64>,
+    pub threads: Option<usize>,
+}
+
+/// Whether `path` names a FITS file by its extension.
+pub(crate) fn is_fits(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
+        Some("fits" | "fit" | "fts")
+    )
+}
+
+/// Runs `galaxy fit` on a FITS input.
+pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
+    let real = job.real;
+    check_output(job.output)?;
+    let psf = match (&real.psf, job.psf_fwhm) {
+        (Some(path), _) => PsfSpec::Image {
+            path: path.clone(),
+            oversampling: real.psf_oversampling,
+            includes_pixel: real.psf_includes_pixel,
+        },
+        (None, Some(fwhm)) => PsfSpec::Moffat {
+            beta: job.psf_beta,
+            fwhm,
+        },
+        (None, None) => {
+            return Err(CliError::input(
+                "a FITS input needs its PSF: --psf psf.fits, or --psf-fwhm F [--psf-beta B] for a Moffat",
+            ))
+        }
+    };
+    let request = MeasureRequest {
+        image: job.input.to_path_buf(),
+        psf,
+        noise: real.noise(job.sigma)?,
+        mask: real.mask.clone(),
+        mask_polarity: if real.mask_zero_is_bad {
+            MaskPolarity::ZeroIsBad
+        } else {
+            MaskPolarity::NonZeroIsBad
+        },
+        pixel_scale: real.pixel_scale,
+        catalog: real.catalog.clone(),
+        segmentation: real.segmentation.clone(),
+        stamp_size: real.stamp_size,
+        fit: ImageFitOptions {
+            fit_sky: real.fit_sky,
+            ..ImageFitOptions::default()
+        },
+    };
+    let survey = Survey::prepare(&request)?;
+    let pool = thread_pool(job.threads)?;
+    let n = survey.cutouts.len();
+    let bar = progress(n as u64, "galaxies", false);
+    let started = std::time::Instant::now();
+    let measurements = pool.install(|| survey.measure(&|| bar.inc(1)));
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let columns = galaxy_measure::catalog_columns(&measurements, survey.pixel_scale);
+    if let Some(dir) = &real.save_models {
+        galaxy_measure::save_models(dir, &survey, &measurements)?;
+    }
+    if is_fits(job.output) {
+        let keys = [
+            Key::text("INPUT", &file_name(job.input), "measured image"),
+            Key::real(
+                "PIXSCALE",
+                survey.pixel_scale.unwrap_or(f64::NAN),
+                "arcsec per pixel (NaN: unknown, sizes in pixels)",
+            ),
+            Key::text("XYCONV", "FITS", "x, y: the first pixel's centre is (1, 1)"),
+        ];
+        galaxy_measure::write_fits_table(job.output, &columns, &keys)?;
+    } else {
+        galaxy_measure::write_csv(job.output, &columns)?;
+    }
+    let failed = measurements.iter().filter(|m| m.fit.is_err()).count();
+    let not_converged = measurements
+        .iter()
+        .filter(|m| m.fit.as_ref().is_ok_and(|f| !f.converged))
+        .count();
+    eprintln!(
+        "measured {n} galaxies in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
+        seconds * 1e3 * pool.current_num_threads() as f64 / n.max(1) as f64,
+        job.output.display()
+    );
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
