@@ -174,3 +174,63 @@ fn sources(path: &Path, columns: Columns) -> Result<Vec<Source>, MeasureError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use galaxy_fits::{write_table, Table};
+
+    #[test]
+    fn a_sextractor_table_is_read_by_its_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cat.fits");
+        let table = Table {
+            columns: vec![
+                ("NUMBER".into(), ColumnData::Int(vec![7, 9])),
+                ("X_IMAGE".into(), ColumnData::Real(vec![10.5, 20.25])),
+                ("Y_IMAGE".into(), ColumnData::Real(vec![3.0, 4.0])),
+            ],
+        };
+        write_table(&path, "LDAC_OBJECTS", &table, &[]).unwrap();
+        let sources = read_catalog(&path).unwrap();
+        assert_eq!(
+            sources[1],
+            Source {
+                id: "9".into(),
+                x: 20.25,
+                y: 4.0,
+                size: None
+            }
+        );
+    }
+
+    #[test]
+    fn csv_problems_name_the_row_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("x,y\n1,2\n3,4\n", None),
+            (
+                "id,x,y\na,1,2\na,3,4\n",
+                Some("row 2: id 'a' is empty or repeated"),
+            ),
+            ("id,x,y\n1,1,nan\n", Some("row 1: column y is 'nan'")),
+            (
+                "id,x,y,size\n1,1,2,7.5\n",
+                Some("row 1: column size is 7.5"),
+            ),
+            ("id,x,y\n1,1\n", Some("row 1")),
+            ("id,x,y\n", Some("has no rows")),
+        ];
+        for (k, (text, error)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("c{k}.csv"));
+            std::fs::write(&path, text).unwrap();
+            match (read_catalog(&path), error) {
+                (Ok(s), None) => assert_eq!((s.len(), s[1].id.as_str()), (2, "2")),
+                (Err(e), Some(m)) => {
+                    assert!(e.is_bad_input() && e.to_string().contains(m), "{e}")
+                }
+                (r, _) => panic!("case {k}: {r:?}"),
+            }
+        }
+    }
+}

@@ -192,3 +192,28 @@ fn plane_message(path: &Path, planes: &Planes, k: usize, message: &str) -> Strin
         format!("{}: {message}", path.display())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn maps_are_checked_by_kind() {
+        let mut w = Array2::from_elem((3, 4), 1.0);
+        assert!(check_map(MapKind::Weight, w.view()).is_ok());
+        w[[2, 1]] = 0.0;
+        assert!(check_map(MapKind::Weight, w.view()).is_ok());
+        assert_eq!(
+            check_map(MapKind::Sigma, w.view()).unwrap_err(),
+            "pixel (x = 2, y = 3) is 0; every value must be > 0 (infinite marks an unusable pixel)"
+        );
+        w[[0, 3]] = f64::INFINITY;
+        assert!(check_map(MapKind::Variance, w.mapv(|v| v + 1.0).view()).is_ok());
+        assert!(check_map(MapKind::Weight, w.view()).is_err());
+        assert_eq!(
+            check_map(MapKind::Weight, Array2::zeros((2, 2)).view()).unwrap_err(),
+            "the weight is zero everywhere"
+        );
+    }
+}

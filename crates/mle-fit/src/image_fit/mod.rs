@@ -152,6 +152,33 @@ pub fn fit_image<'d>(
         run = polish;
         lattice = wanted;
     }
+    // The period is sized for the start's galaxy to a tolerance relative to its flux; a large, high-n
+    // galaxy at high SNR can still feel its own wings wrapping round from the neighbouring periods. Double
+    // the period while the model on the doubled one differs by more than 0.1 in noise units
+    // (sqrt Σ Δμ²/V, which bounds how far the estimate can move, in errors), and re-polish there.
+    for _ in 0..MAX_PERIOD_DOUBLINGS {
+        let theta = problem(lattice).theta(&run.u);
+        let wider = Lattice {
+            period: 2 * lattice.period,
+            k_max: lattice.k_max,
+        };
+        let here = problem(lattice).nll.model(&theta)?;
+        let there =
+            renderer.render_on(Some(wider), &galaxy_of(&theta), psf, [theta[5], theta[6]])?;
+        let sky = theta.get(7).copied().unwrap_or(0.0);
+        if model_change(noise, &here, &there, sky) <= 0.1 {
+            break;
+        }
+        let polish = solve(
+            problem(wider),
+            run.u.clone(),
+            options.max_iterations,
+            options,
+        )?;
+        iterations += polish.iterations;
+        run = polish;
+        lattice = wider;
+    }
     let scaled = problem(lattice);
     let params = scaled.theta(&run.u);
     let evaluation = scaled.nll.evaluate(&params)?;
@@ -199,6 +226,29 @@ fn solve(
         f_tolerance: 1e-12,
     };
     solve::run(problem, start, hessian, settings)
+}
+
+/// How many times [`fit_image`] may double the period to keep the wrapped wings from moving the estimate.
+const MAX_PERIOD_DOUBLINGS: usize = 3;
+
+/// sqrt(Σ (Δμ)²/V) over the usable pixels between the model `here` (sky included) and the galaxy `there` (no
+/// sky, `sky` added): by Cauchy–Schwarz no parameter's estimate moves by more than this many errors when
+/// one model replaces the other.
+fn model_change(
+    noise: &PixelNoise,
+    here: &ndarray::Array2<f64>,
+    there: &ndarray::Array2<f64>,
+    sky: f64,
+) -> f64 {
+    let usable = noise.usable();
+    let mut total = 0.0;
+    for ((r, c), &m) in here.indexed_iter() {
+        if usable[[r, c]] {
+            let d = there[[r, c]] + sky - m;
+            total += d * d / noise.variance(r, c, m).0;
+        }
+    }
+    total.sqrt()
 }
 
 /// sqrt(diag F⁻¹), infinite everywhere when F cannot be inverted.
