@@ -13,11 +13,7 @@ count=${1:-200}
 seed=${2:-20261129}
 source bench/galsim_venv.sh
 galsim_venv pyimfit astropy
-dir=target/imfit-cutouts
+dir=target/imfit-cutouts-$count
 "$venv/bin/python" bench/make_imfit_cutouts.py "$dir" "$count" "$seed" >/dev/null
 cargo build -q --release -p galaxy-cli
-started=$(date +%s.%N)
-target/release/galaxy fit "$dir/field.fits" --catalog "$dir/catalog.csv" --psf "$dir/psf_effective.fits" \
-  --psf-includes-pixel --gain 2 --read-noise 8 --sky-level 1.25e5 --threads 1 -o "$dir/ours.csv"
-ours=$(python3 -c "import time; print(time.time() - $started)")
-OMP_NUM_THREADS=1 "$venv/bin/python" bench/compare_imfit_cutouts.py "$dir" "$ours"
+OMP_NUM_THREADS=1 "$venv/bin/python" bench/compare_imfit_cutouts.py "$dir" target/release/galaxy
