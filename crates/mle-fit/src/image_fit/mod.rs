@@ -140,16 +140,19 @@ pub fn fit_image<'d>(
     let mut run = solve(problem(lattice), scout.u, options.max_iterations, options)?;
     iterations += run.iterations;
     let mut lattice = lattice;
-    let wanted = lattice_at(&problem(lattice).theta(&run.u))?;
-    if wanted.period > lattice.period || wanted.k_max > lattice.k_max * (1.0 + 1e-12) {
-        let polish = solve(
-            problem(wanted),
-            run.u.clone(),
+    // Runs on from `u` on another lattice (one the estimate needs, or a wider period).
+    let polish = |lattice: Lattice, u: &[f64]| {
+        solve(
+            problem(lattice),
+            u.to_vec(),
             options.max_iterations,
             options,
-        )?;
-        iterations += polish.iterations;
-        run = polish;
+        )
+    };
+    let wanted = lattice_at(&problem(lattice).theta(&run.u))?;
+    if wanted.period > lattice.period || wanted.k_max > lattice.k_max * (1.0 + 1e-12) {
+        run = polish(wanted, &run.u)?;
+        iterations += run.iterations;
         lattice = wanted;
     }
     // The period is sized for the start's galaxy to a tolerance relative to its flux; a large, high-n
@@ -169,14 +172,8 @@ pub fn fit_image<'d>(
         if model_change(noise, &here, &there, sky) <= 0.1 {
             break;
         }
-        let polish = solve(
-            problem(wider),
-            run.u.clone(),
-            options.max_iterations,
-            options,
-        )?;
-        iterations += polish.iterations;
-        run = polish;
+        run = polish(wider, &run.u)?;
+        iterations += run.iterations;
         lattice = wider;
     }
     let scaled = problem(lattice);
