@@ -158,18 +158,24 @@ pub fn fit_image<'d>(
     // The period is sized for the start's galaxy to a tolerance relative to its flux; a large, high-n
     // galaxy at high SNR can still feel its own wings wrapping round from the neighbouring periods. Double
     // the period while the model on the doubled one differs by more than 0.1 in noise units
-    // (sqrt Σ Δμ²/V, which bounds how far the estimate can move, in errors), and re-polish there.
+    // (sqrt Σ Δμ²/V, which bounds how far the estimate can move, in errors), and re-polish there. The
+    // renderer's estimate of the wrapped light settles most galaxies without drawing the doubled period.
     for _ in 0..MAX_PERIOD_DOUBLINGS {
         let theta = problem(lattice).theta(&run.u);
+        let (galaxy, offset) = (galaxy_of(&theta), [theta[5], theta[6]]);
+        let sky = theta.get(7).copied().unwrap_or(0.0);
+        let here = renderer.render_on(Some(lattice), &galaxy, psf, offset)? + sky;
+        let wrapped =
+            theta[0] * renderer.wrapped_light_per_pixel(Some(&galaxy), psf, offset, lattice.period);
+        if wrapped * inverse_sigma_norm(noise, &here) <= WRAP_MOVE {
+            break;
+        }
         let wider = Lattice {
             period: 2 * lattice.period,
             k_max: lattice.k_max,
         };
-        let here = problem(lattice).nll.model(&theta)?;
-        let there =
-            renderer.render_on(Some(wider), &galaxy_of(&theta), psf, [theta[5], theta[6]])?;
-        let sky = theta.get(7).copied().unwrap_or(0.0);
-        if model_change(noise, &here, &there, sky) <= 0.1 {
+        let there = renderer.render_on(Some(wider), &galaxy, psf, offset)? + sky;
+        if model_change(noise, &here, &there) <= WRAP_MOVE {
             break;
         }
         run = polish(wider, &run.u)?;
@@ -228,24 +234,37 @@ fn solve(
 /// How many times [`fit_image`] may double the period to keep the wrapped wings from moving the estimate.
 const MAX_PERIOD_DOUBLINGS: usize = 3;
 
-/// sqrt(Σ (Δμ)²/V) over the usable pixels between the model `here` (sky included) and the galaxy `there` (no
-/// sky, `sky` added): by Cauchy–Schwarz no parameter's estimate moves by more than this many errors when
-/// one model replaces the other.
+/// How far (in errors) the wrapped wings may move an estimate before the period is doubled.
+const WRAP_MOVE: f64 = 0.1;
+
+/// sqrt(Σ (Δμ)²/V) over the usable pixels between two models: by Cauchy–Schwarz no parameter's estimate
+/// moves by more than this many errors when one model replaces the other.
 fn model_change(
     noise: &PixelNoise,
     here: &ndarray::Array2<f64>,
     there: &ndarray::Array2<f64>,
-    sky: f64,
 ) -> f64 {
     let usable = noise.usable();
     let mut total = 0.0;
     for ((r, c), &m) in here.indexed_iter() {
         if usable[[r, c]] {
-            let d = there[[r, c]] + sky - m;
+            let d = there[[r, c]] - m;
             total += d * d / noise.variance(r, c, m).0;
         }
     }
     total.sqrt()
+}
+
+/// sqrt(Σ 1/V) over the usable pixels at `model`: a change of at most w in every pixel moves the model by
+/// at most w times this in noise units.
+fn inverse_sigma_norm(noise: &PixelNoise, model: &ndarray::Array2<f64>) -> f64 {
+    let usable = noise.usable();
+    model
+        .indexed_iter()
+        .filter(|(k, _)| usable[*k])
+        .map(|((r, c), &m)| 1.0 / noise.variance(r, c, m).0)
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// sqrt(diag F⁻¹), infinite everywhere when F cannot be inverted.

@@ -41,6 +41,40 @@ impl Renderer {
         psf: &Psf,
         offset: [f64; 2],
     ) -> usize {
+        let size = self.stamp.longest_side();
+        let wrapped = self.wrap_estimate(galaxy, psf, offset);
+        let sizes = good_periods();
+        for &n in sizes.iter().filter(|&&n| n >= size + 8) {
+            if wrapped(n) < self.accuracy.fold_tolerance {
+                return n;
+            }
+        }
+        *sizes.last().expect("non-empty list of sizes")
+    }
+
+    /// An upper estimate of the light, per unit of the galaxy's flux, that its copies on a lattice of
+    /// `period` pixels put into one pixel of the stamp (the wrapped wings), for a galaxy `offset` pixels
+    /// from the stamp's centre drawn through `psf` (`None`: the PSF alone). A fit multiplies it by the flux
+    /// to bound how much its model would change on a longer period.
+    pub fn wrapped_light_per_pixel(
+        &self,
+        galaxy: Option<&GalaxyParams>,
+        psf: &Psf,
+        offset: [f64; 2],
+        period: usize,
+    ) -> f64 {
+        self.wrap_estimate(galaxy, psf, offset)(period)
+    }
+
+    /// The wrapped light per pixel (per unit flux) as a function of the period: the profile's surface
+    /// brightness at its nearest copy seen from the stamp's edge, times three for that copy's neighbours and
+    /// the rest, times the pixel's area.
+    fn wrap_estimate(
+        &self,
+        galaxy: Option<&GalaxyParams>,
+        psf: &Psf,
+        offset: [f64; 2],
+    ) -> impl Fn(usize) -> f64 {
         let Stamp { scale, .. } = self.stamp;
         let size = self.stamp.longest_side();
         // The wings of the galaxy and of the PSF (analytic, or a pixel image's envelope) are added, not
@@ -54,17 +88,12 @@ impl Renderer {
             let norm = i0 / (g.half_light_radius * g.half_light_radius);
             move |d: f64| norm * (-b * (d / major).powf(1.0 / n)).exp()
         });
-        let sizes = good_periods();
-        for &n in sizes.iter().filter(|&&n| n >= size + 8) {
-            // Nearest neighbouring copy of the profile seen from the stamp's edge; its eight neighbours
-            // and the rest add at most a few times as much.
-            let d = (n as f64 - size as f64 / 2.0) * scale - offset_reach;
+        let psf = psf.clone();
+        move |period: usize| {
+            let d = (period as f64 - size as f64 / 2.0) * scale - offset_reach;
             let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w(d));
-            if 3.0 * sb * pixel_area < self.accuracy.fold_tolerance {
-                return n;
-            }
+            3.0 * sb * pixel_area
         }
-        *sizes.last().expect("non-empty list of sizes")
     }
 
     /// The k radius beyond which |F_gal · PSF · pixel| leaves less than `k_tolerance` per pixel: the k
