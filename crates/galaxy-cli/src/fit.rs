@@ -9,8 +9,9 @@ use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp, PARAM_NAMES};
 
 use crate::args::{check_output, progress, thread_pool, PerImageArgs};
-use crate::measure::{self, is_fits, FitsFit, RealImageArgs};
+use crate::measure::{self, FitsFit, RealImageArgs};
 use crate::CliError;
+use galaxy_measure::is_fits_path;
 
 /// Arguments of `galaxy crb`.
 #[derive(Args, Debug)]
@@ -134,7 +135,7 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 
 /// Runs `galaxy fit`.
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
-    if is_fits(&args.input) {
+    if is_fits_path(&args.input) {
         return measure::run(FitsFit {
             input: &args.input,
             output: &args.output,

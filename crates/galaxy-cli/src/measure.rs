@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use galaxy_fits::Key;
-use galaxy_measure::{MeasureRequest, NoiseSpec, PsfSpec, Survey};
+use galaxy_measure::{is_fits_path, MeasureRequest, NoiseSpec, PsfSpec, Survey};
 use mle_fit::ImageFitOptions;
 use noise_model::MaskPolarity;
 
@@ -123,17 +123,6 @@ pub(crate) struct FitsFit<'a> {
     pub threads: Option<usize>,
 }
 
-/// Whether `path` names a FITS file by its extension.
-pub(crate) fn is_fits(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref(),
-        Some("fits" | "fit" | "fts")
-    )
-}
-
 /// Runs `galaxy fit` on a FITS input.
 pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let real = job.real;
@@ -185,7 +174,7 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     if let Some(dir) = &real.save_models {
         galaxy_measure::save_models(dir, &survey, &measurements)?;
     }
-    if is_fits(job.output) {
+    if is_fits_path(job.output) {
         let keys = [
             Key::text("INPUT", &file_name(job.input), "measured image"),
             Key::real(

@@ -11,6 +11,7 @@ use std::path::Path;
 use galaxy_fits::ColumnData;
 
 use crate::error::MeasureError;
+use crate::planes::{extension, is_fits_path};
 
 /// One source to measure.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,14 +33,9 @@ const SIZE: [&str; 1] = ["size"];
 
 /// Reads the sources of `path` (`.csv`, or `.fits`/`.fit`/`.fts` holding a binary table).
 pub fn read_catalog(path: &Path) -> Result<Vec<Source>, MeasureError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let columns = match extension.as_str() {
+    let columns = match extension(path).as_str() {
         "csv" => read_csv(path)?,
-        "fits" | "fit" | "fts" => read_fits(path)?,
+        _ if is_fits_path(path) => read_fits(path)?,
         _ => {
             return Err(MeasureError::input(format!(
                 "{}: a catalogue must be a .csv file or a FITS table (.fits, .fit, .fts)",

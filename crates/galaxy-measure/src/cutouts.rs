@@ -51,7 +51,7 @@ pub fn windows_around(
             }
             let side = source.size.unwrap_or(default_size);
             let span = |v: f64, n: usize| {
-                let centre = ((v - 1.0).round() as i64).clamp(0, n as i64 - 1);
+                let centre = nearest_pixel(v, n) as i64;
                 let lo = (centre - side as i64 / 2).max(0);
                 let hi = (centre - side as i64 / 2 + side as i64).min(n as i64);
                 (lo as usize, (hi - lo) as usize)
@@ -69,16 +69,20 @@ pub fn windows_around(
         .collect()
 }
 
-impl Window {
-    /// The pixel of the image holding the source's catalogue position, (row, column) 0-based.
-    fn source_pixel(source: &Source, shape: (usize, usize)) -> (usize, usize) {
-        let clamp = |v: f64, n: usize| ((v - 1.0).round() as i64).clamp(0, n as i64 - 1) as usize;
-        (clamp(source.y, shape.0), clamp(source.x, shape.1))
-    }
+/// The 0-based index of the pixel holding FITS coordinate `v` (1-based centres) on an axis of `n` pixels,
+/// clamped to the axis.
+fn nearest_pixel(v: f64, n: usize) -> usize {
+    ((v - 1.0).round() as i64).clamp(0, n as i64 - 1) as usize
+}
 
+impl Window {
     /// Reads the source's own label from `segmentation` at its catalogue position.
     pub fn with_label(mut self, source: &Source, segmentation: &Array2<f64>) -> Window {
-        let (r, c) = Window::source_pixel(source, segmentation.dim());
+        let (rows, columns) = segmentation.dim();
+        let (r, c) = (
+            nearest_pixel(source.y, rows),
+            nearest_pixel(source.x, columns),
+        );
         self.label = Some(segmentation[[r, c]] as i64);
         self
     }

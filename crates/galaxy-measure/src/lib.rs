@@ -44,6 +44,6 @@ pub use noise::{NoiseSource, NoiseSpec};
 pub use output::{
     catalog_columns, position_angle, save_models, write_csv, write_fits_table, Column, Values,
 };
-pub use planes::Planes;
+pub use planes::{is_fits_path, Planes};
 pub use psf::{load_psf_images, PsfSampling, PsfSpec};
 pub use survey::{Cutout, MeasureRequest, Measurement, Survey};

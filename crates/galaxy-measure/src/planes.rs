@@ -93,18 +93,26 @@ impl Planes {
     }
 }
 
-/// The array in a FITS or `.npy` file, as f64, with the WCS pixel scale of a FITS file.
-fn read_array(path: &Path, what: &str) -> Result<(ArrayD<f64>, Option<f64>), MeasureError> {
-    let extension = path
-        .extension()
+/// Whether `path` names a FITS file by its extension (.fits, .fit or .fts, any case).
+pub fn is_fits_path(path: &Path) -> bool {
+    matches!(extension(path).as_str(), "fits" | "fit" | "fts")
+}
+
+/// The file's extension, lower case ("" when it has none).
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
-        .to_ascii_lowercase();
-    match extension.as_str() {
-        "fits" | "fit" | "fts" => {
-            let image = galaxy_fits::read_image(path)?;
-            Ok((image.data, image.pixel_scale))
-        }
+        .to_ascii_lowercase()
+}
+
+/// The array in a FITS or `.npy` file, as f64, with the WCS pixel scale of a FITS file.
+fn read_array(path: &Path, what: &str) -> Result<(ArrayD<f64>, Option<f64>), MeasureError> {
+    if is_fits_path(path) {
+        let image = galaxy_fits::read_image(path)?;
+        return Ok((image.data, image.pixel_scale));
+    }
+    match extension(path).as_str() {
         "npy" => Ok((read_npy(path)?, None)),
         _ => Err(MeasureError::input(format!(
             "{}: a {what} must be a FITS file (.fits, .fit, .fts) or a .npy file",

@@ -69,12 +69,12 @@ impl Renderer {
     /// The wrapped light per pixel (per unit flux) as a function of the period: the profile's surface
     /// brightness at its nearest copy seen from the stamp's edge, times three for that copy's neighbours and
     /// the rest, times the pixel's area.
-    fn wrap_estimate(
+    fn wrap_estimate<'p>(
         &self,
         galaxy: Option<&GalaxyParams>,
-        psf: &Psf,
+        psf: &'p Psf,
         offset: [f64; 2],
-    ) -> impl Fn(usize) -> f64 {
+    ) -> impl Fn(usize) -> f64 + 'p {
         let Stamp { scale, .. } = self.stamp;
         let size = self.stamp.longest_side();
         // The wings of the galaxy and of the PSF (analytic, or a pixel image's envelope) are added, not
@@ -88,7 +88,6 @@ impl Renderer {
             let norm = i0 / (g.half_light_radius * g.half_light_radius);
             move |d: f64| norm * (-b * (d / major).powf(1.0 / n)).exp()
         });
-        let psf = psf.clone();
         move |period: usize| {
             let d = (period as f64 - size as f64 / 2.0) * scale - offset_reach;
             let sb = psf.xvalue(d) + galaxy_wing.map_or(0.0, |w| w(d));
