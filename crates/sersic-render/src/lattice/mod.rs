@@ -13,6 +13,7 @@
 //! that PSF; per galaxy only the Sérsic transform at |S k|·hlr is looked up, and the galaxy's offset
 //! applied ([`shift`]).
 
+mod derivatives;
 mod extent;
 mod shift;
 mod source;
@@ -91,9 +92,14 @@ pub(crate) struct PsfGrid {
     fold_groups: Vec<Vec<usize>>,
 }
 
-/// Where the finished fold columns go: `done(fold_col, buffers)` is called for c = 0, 1, …, N/2 in turn,
-/// with one buffer of N cells per output holding that column's sums.
-pub(crate) type ColumnSink<'a> = dyn FnMut(usize, &mut [Vec<Complex64>]) + 'a;
+/// Where the finished fold columns go: `done(fold_col, buffers, copies)` is called for c = 0, 1, …, N/2 in
+/// turn, with one buffer of N cells per output holding that column's sums. Each `(output, source, scale)`
+/// in `copies` says that this column of `output` is `scale` times that of `source` (whose buffer is
+/// finished first): its own buffer holds nothing and needs no transform.
+pub(crate) type ColumnSink<'a> = dyn FnMut(usize, &mut [Vec<Complex64>], &[ColumnCopy]) + 'a;
+
+/// One output column given as a multiple of another's (see [`ColumnSink`]): (output, source, scale).
+pub(crate) type ColumnCopy = (usize, usize, f64);
 
 impl PsfGrid {
     /// Lays out the lattice disc of radius `lattice.k_max` for a stamp drawn with period `lattice.period`
@@ -191,7 +197,7 @@ impl PsfGrid {
                     visit(col, j_lo, weights, row, &mut buffers);
                 }
             }
-            done(fold_col, &mut buffers);
+            done(fold_col, &mut buffers, &[]);
         }
     }
 
@@ -258,114 +264,5 @@ impl PsfGrid {
                 }
             }
         });
-    }
-
-    /// Like [`Self::accumulate`], with the derivatives of the Jacobian, per fold column in `outputs` (5
-    /// or 7) buffers: [0] Σ F w, [1] Σ ∂F/∂n w, [2] Σ F'(x)·x w, [3] Σ F'(x)·x_g1 w, [4] Σ F'(x)·x_g2 w,
-    /// where x_g = ∂x/∂g is given by the forms `dg1`, `dg2`; and with seven, [5] Σ kx F w and [6] Σ ky F w
-    /// (the centre's derivatives, up to the factor −i·scale).
-    #[allow(clippy::too_many_arguments)]
-    pub fn accumulate_with_derivatives(
-        &self,
-        k: f64,
-        form: &QuadraticForm,
-        dg1: &QuadraticForm,
-        dg2: &QuadraticForm,
-        profile: &RadialTable,
-        profile_dn: &RadialTable,
-        shift: Option<&Shift>,
-        outputs: usize,
-        done: &mut ColumnSink<'_>,
-    ) {
-        let forms = [form, dg1, dg2];
-        let tables = [profile, profile_dn];
-        match (shift, outputs) {
-            (None, 5) => self.derivatives::<false, false>(k, forms, tables, None, done),
-            (None, _) => self.derivatives::<false, true>(k, forms, tables, None, done),
-            (Some(_), 5) => self.derivatives::<true, false>(k, forms, tables, shift, done),
-            (Some(_), _) => self.derivatives::<true, true>(k, forms, tables, shift, done),
-        }
-    }
-
-    /// [`Self::accumulate_with_derivatives`], specialised on whether there is a shift and whether the
-    /// centre's two grids are wanted (the loop without either is the five-column one, unchanged).
-    #[inline(always)]
-    fn derivatives<const SHIFTED: bool, const CENTRE: bool>(
-        &self,
-        k: f64,
-        [form, dg1, dg2]: [&QuadraticForm; 3],
-        [profile, profile_dn]: [&RadialTable; 2],
-        shift: Option<&Shift>,
-        done: &mut ColumnSink<'_>,
-    ) {
-        let n = self.period;
-        let dk = self.dk;
-        let outputs = if CENTRE { 7 } else { 5 };
-        let visit = |col: &Column,
-                     j_lo: i64,
-                     w: &[Complex64],
-                     mut row: usize,
-                     out: &mut [Vec<Complex64>]| {
-            let (head, centre) = out.split_at_mut(5);
-            let [o0, o1, o2, o3, o4] = head else {
-                unreachable!("five shape grids")
-            };
-            let mut centre = centre.iter_mut();
-            let (o5, o6) = match (CENTRE, centre.next(), centre.next()) {
-                (true, Some(a), Some(b)) => (a.as_mut_slice(), b.as_mut_slice()),
-                _ => (&mut [][..], &mut [][..]),
-            };
-            let kx = col.kx;
-            let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
-            let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
-            let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
-            let (px, py) = match shift {
-                Some(s) if SHIFTED => (s.column(col.i), s.rows_from(j_lo)),
-                _ => (Complex64::new(1.0, 0.0), &[][..]),
-            };
-            // The column in runs between wraps of the fold row, each over contiguous cells.
-            let mut done_points = 0;
-            // ky advances by dk from the column's first point across runs (as a single walk would).
-            let mut ky = j_lo as f64 * dk;
-            while done_points < w.len() {
-                let run = (n - row).min(w.len() - done_points);
-                let cells = row..row + run;
-                let (o0, o1, o2) = (
-                    &mut o0[cells.clone()],
-                    &mut o1[cells.clone()],
-                    &mut o2[cells.clone()],
-                );
-                let (o3, o4) = (&mut o3[cells.clone()], &mut o4[cells.clone()]);
-                let (o5, o6) = if CENTRE {
-                    (&mut o5[cells.clone()], &mut o6[cells])
-                } else {
-                    (&mut [][..], &mut [][..])
-                };
-                let w = &w[done_points..done_points + run];
-                let py = if SHIFTED {
-                    &py[done_points..done_points + run]
-                } else {
-                    &[][..]
-                };
-                for p in 0..run {
-                    let wt = if SHIFTED { w[p] * (px * py[p]) } else { w[p] };
-                    let x = (qa * ky + qb) * ky + qc;
-                    let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
-                    o0[p] += wt * f;
-                    o1[p] += wt * f_n;
-                    o2[p] += wt * (slope * x);
-                    o3[p] += wt * (slope * ((a1 * ky + b1) * ky + c1));
-                    o4[p] += wt * (slope * ((a2 * ky + b2) * ky + c2));
-                    if CENTRE {
-                        o5[p] += wt * (f * kx);
-                        o6[p] += wt * (f * ky);
-                    }
-                    ky += dk;
-                }
-                done_points += run;
-                row = 0;
-            }
-        };
-        self.by_fold_column(k, outputs, visit, done);
     }
 }

@@ -423,15 +423,29 @@ impl Renderer {
             })
             .collect();
         PLANES.set(pool);
-        fill(&mut |fold_col, buffers| {
-            for ((buffer, plane), &factor) in buffers.iter_mut().zip(&mut planes).zip(factors) {
+        fill(&mut |fold_col, buffers, copies| {
+            let at = fold_col * height;
+            for (output, ((buffer, plane), &factor)) in
+                buffers.iter_mut().zip(&mut planes).zip(factors).enumerate()
+            {
+                if copies.iter().any(|c| c.0 == output) {
+                    continue;
+                }
                 if factor != ONE {
                     buffer.iter_mut().for_each(|v| *v *= factor);
                 }
                 fft.inverse_column(buffer, &mut scratch);
-                let at = fold_col * height;
                 plane[at..at + wrapped].copy_from_slice(&buffer[period - wrapped..]);
                 plane[at + wrapped..at + height].copy_from_slice(&buffer[..height - wrapped]);
+            }
+            // A copy's sums were the source's times `scale`, before both got their factors.
+            for &(output, source, scale) in copies {
+                let ratio = factors[output] / factors[source] * scale;
+                let (lo, hi) = planes.split_at_mut(output);
+                let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);
+                for (d, v) in to.iter_mut().zip(from) {
+                    *d = v * ratio;
+                }
             }
         });
         planes
