@@ -106,6 +106,28 @@ impl SersicTable {
         (values, dn)
     }
 
+    /// F ≡ 1 on the same grid (and a zero n derivative): a point source, the PSF alone, drawn as a
+    /// profile with a zero quadratic form.
+    pub fn constant_transform(&self) -> SersicTransform {
+        let nodes = self.nodes();
+        SersicTransform {
+            value: RadialTable::from_nodes(
+                self.e_min,
+                self.e_max,
+                &vec![1.0; nodes],
+                1.0,
+                Tail::PowerLaw(0.0),
+            ),
+            d_dn: Some(RadialTable::from_nodes(
+                self.e_min,
+                self.e_max,
+                &vec![0.0; nodes],
+                0.0,
+                Tail::Zero,
+            )),
+        }
+    }
+
     /// The lookup tables of F (and ∂F/∂n if `with_dn`) for index n.
     pub fn transform(&self, n: f64, with_dn: bool) -> SersicTransform {
         let (values, dn) = self.node_values(n, with_dn);

@@ -26,6 +26,15 @@ pub struct QuadraticForm {
 }
 
 impl QuadraticForm {
+    /// The zero form (a profile drawn with it is the same at every k: a point source).
+    pub fn zero() -> Self {
+        QuadraticForm {
+            a: 0.0,
+            b: 0.0,
+            c: 0.0,
+        }
+    }
+
     /// The form's value at (kx, ky).
     #[inline]
     pub fn at(&self, kx: f64, ky: f64) -> f64 {

@@ -98,6 +98,15 @@ pub(crate) struct PsfGrid {
 /// finished first): its own buffer holds nothing and needs no transform.
 pub(crate) type ColumnSink<'a> = dyn FnMut(usize, &mut [Vec<Complex64>], &[ColumnCopy]) + 'a;
 
+/// One part of a model for [`PsfGrid::accumulate_parts`]: (k radius, form, profile, shift, flux).
+pub(crate) type Part<'a> = (
+    f64,
+    &'a QuadraticForm,
+    &'a RadialTable,
+    Option<&'a Shift>,
+    f64,
+);
+
 /// One output column given as a multiple of another's (see [`ColumnSink`]): (output, source, scale).
 pub(crate) type ColumnCopy = (usize, usize, f64);
 
@@ -211,44 +220,84 @@ impl PsfGrid {
         shift: Option<&Shift>,
         done: &mut ColumnSink<'_>,
     ) {
-        let n = self.period;
-        let dk = self.dk;
-        let visit = |col: &Column,
-                     j_lo: i64,
-                     w: &[Complex64],
-                     mut row: usize,
-                     out: &mut [Vec<Complex64>]| {
-            let out = &mut out[0];
-            let (qa, qb, qc) = (form.c, 2.0 * form.b * col.kx, form.a * col.kx * col.kx);
-            let base = 0;
-            let mut ky = j_lo as f64 * dk;
-            match shift {
-                None => {
-                    for wt in w {
-                        let x = (qa * ky + qb) * ky + qc;
-                        out[base + row] += wt * profile.value(x);
-                        ky += dk;
-                        row += 1;
-                        if row == n {
-                            row = 0;
-                        }
+        let visit =
+            |col: &Column, j_lo: i64, w: &[Complex64], row: usize, out: &mut [Vec<Complex64>]| {
+                self.add_column(col, j_lo, w, row, &mut out[0], (form, profile, shift), None);
+            };
+        self.by_fold_column(k, 1, visit, done);
+    }
+
+    /// Σ over `parts` of flux·F(x(k))·w(k), into one set of fold columns (a model of several components
+    /// finished by one transform); each part is (its k radius, form, profile, shift, flux) as for
+    /// [`Self::accumulate`].
+    pub fn accumulate_parts(&self, parts: &[Part<'_>], done: &mut ColumnSink<'_>) {
+        let k = parts.iter().map(|p| p.0).fold(0.0, f64::max);
+        let visit =
+            |col: &Column, _: i64, _: &[Complex64], _: usize, out: &mut [Vec<Complex64>]| {
+                for &(k, form, profile, shift, flux) in parts {
+                    if let Some((j_lo, w, row)) = self.within(col, (k / self.dk).powi(2)) {
+                        self.add_column(
+                            col,
+                            j_lo,
+                            w,
+                            row,
+                            &mut out[0],
+                            (form, profile, shift),
+                            Some(flux),
+                        );
                     }
                 }
-                Some(shift) => {
-                    let px = shift.column(col.i);
-                    for (wt, py) in w.iter().zip(shift.rows_from(j_lo)) {
-                        let x = (qa * ky + qb) * ky + qc;
-                        out[base + row] += (wt * (px * py)) * profile.value(x);
-                        ky += dk;
-                        row += 1;
-                        if row == n {
-                            row = 0;
-                        }
+            };
+        self.by_fold_column(k, 1, visit, done);
+    }
+
+    /// Adds one column's points (from j_lo, fold rows from `row`) of one profile into `out`, times
+    /// `scale` if given.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn add_column(
+        &self,
+        col: &Column,
+        j_lo: i64,
+        w: &[Complex64],
+        mut row: usize,
+        out: &mut [Complex64],
+        (form, profile, shift): (&QuadraticForm, &RadialTable, Option<&Shift>),
+        scale: Option<f64>,
+    ) {
+        let n = self.period;
+        let dk = self.dk;
+        let (qa, qb, qc) = (form.c, 2.0 * form.b * col.kx, form.a * col.kx * col.kx);
+        let value = |x: f64| match scale {
+            Some(s) => s * profile.value(x),
+            None => profile.value(x),
+        };
+        let mut ky = j_lo as f64 * dk;
+        match shift {
+            None => {
+                for wt in w {
+                    let x = (qa * ky + qb) * ky + qc;
+                    out[row] += wt * value(x);
+                    ky += dk;
+                    row += 1;
+                    if row == n {
+                        row = 0;
                     }
                 }
             }
-        };
-        self.by_fold_column(k, 1, visit, done);
+            Some(shift) => {
+                let px = shift.column(col.i);
+                for (wt, py) in w.iter().zip(shift.rows_from(j_lo)) {
+                    let x = (qa * ky + qb) * ky + qc;
+                    out[row] += (wt * (px * py)) * value(x);
+                    ky += dk;
+                    row += 1;
+                    if row == n {
+                        row = 0;
+                    }
+                }
+            }
+        }
     }
 
     /// Adds the PSF alone (a point source at the stamp's true centre) into `out`.

@@ -8,6 +8,9 @@
 //! docs/rendering.md for the accuracy this reaches.
 
 mod grids;
+mod model;
+
+pub use model::{ModelPart, ModelWithJacobian};
 mod sizing;
 
 use crate::fft::FftPlans;
@@ -59,6 +62,9 @@ pub enum RenderError {
     /// Bad offset.
     #[error("offset must be finite, got ({0}, {1})")]
     Offset(f64, f64),
+    /// Bad point-source flux.
+    #[error("a point source's flux must be finite, got {0}")]
+    PointFlux(f64),
 }
 
 /// An image and its derivatives with respect to (flux, n, hlr, g1, g2) and, when asked for, the centre
@@ -208,10 +214,28 @@ impl Renderer {
         centre: bool,
     ) -> Result<ImageWithJacobian, RenderError> {
         let plan = self.plan(galaxy, psf, offset, true, lattice)?;
-        let outputs = if centre { 7 } else { 5 };
         let hlr2 = galaxy.half_light_radius.powi(2);
         let (dg1, dg2) = galaxy.shear().k_form_derivatives();
         let (dg1, dg2) = (dg1.scaled(hlr2), dg2.scaled(hlr2));
+        Ok(self.draw_jacobian(
+            &plan,
+            [&dg1, &dg2],
+            galaxy.flux,
+            galaxy.half_light_radius,
+            centre,
+        ))
+    }
+
+    /// The image and its 5 or 7 Jacobian planes from a plan (`shear_forms`: ∂form/∂g1, ∂form/∂g2).
+    fn draw_jacobian(
+        &self,
+        plan: &DrawPlan,
+        [dg1, dg2]: [&crate::shear::QuadraticForm; 2],
+        flux: f64,
+        half_light_radius: f64,
+        centre: bool,
+    ) -> ImageWithJacobian {
+        let outputs = if centre { 7 } else { 5 };
         // Moving the centre by dx pixels multiplies every mode by e^{−i kx dx s}: the derivative is
         // −i s Σ kx (...), and the centre's sums are Σ kx (...).
         let minus_i_s = Complex64::new(0.0, -self.stamp.scale);
@@ -221,8 +245,8 @@ impl Renderer {
             plan.grid.accumulate_with_derivatives(
                 plan.k,
                 &plan.form,
-                &dg1,
-                &dg2,
+                dg1,
+                dg2,
                 &plan.transform.value,
                 plan.transform
                     .d_dn
@@ -233,7 +257,6 @@ impl Renderer {
                 sink,
             )
         });
-        let flux = galaxy.flux;
         let (height, width) = self.stamp.dim();
         let fft = self.fft_plans(plan.grid.period);
         let mut jacobian = Array3::zeros((outputs, height, width));
@@ -242,7 +265,7 @@ impl Renderer {
         let factors = [
             1.0,
             flux,
-            2.0 * flux / galaxy.half_light_radius,
+            2.0 * flux / half_light_radius,
             flux,
             flux,
             flux,
@@ -255,7 +278,7 @@ impl Renderer {
         }
         Self::recycle(planes);
         let image = jacobian.index_axis(ndarray::Axis(0), 0).mapv(|v| v * flux);
-        Ok(ImageWithJacobian { image, jacobian })
+        ImageWithJacobian { image, jacobian }
     }
 
     /// Draws the PSF alone (unit flux, convolved with the pixel unless it is an effective image), centred
@@ -519,7 +542,7 @@ impl Renderer {
     }
 }
 
-struct DrawPlan {
+pub(crate) struct DrawPlan {
     grid: Arc<PsfGrid>,
     transform: SersicTransform,
     k: f64,
