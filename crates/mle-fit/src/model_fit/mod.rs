@@ -1,0 +1,630 @@
+//! Maximum-likelihood fits of models of several components — bulge + disk, a nucleus, a sky — through one
+//! PSF, sharing one centre unless a component has its own ([`ModelSpec`]).
+//!
+//! The starts come from the image: a single-Sérsic fit ([`crate::fit_image`]) is split between the
+//! components by its index n (the more concentrated component takes the larger share the higher n is), and
+//! a few other splits are scouted; the best continues. Errors are sqrt(diag F⁻¹) of the free parameters.
+//! A Fisher matrix that is near singular (a bulge with no flux has no size or shape; two components can
+//! trade places) is reported, not hidden: [`ModelFitResult::degenerate`] names the parameters involved and
+//! their errors are infinite.
+
+mod problem;
+pub mod spec;
+
+pub use problem::{Layout, ModelNll, ScaledModelNll, Slot};
+pub use spec::{ComponentKind, ComponentSpec, ModelSpec, ParamSpec, SHORTHANDS};
+
+use ndarray::{Array2, ArrayView2};
+use noise_model::PixelNoise;
+use sersic_render::sersic::{N_MAX, N_MIN};
+use sersic_render::{Lattice, ModelPart, Psf, Renderer};
+
+use crate::error::FitError;
+use crate::image_fit::{fit_image, image_start, ImageFitOptions};
+use crate::solve::{self, unit_box_hessian, Run, RunSettings};
+
+/// How a model is fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFitOptions {
+    /// The single-Sérsic fit the starts come from (its `fit_sky` follows the model's sky component).
+    pub single: ImageFitOptions,
+    /// Shares of the flux given to the most concentrated component, tried besides the split by n.
+    pub bulge_fractions: Vec<f64>,
+    /// Iterations of each start before the best continues.
+    pub scout_iterations: u64,
+    /// Iteration cap of the final run.
+    pub max_iterations: u64,
+    /// Convergence: largest projected-gradient component, NLL units per unit-box width.
+    pub pg_tolerance: f64,
+    /// The smallest eigenvalue of the Fisher matrix's correlation form below which the model is called
+    /// degenerate.
+    pub degeneracy_threshold: f64,
+}
+
+impl Default for ModelFitOptions {
+    fn default() -> Self {
+        ModelFitOptions {
+            single: ImageFitOptions::default(),
+            bulge_fractions: vec![0.2, 0.5, 0.8],
+            scout_iterations: 8,
+            max_iterations: 500,
+            pg_tolerance: 1e-3,
+            degeneracy_threshold: 1e-6,
+        }
+    }
+}
+
+/// The outcome of a model fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFitResult {
+    /// Every parameter, free or fixed, with its box and start.
+    pub layout: Layout,
+    /// Each parameter's estimate (fixed ones at their value).
+    pub values: Vec<f64>,
+    /// 1-sigma errors (0 for fixed parameters, infinite where the Fisher matrix cannot give one).
+    pub errors: Vec<f64>,
+    /// Whether each parameter ended within 1e-3 of its box's width of a bound.
+    pub at_bound: Vec<bool>,
+    /// The parameters of a near-singular direction of the Fisher matrix, if there is one.
+    pub degenerate: Option<Vec<String>>,
+    /// Flux of the most concentrated component over the total flux (NaN with one component of light).
+    pub bulge_to_total: f64,
+    /// −ln L at the estimate.
+    pub nll: f64,
+    /// χ² over the usable pixels.
+    pub chi_square: f64,
+    /// Usable pixels less free parameters.
+    pub dof: usize,
+    /// Solver iterations, the single-Sérsic fit and every start included.
+    pub iterations: u64,
+    /// Whether the final run met its convergence test.
+    pub converged: bool,
+    /// Why it stopped.
+    pub message: String,
+    /// Fraction of the stamp's pixels left out.
+    pub masked_fraction: f64,
+    /// The lattice the estimate was drawn on.
+    pub lattice: Lattice,
+}
+
+impl ModelFitResult {
+    /// The estimate of the parameter named `name`.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        let i = self.layout.slots.iter().position(|s| s.name == name)?;
+        Some(self.values[i])
+    }
+}
+
+/// Fits `data` (the renderer's stamp shape) seen through `psf` with `noise` by the model `spec`.
+pub fn fit_model<'d>(
+    renderer: &Renderer,
+    psf: &Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    spec: &ModelSpec,
+    options: &ModelFitOptions,
+) -> Result<ModelFitResult, FitError> {
+    spec.validate()?;
+    let has_sky = spec.components.iter().any(|c| c.kind == ComponentKind::Sky);
+    let single_options = ImageFitOptions {
+        fit_sky: has_sky,
+        ..options.single.clone()
+    };
+    let single = fit_image(renderer, psf, data, noise, &single_options)?;
+    let psf_image = renderer.render_psf(psf)?;
+    let bounds = image_start(
+        data,
+        noise,
+        psf_image.view(),
+        renderer.stamp().scale,
+        has_sky,
+    )?;
+    let split = ((single.params[1] - 1.0) / 3.0).clamp(0.1, 0.9);
+    let mut fractions = vec![split];
+    for &f in &options.bulge_fractions {
+        if fractions.iter().all(|g| (g - f).abs() > 0.05) {
+            fractions.push(f);
+        }
+    }
+    let layouts: Vec<Layout> = fractions
+        .iter()
+        .map(|&f| layout(spec, &single.params, &bounds.lower, &bounds.upper, f))
+        .collect();
+    // One scout per split (all the same layout but for the starts), the best continues.
+    let mut iterations = single.iterations;
+    let mut best: Option<(Run, usize, Lattice)> = None;
+    for (index, layout) in layouts.iter().enumerate() {
+        let free = layout.free();
+        if free.is_empty() {
+            break;
+        }
+        let lattice = lattice_of(renderer, psf, layout, &start_values(layout))?;
+        let run = solve_model(
+            renderer,
+            psf,
+            data,
+            noise,
+            layout,
+            lattice,
+            None,
+            options.scout_iterations,
+            options,
+        )?;
+        iterations += run.iterations;
+        if best.as_ref().is_none_or(|(b, _, _)| run.nll < b.nll) {
+            best = Some((run, index, lattice));
+        }
+        // Splits only matter with two components of light and free fluxes.
+        if !splits_matter(spec) {
+            break;
+        }
+    }
+    let layout = match &best {
+        Some((_, index, _)) => layouts[*index].clone(),
+        None => layouts[0].clone(),
+    };
+    let (mut run_u, mut lattice, mut converged, mut message) =
+        (None, None, true, "all fixed".to_string());
+    if let Some((scout, _, scout_lattice)) = best {
+        let mut run = solve_model(
+            renderer,
+            psf,
+            data,
+            noise,
+            &layout,
+            scout_lattice,
+            Some(scout.u),
+            options.max_iterations,
+            options,
+        )?;
+        iterations += run.iterations;
+        let mut on = scout_lattice;
+        let values = layout.values(&unit_to_free(&layout, &run.u));
+        let wanted = lattice_of(renderer, psf, &layout, &values)?;
+        if wanted.period > on.period || wanted.k_max > on.k_max * (1.0 + 1e-12) {
+            run = solve_model(
+                renderer,
+                psf,
+                data,
+                noise,
+                &layout,
+                wanted,
+                Some(run.u),
+                options.max_iterations,
+                options,
+            )?;
+            iterations += run.iterations;
+            on = wanted;
+        }
+        converged = run.converged();
+        message = run.message(options.max_iterations);
+        lattice = Some(on);
+        run_u = Some(run.u);
+    }
+    let free_values = match &run_u {
+        Some(u) => unit_to_free(&layout, u),
+        None => Vec::new(),
+    };
+    let values = layout.values(&free_values);
+    let lattice = match lattice {
+        Some(l) => l,
+        None => lattice_of(renderer, psf, &layout, &values)?,
+    };
+    let nll_at = ModelNll::new(renderer, psf.clone(), data, noise, lattice, &layout);
+    let evaluation = nll_at.evaluate(&free_values)?;
+    let free = layout.free();
+    let (free_errors, degenerate_free) =
+        errors_and_degeneracy(&evaluation.fisher, options.degeneracy_threshold);
+    let mut errors = vec![0.0; layout.slots.len()];
+    for (&slot, e) in free.iter().zip(&free_errors) {
+        errors[slot] = *e;
+    }
+    let degenerate = degenerate_free.map(|d| {
+        d.iter()
+            .map(|&i| layout.slots[free[i]].name.clone())
+            .collect()
+    });
+    let (chi_square, usable) = noise.chi_square(data, evaluation.model.view())?;
+    let at_bound = layout
+        .slots
+        .iter()
+        .zip(&values)
+        .map(|(s, v)| {
+            s.fixed.is_none() && {
+                let tol = 1e-3 * (s.upper - s.lower);
+                (v - s.lower).abs() <= tol || (s.upper - v).abs() <= tol
+            }
+        })
+        .collect();
+    Ok(ModelFitResult {
+        bulge_to_total: bulge_to_total(&layout, &values),
+        values,
+        errors,
+        at_bound,
+        degenerate,
+        nll: evaluation.nll,
+        chi_square,
+        dof: usable.saturating_sub(free.len()),
+        iterations,
+        converged,
+        message,
+        masked_fraction: noise.masked_fraction(),
+        lattice,
+        layout,
+    })
+}
+
+/// Each component's own image at `values` (the sky as a flat stamp), on `lattice`, for figures and
+/// GALFIT-style outputs.
+pub fn component_images(
+    renderer: &Renderer,
+    psf: &Psf,
+    layout: &Layout,
+    values: &[f64],
+    lattice: Lattice,
+) -> Result<Vec<Array2<f64>>, FitError> {
+    let (parts, _) = layout.parts(values);
+    let mut parts = parts.into_iter();
+    let mut images = Vec::new();
+    for (kind, slots) in &layout.components {
+        if *kind == ComponentKind::Sky {
+            let level = slots[0].map_or(0.0, |s| values[s]);
+            images.push(Array2::from_elem(renderer.stamp().dim(), level));
+        } else {
+            let part: ModelPart = parts.next().expect("one part per component of light");
+            images.push(renderer.render_model(Some(lattice), &[part], psf)?);
+        }
+    }
+    Ok(images)
+}
+
+/// Whether the model has two or more components of light whose fluxes are free and not started by the
+/// user (only then do different splits of the flux make different starts).
+fn splits_matter(spec: &ModelSpec) -> bool {
+    spec.components
+        .iter()
+        .filter(|c| c.kind != ComponentKind::Sky)
+        .filter(|c| {
+            let f = c.param("flux");
+            !f.fixed && f.start.is_none()
+        })
+        .count()
+        >= 2
+}
+
+/// How concentrated a component of light is, to decide which is the bulge: a point source most, then by n.
+fn concentration(c: &ComponentSpec, default_n: f64) -> f64 {
+    match c.kind {
+        ComponentKind::Point => f64::INFINITY,
+        ComponentKind::Sky => f64::NEG_INFINITY,
+        kind => kind
+            .fixed_index()
+            .or(c.param("sersic_index").start)
+            .unwrap_or(default_n),
+    }
+}
+
+/// Default start of a free Sérsic's n: the single fit's with one component of light, else 4 for the first
+/// such component and 1 for the others.
+fn default_index(spec: &ModelSpec, component: usize, single_n: f64) -> f64 {
+    let lights = spec
+        .components
+        .iter()
+        .filter(|c| c.kind != ComponentKind::Sky)
+        .count();
+    if lights == 1 {
+        return single_n;
+    }
+    let first_sersic = spec
+        .components
+        .iter()
+        .position(|c| c.kind == ComponentKind::Sersic);
+    if first_sersic == Some(component) {
+        4.0
+    } else {
+        1.0
+    }
+}
+
+/// The parameters, their boxes and the starts for one split of the flux: `single` is the single-Sérsic
+/// estimate (flux, n, hlr, g1, g2, dx, dy[, sky]) and `lower`, `upper` the image's box in that order;
+/// `bulge` the share of the flux the most concentrated component starts with.
+fn layout(spec: &ModelSpec, single: &[f64], lower: &[f64], upper: &[f64], bulge: f64) -> Layout {
+    let mut slots = Vec::new();
+    let mut push = |name: String, user: ParamSpec, start: f64, lo: f64, hi: f64| -> usize {
+        let lo = user.lower.unwrap_or(lo);
+        let hi = user
+            .upper
+            .unwrap_or(hi)
+            .max(lo + f64::EPSILON.max(lo.abs() * 1e-12));
+        let start = user.start.unwrap_or(start).clamp(lo, hi);
+        slots.push(Slot {
+            name,
+            fixed: user.fixed.then_some(start),
+            start,
+            lower: lo,
+            upper: hi,
+        });
+        slots.len() - 1
+    };
+    let lights: Vec<usize> = (0..spec.components.len())
+        .filter(|&i| spec.components[i].kind != ComponentKind::Sky)
+        .collect();
+    let ranks: Vec<f64> = lights
+        .iter()
+        .map(|&i| concentration(&spec.components[i], default_index(spec, i, single[1])))
+        .collect();
+    let bulge_at = lights[ranks
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, r)| if *r > ranks[b] { i } else { b })];
+    let (total, hlr, g) = (single[0], single[2], [single[3], single[4]]);
+    let flux_share = |i: usize| -> f64 {
+        if lights.len() == 1 {
+            1.0
+        } else if spec.components[i].kind == ComponentKind::Point {
+            0.05
+        } else if i == bulge_at {
+            bulge
+        } else {
+            (1.0 - bulge) / (lights.len() - 1) as f64
+        }
+    };
+    let shared = if spec
+        .components
+        .iter()
+        .any(|c| c.kind.has_centre() && !c.own_centre)
+    {
+        Some([
+            push("dx".into(), spec.centre[0], single[5], lower[5], upper[5]),
+            push("dy".into(), spec.centre[1], single[6], lower[6], upper[6]),
+        ])
+    } else {
+        None
+    };
+    let mut components = Vec::new();
+    for (i, c) in spec.components.iter().enumerate() {
+        let name = |p: &str| format!("{}_{p}", c.name);
+        let is_bulge = lights.len() > 1 && i == bulge_at;
+        let mut planes: Vec<Option<usize>> = Vec::new();
+        match c.kind {
+            ComponentKind::Sky => {
+                let (start, lo, hi) = match single.get(7) {
+                    Some(&sky) => (sky, lower[7], upper[7]),
+                    None => (0.0, -1e3, 1e3),
+                };
+                planes.push(Some(push(name("level"), c.param("level"), start, lo, hi)));
+            }
+            kind => {
+                planes.push(Some(push(
+                    name("flux"),
+                    c.param("flux"),
+                    total * flux_share(i),
+                    0.0,
+                    upper[0],
+                )));
+                if kind != ComponentKind::Point {
+                    planes.push(match kind {
+                        ComponentKind::Sersic => Some(push(
+                            name("sersic_index"),
+                            c.param("sersic_index"),
+                            default_index(spec, i, single[1]),
+                            N_MIN,
+                            N_MAX,
+                        )),
+                        _ => None,
+                    });
+                    let size = if lights.len() == 1 {
+                        hlr
+                    } else if is_bulge {
+                        0.5 * hlr
+                    } else {
+                        1.2 * hlr
+                    };
+                    let shrink = if is_bulge { 0.5 } else { 1.0 };
+                    planes.push(Some(push(
+                        name("half_light_radius"),
+                        c.param("half_light_radius"),
+                        size,
+                        lower[2],
+                        upper[2],
+                    )));
+                    for (axis, param) in ["g1", "g2"].iter().enumerate() {
+                        planes.push(Some(push(
+                            name(param),
+                            c.param(param),
+                            shrink * g[axis],
+                            lower[3 + axis],
+                            upper[3 + axis],
+                        )));
+                    }
+                }
+                if c.own_centre {
+                    planes.push(Some(push(
+                        name("dx"),
+                        c.param("dx"),
+                        single[5],
+                        lower[5],
+                        upper[5],
+                    )));
+                    planes.push(Some(push(
+                        name("dy"),
+                        c.param("dy"),
+                        single[6],
+                        lower[6],
+                        upper[6],
+                    )));
+                } else {
+                    let [dx, dy] = shared.expect("a shared centre exists");
+                    planes.push(Some(dx));
+                    planes.push(Some(dy));
+                }
+            }
+        }
+        components.push((c.kind, planes));
+    }
+    Layout { slots, components }
+}
+
+/// Every slot at its start (or fixed value).
+fn start_values(layout: &Layout) -> Vec<f64> {
+    layout
+        .slots
+        .iter()
+        .map(|s| s.fixed.unwrap_or(s.start))
+        .collect()
+}
+
+/// The lattice the model at `values` needs.
+fn lattice_of(
+    renderer: &Renderer,
+    psf: &Psf,
+    layout: &Layout,
+    values: &[f64],
+) -> Result<Lattice, FitError> {
+    let (parts, _) = layout.parts(values);
+    Ok(renderer.model_lattice(&parts, psf)?)
+}
+
+/// The free parameters at unit-box point u.
+fn unit_to_free(layout: &Layout, u: &[f64]) -> Vec<f64> {
+    layout
+        .free()
+        .iter()
+        .zip(u)
+        .map(|(&i, u)| {
+            let s = &layout.slots[i];
+            s.lower + u * (s.upper - s.lower)
+        })
+        .collect()
+}
+
+/// Runs the solver on `lattice` from unit-box point `from` (default: the starts), Fisher-started.
+#[allow(clippy::too_many_arguments)]
+fn solve_model<'d>(
+    renderer: &Renderer,
+    psf: &Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    layout: &Layout,
+    lattice: Lattice,
+    from: Option<Vec<f64>>,
+    iterations: u64,
+    options: &ModelFitOptions,
+) -> Result<Run, FitError> {
+    let free = layout.free();
+    let lower: Vec<f64> = free.iter().map(|&i| layout.slots[i].lower).collect();
+    let upper: Vec<f64> = free.iter().map(|&i| layout.slots[i].upper).collect();
+    let u = from.unwrap_or_else(|| {
+        free.iter()
+            .map(|&i| {
+                let s = &layout.slots[i];
+                (s.start - s.lower) / (s.upper - s.lower)
+            })
+            .collect()
+    });
+    let problem = ScaledModelNll {
+        nll: ModelNll::new(renderer, psf.clone(), data, noise, lattice, layout),
+        lower: lower.clone(),
+        upper: upper.clone(),
+    };
+    let widths: Vec<f64> = lower.iter().zip(&upper).map(|(l, h)| h - l).collect();
+    let fisher = problem.nll.evaluate(&problem.free(&u))?.fisher.clone();
+    // A component with no flux has all-zero rows: a unit diagonal there keeps the start's Hessian usable.
+    let hessian = unit_box_hessian(
+        |i, j| {
+            if i == j && fisher[i][i] <= 0.0 {
+                1.0 / (widths[i] * widths[i])
+            } else {
+                fisher[i][j]
+            }
+        },
+        &widths,
+    );
+    let settings = RunSettings {
+        iterations,
+        pg_tolerance: options.pg_tolerance,
+        f_tolerance: 1e-12,
+    };
+    solve::run(problem, u, hessian, settings)
+}
+
+/// sqrt(diag F⁻¹), and the parameters of F's near-null direction if it has one: a parameter with no
+/// information at all (zero diagonal), or the smallest eigenvalue of the correlation form
+/// D^-½ F D^-½ below `threshold` (its eigenvector's components above 0.3 name the parameters). Those
+/// parameters' errors are infinite.
+fn errors_and_degeneracy(fisher: &[Vec<f64>], threshold: f64) -> (Vec<f64>, Option<Vec<usize>>) {
+    let dims = fisher.len();
+    if dims == 0 {
+        return (Vec::new(), None);
+    }
+    let blind: Vec<usize> = (0..dims).filter(|&i| !(fisher[i][i] > 0.0)).collect();
+    let matrix = nalgebra::DMatrix::from_fn(dims, dims, |i, j| fisher[i][j]);
+    let mut errors = match matrix.clone().try_inverse() {
+        Some(inverse) => (0..dims)
+            .map(|i| {
+                let v = inverse[(i, i)];
+                if v > 0.0 {
+                    v.sqrt()
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect(),
+        None => vec![f64::INFINITY; dims],
+    };
+    let involved = if !blind.is_empty() {
+        Some(blind)
+    } else {
+        let scale: Vec<f64> = (0..dims).map(|i| fisher[i][i].sqrt()).collect();
+        let correlation =
+            nalgebra::DMatrix::from_fn(dims, dims, |i, j| fisher[i][j] / (scale[i] * scale[j]));
+        let eigen = correlation.symmetric_eigen();
+        let (smallest, value) =
+            eigen
+                .eigenvalues
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |b, (i, &v)| if v < b.1 { (i, v) } else { b },
+                );
+        (value < threshold).then(|| {
+            let vector = eigen.eigenvectors.column(smallest);
+            (0..dims).filter(|&i| vector[i].abs() > 0.3).collect()
+        })
+    };
+    if let Some(involved) = &involved {
+        for &i in involved {
+            errors[i] = f64::INFINITY;
+        }
+    }
+    (errors, involved)
+}
+
+/// The most concentrated component's share of the light at `values` (NaN with one component of light).
+fn bulge_to_total(layout: &Layout, values: &[f64]) -> f64 {
+    let lights: Vec<(f64, f64)> = layout
+        .components
+        .iter()
+        .filter(|(kind, _)| *kind != ComponentKind::Sky)
+        .map(|(kind, slots)| {
+            let n = match kind {
+                ComponentKind::Point => f64::INFINITY,
+                _ => slots[1]
+                    .map(|s| values[s])
+                    .or(kind.fixed_index())
+                    .unwrap_or(1.0),
+            };
+            (n, slots[0].map_or(0.0, |s| values[s]))
+        })
+        .collect();
+    if lights.len() < 2 {
+        return f64::NAN;
+    }
+    let total: f64 = lights.iter().map(|l| l.1).sum();
+    let bulge = lights
+        .iter()
+        .fold(lights[0], |b, l| if l.0 > b.0 { *l } else { b });
+    bulge.1 / total
+}

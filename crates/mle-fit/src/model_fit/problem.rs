@@ -1,0 +1,256 @@
+//! −ln L of an image under a model of several components, as a function of the model's free parameters,
+//! with its exact gradient and Fisher matrix on a fixed lattice; and the same in the solver's unit box.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use argmin::core::{CostFunction, Error, Gradient};
+use ndarray::{Array2, ArrayView2};
+use noise_model::PixelNoise;
+use sersic_render::{GalaxyParams, Lattice, ModelPart, Psf, Renderer};
+
+use super::spec::ComponentKind;
+use crate::error::FitError;
+
+/// One parameter of the model, free or fixed, with its box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    /// Output name: `<component>_<parameter>`, or `dx`, `dy` for the shared centre.
+    pub name: String,
+    /// The value it is held at, when fixed.
+    pub fixed: Option<f64>,
+    /// Start.
+    pub start: f64,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// How the components read the parameter vector: per component its kind, and per plane of its Jacobian
+/// (in [`ModelPart::plane_names`] order; a sky has the one plane "level") the slot it reads, or `None`
+/// for an n its kind fixes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// The parameters.
+    pub slots: Vec<Slot>,
+    /// Per component: its kind and the slot of each plane.
+    pub components: Vec<(ComponentKind, Vec<Option<usize>>)>,
+}
+
+impl Layout {
+    /// Indices of the free slots, in order.
+    pub fn free(&self) -> Vec<usize> {
+        (0..self.slots.len())
+            .filter(|&i| self.slots[i].fixed.is_none())
+            .collect()
+    }
+
+    /// Every slot's value from the free ones (`free` in [`Self::free`] order).
+    pub fn values(&self, free: &[f64]) -> Vec<f64> {
+        let mut values: Vec<f64> = self
+            .slots
+            .iter()
+            .map(|s| s.fixed.unwrap_or(s.start))
+            .collect();
+        for (&i, &v) in self.free().iter().zip(free) {
+            values[i] = v;
+        }
+        values
+    }
+
+    /// The drawable parts (the sky aside) and the total sky level at `values`.
+    pub fn parts(&self, values: &[f64]) -> (Vec<ModelPart>, f64) {
+        let mut parts = Vec::new();
+        let mut sky = 0.0;
+        for (kind, slots) in &self.components {
+            let v = |p: usize| slots[p].map(|s| values[s]);
+            match kind {
+                ComponentKind::Sky => sky += v(0).unwrap_or(0.0),
+                ComponentKind::Point => parts.push(ModelPart::Point {
+                    flux: v(0).unwrap_or(0.0),
+                    offset: [v(1).unwrap_or(0.0), v(2).unwrap_or(0.0)],
+                }),
+                _ => parts.push(ModelPart::Sersic {
+                    galaxy: GalaxyParams::new(
+                        v(0).unwrap_or(0.0),
+                        v(1).or(kind.fixed_index()).unwrap_or(1.0),
+                        v(2).unwrap_or(1.0),
+                        v(3).unwrap_or(0.0),
+                        v(4).unwrap_or(0.0),
+                    ),
+                    offset: [v(5).unwrap_or(0.0), v(6).unwrap_or(0.0)],
+                }),
+            }
+        }
+        (parts, sky)
+    }
+}
+
+/// One evaluation at a point of the free parameters.
+pub(crate) struct Evaluation {
+    free: Vec<f64>,
+    pub(crate) nll: f64,
+    pub(crate) gradient: Vec<f64>,
+    pub(crate) fisher: Vec<Vec<f64>>,
+    pub(crate) model: Array2<f64>,
+}
+
+/// −ln L of `data` under the model as a function of its free parameters, on a fixed lattice.
+pub struct ModelNll<'r, 'd> {
+    renderer: &'r Renderer,
+    psf: Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    lattice: Lattice,
+    layout: &'r Layout,
+    cache: RefCell<Option<Rc<Evaluation>>>,
+}
+
+impl<'r, 'd> ModelNll<'r, 'd> {
+    /// The NLL of `data` seen through `psf` with `noise`, the model read through `layout`, drawn on
+    /// `lattice`.
+    pub fn new(
+        renderer: &'r Renderer,
+        psf: Psf,
+        data: ArrayView2<'d, f64>,
+        noise: &'d PixelNoise,
+        lattice: Lattice,
+        layout: &'r Layout,
+    ) -> Self {
+        ModelNll {
+            renderer,
+            psf,
+            data,
+            noise,
+            lattice,
+            layout,
+            cache: RefCell::new(None),
+        }
+    }
+
+    /// NLL and gradient at the free parameters `free`.
+    pub fn value_and_gradient(&self, free: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
+        let e = self.evaluate(free)?;
+        Ok((e.nll, e.gradient.clone()))
+    }
+
+    pub(crate) fn evaluate(&self, free: &[f64]) -> Result<Rc<Evaluation>, FitError> {
+        if let Some(e) = self.cache.borrow().as_ref() {
+            if e.free == free {
+                return Ok(Rc::clone(e));
+            }
+        }
+        let layout = self.layout;
+        let values = layout.values(free);
+        let (parts, sky) = layout.parts(&values);
+        let drawn =
+            self.renderer
+                .render_model_with_jacobian(Some(self.lattice), &parts, &self.psf)?;
+        let model = drawn.image.mapv(|v| v + sky);
+        let (log_l, d_model) = self
+            .noise
+            .log_likelihood_with_gradient(self.data, model.view())?;
+        // ∂μ/∂(free parameter): the sum of the planes that read it (a shared centre is read by every
+        // component that has no centre of its own); a sky level's plane is 1.
+        let free_slots = layout.free();
+        let mut planes = vec![Array2::<f64>::zeros(model.dim()); free_slots.len()];
+        let mut part = 0;
+        for (kind, slots) in &layout.components {
+            for (plane, slot) in slots.iter().enumerate() {
+                let Some(at) = slot.and_then(|s| free_slots.iter().position(|&f| f == s)) else {
+                    continue;
+                };
+                if *kind == ComponentKind::Sky {
+                    planes[at] += 1.0;
+                } else {
+                    planes[at] += &drawn.parts[part].index_axis(ndarray::Axis(0), plane);
+                }
+            }
+            if *kind != ComponentKind::Sky {
+                part += 1;
+            }
+        }
+        let dims = free_slots.len();
+        let mut gradient = vec![0.0; dims];
+        let mut fisher = vec![vec![0.0; dims]; dims];
+        let usable = self.noise.usable();
+        let mut d = vec![0.0; dims];
+        for (k, &g) in d_model.indexed_iter() {
+            if !usable[k] {
+                continue;
+            }
+            let (v, dv) = self.noise.variance(k.0, k.1, model[k]);
+            let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
+            for (di, plane) in d.iter_mut().zip(&planes) {
+                *di = plane[k];
+            }
+            for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
+                gradient[i] -= g * di;
+                for (f, dj) in row.iter_mut().zip(&d).skip(i) {
+                    *f += di * dj * weight;
+                }
+            }
+        }
+        for i in 0..dims {
+            for j in 0..i {
+                fisher[i][j] = fisher[j][i];
+            }
+        }
+        let nll = -log_l;
+        if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return Err(FitError::Solver(format!(
+                "the likelihood is not finite at {values:?}"
+            )));
+        }
+        let e = Rc::new(Evaluation {
+            free: free.to_vec(),
+            nll,
+            gradient,
+            fisher,
+            model,
+        });
+        *self.cache.borrow_mut() = Some(Rc::clone(&e));
+        Ok(e)
+    }
+}
+
+/// The NLL seen through the unit-box scaling of the free parameters.
+pub struct ScaledModelNll<'r, 'd> {
+    /// The NLL in natural units.
+    pub nll: ModelNll<'r, 'd>,
+    /// Lower bounds of the free parameters.
+    pub lower: Vec<f64>,
+    /// Upper bounds of the free parameters.
+    pub upper: Vec<f64>,
+}
+
+impl ScaledModelNll<'_, '_> {
+    /// The free parameters at unit-box point u.
+    pub fn free(&self, u: &[f64]) -> Vec<f64> {
+        u.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(u, (l, h))| l + u * (h - l))
+            .collect()
+    }
+}
+
+impl CostFunction for ScaledModelNll<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
+        Ok(self.nll.value_and_gradient(&self.free(u))?.0)
+    }
+}
+
+impl Gradient for ScaledModelNll<'_, '_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        let (_, g) = self.nll.value_and_gradient(&self.free(u))?;
+        Ok(g.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(g, (l, h))| g * (h - l))
+            .collect())
+    }
+}
