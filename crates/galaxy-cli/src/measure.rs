@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use galaxy_fits::Key;
 use galaxy_measure::{is_fits_path, MeasureRequest, NoiseSpec, PsfSpec, Survey};
+use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions};
 use mle_fit::ImageFitOptions;
 use noise_model::MaskPolarity;
 
@@ -66,6 +67,11 @@ pub(crate) struct RealImageArgs {
     /// Write GALFIT-style image blocks (data, model, residual), one FITS file per galaxy, into DIR.
     #[arg(long, value_name = "DIR")]
     save_models: Option<PathBuf>,
+    /// Fit a model of several components: a TOML model file, or a shorthand (sersic,
+    /// sersic+exponential, de_vaucouleurs+exponential, sersic+point, exponential+point, sersic+sersic;
+    /// +sky adds a flat sky). Columns are then named <component>_<parameter>.
+    #[arg(long, value_name = "FILE|SHORTHAND")]
+    pub(crate) model: Option<String>,
 }
 
 impl RealImageArgs {
@@ -84,6 +90,7 @@ impl RealImageArgs {
             (self.fit_sky, "--fit-sky"),
             (self.catalog.is_some(), "--catalog"),
             (self.save_models.is_some(), "--save-models"),
+            (self.model.is_some(), "--model"),
         ];
         given.iter().filter(|(g, _)| *g).map(|(_, n)| *n).collect()
     }
@@ -162,18 +169,54 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             ..ImageFitOptions::default()
         },
     };
+    let model = match &real.model {
+        Some(text) => {
+            let mut spec = galaxy_measure::load_model(text)?;
+            if real.fit_sky && !spec.components.iter().any(|c| c.kind == ComponentKind::Sky) {
+                spec.components
+                    .push(ComponentSpec::new("sky", ComponentKind::Sky));
+            }
+            Some(spec)
+        }
+        None => None,
+    };
     let survey = Survey::prepare(&request)?;
     let pool = thread_pool(job.threads)?;
     let n = survey.cutouts.len();
     let bar = progress(n as u64, "galaxies", false);
     let started = std::time::Instant::now();
-    let measurements = pool.install(|| survey.measure(&|| bar.inc(1)));
+    let (columns, failed, not_converged) = match &model {
+        None => {
+            let measurements = pool.install(|| survey.measure(&|| bar.inc(1)));
+            if let Some(dir) = &real.save_models {
+                galaxy_measure::save_models(dir, &survey, &measurements)?;
+            }
+            let failed = measurements.iter().filter(|m| m.fit.is_err()).count();
+            let not_converged = measurements
+                .iter()
+                .filter(|m| m.fit.as_ref().is_ok_and(|f| !f.converged))
+                .count();
+            let columns = galaxy_measure::catalog_columns(&measurements, survey.pixel_scale);
+            (columns, failed, not_converged)
+        }
+        Some(spec) => {
+            let options = ModelFitOptions::default();
+            let measurements =
+                pool.install(|| survey.measure_models(spec, &options, &|| bar.inc(1)));
+            if let Some(dir) = &real.save_models {
+                galaxy_measure::save_model_blocks(dir, &survey, &measurements)?;
+            }
+            let failed = measurements.iter().filter(|m| m.fit.is_err()).count();
+            let not_converged = measurements
+                .iter()
+                .filter(|m| m.fit.as_ref().is_ok_and(|f| !f.converged))
+                .count();
+            let columns = galaxy_measure::model_catalog_columns(&measurements, survey.pixel_scale);
+            (columns, failed, not_converged)
+        }
+    };
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let columns = galaxy_measure::catalog_columns(&measurements, survey.pixel_scale);
-    if let Some(dir) = &real.save_models {
-        galaxy_measure::save_models(dir, &survey, &measurements)?;
-    }
     if is_fits_path(job.output) {
         let keys = [
             Key::text("INPUT", &file_name(job.input), "measured image"),
@@ -188,11 +231,6 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     } else {
         galaxy_measure::write_csv(job.output, &columns)?;
     }
-    let failed = measurements.iter().filter(|m| m.fit.is_err()).count();
-    let not_converged = measurements
-        .iter()
-        .filter(|m| m.fit.as_ref().is_ok_and(|f| !f.converged))
-        .count();
     eprintln!(
         "measured {n} galaxies in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
         seconds * 1e3 * pool.current_num_threads() as f64 / n.max(1) as f64,

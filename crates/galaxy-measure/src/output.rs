@@ -15,8 +15,10 @@ use std::path::Path;
 
 use galaxy_fits::{ColumnData, ImageExtension, Key, Table};
 
+use crate::cutouts::Window;
 use crate::error::MeasureError;
-use crate::survey::{Measurement, Survey};
+use crate::survey::{Measurement, ModelMeasurement, Survey};
+use ndarray::Array2;
 
 /// The values of one output column.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +215,47 @@ pub fn save_models(
     survey: &Survey,
     measurements: &[Measurement],
 ) -> Result<usize, MeasureError> {
+    create_dir(dir)?;
+    let mut written = 0;
+    for (cutout, m) in survey.cutouts.iter().zip(measurements) {
+        let Ok(fit) = &m.fit else { continue };
+        let model = survey
+            .model(cutout, fit)
+            .map_err(|e| MeasureError::Write(format!("model of {}: {e}", m.window.id)))?;
+        write_block(dir, &m.window, &cutout.data, &model, &[])?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// [`save_models`] for model fits: DATA, MODEL and RESIDUAL, then one extension per component named
+/// after it (upper case), each drawn alone.
+pub fn save_model_blocks(
+    dir: &Path,
+    survey: &Survey,
+    measurements: &[ModelMeasurement],
+) -> Result<usize, MeasureError> {
+    create_dir(dir)?;
+    let mut written = 0;
+    for (cutout, m) in survey.cutouts.iter().zip(measurements) {
+        let Ok(fit) = &m.fit else { continue };
+        let (model, components) = survey
+            .model_components(cutout, fit)
+            .map_err(|e| MeasureError::Write(format!("model of {}: {e}", m.window.id)))?;
+        let names = fit.layout.components.iter().map(|(_, planes)| {
+            let slot = &fit.layout.slots[planes[0].expect("flux or level plane")];
+            slot.name
+                .rsplit_once('_')
+                .map_or(slot.name.clone(), |(c, _)| c.to_uppercase())
+        });
+        let extra: Vec<(String, Array2<f64>)> = names.zip(components).collect();
+        write_block(dir, &m.window, &cutout.data, &model, &extra)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+fn create_dir(dir: &Path) -> Result<(), MeasureError> {
     if !dir.is_dir() {
         std::fs::create_dir_all(dir).map_err(|e| {
             MeasureError::input(format!(
@@ -221,61 +264,68 @@ pub fn save_models(
             ))
         })?;
     }
-    let mut written = 0;
-    for (cutout, m) in survey.cutouts.iter().zip(measurements) {
-        let Ok(fit) = &m.fit else { continue };
-        let model = survey
-            .model(cutout, fit)
-            .map_err(|e| MeasureError::Write(format!("model of {}: {e}", m.window.id)))?;
-        let residual = &cutout.data - &model;
-        let keys = [
-            Key::text("OBJECT", &m.window.id, "source id"),
-            Key::int(
-                "CUTX0",
-                m.window.origin[1] as i64 + 1,
-                "input column of pixel (1, 1)",
-            ),
-            Key::int(
-                "CUTY0",
-                m.window.origin[0] as i64 + 1,
-                "input row of pixel (1, 1)",
-            ),
-        ];
-        let name: String = m
-            .window
-            .id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        galaxy_fits::write_image_extensions(
-            &dir.join(format!("{name}.fits")),
-            &[
-                ImageExtension {
-                    name: "DATA",
-                    data: cutout.data.view().into_dyn(),
-                    keys: &keys,
-                },
-                ImageExtension {
-                    name: "MODEL",
-                    data: model.view().into_dyn(),
-                    keys: &keys,
-                },
-                ImageExtension {
-                    name: "RESIDUAL",
-                    data: residual.view().into_dyn(),
-                    keys: &keys,
-                },
-            ],
-        )?;
-        written += 1;
+    Ok(())
+}
+
+/// Writes `dir/<id>.fits`: DATA, MODEL, RESIDUAL and the `extra` extensions.
+fn write_block(
+    dir: &Path,
+    window: &Window,
+    data: &Array2<f64>,
+    model: &Array2<f64>,
+    extra: &[(String, Array2<f64>)],
+) -> Result<(), MeasureError> {
+    let residual = data - model;
+    let keys = [
+        Key::text("OBJECT", &window.id, "source id"),
+        Key::int(
+            "CUTX0",
+            window.origin[1] as i64 + 1,
+            "input column of pixel (1, 1)",
+        ),
+        Key::int(
+            "CUTY0",
+            window.origin[0] as i64 + 1,
+            "input row of pixel (1, 1)",
+        ),
+    ];
+    let name: String = window
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut extensions = vec![
+        ImageExtension {
+            name: "DATA",
+            data: data.view().into_dyn(),
+            keys: &keys,
+        },
+        ImageExtension {
+            name: "MODEL",
+            data: model.view().into_dyn(),
+            keys: &keys,
+        },
+        ImageExtension {
+            name: "RESIDUAL",
+            data: residual.view().into_dyn(),
+            keys: &keys,
+        },
+    ];
+    for (ext, image) in extra {
+        extensions.push(ImageExtension {
+            name: ext,
+            data: image.view().into_dyn(),
+            keys: &keys,
+        });
     }
-    Ok(written)
+    galaxy_fits::write_image_extensions(&dir.join(format!("{name}.fits")), &extensions)?;
+    Ok(())
 }
 
 fn values_len(values: &Values) -> usize {

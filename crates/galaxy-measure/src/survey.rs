@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use mle_fit::model_fit::{component_images, fit_model, ModelFitOptions, ModelFitResult, ModelSpec};
 use mle_fit::{fit_image, ImageFitOptions, ImageFitResult};
 use ndarray::Array2;
 use noise_model::{MaskPolarity, PixelNoise};
@@ -79,6 +80,19 @@ pub struct Measurement {
     /// Pixels of the stamp whose data were NaN or infinite (left out of the fit).
     pub non_finite: usize,
     /// The fraction of the stamp's pixels left out (mask, neighbours, zero weight, non-finite data).
+    pub masked_fraction: f64,
+}
+
+/// The fit of one stamp by a model of several components.
+#[derive(Clone, Debug)]
+pub struct ModelMeasurement {
+    /// Where the stamp was cut from.
+    pub window: Window,
+    /// The fit, or why it failed.
+    pub fit: Result<ModelFitResult, String>,
+    /// Pixels of the stamp whose data were NaN or infinite (left out of the fit).
+    pub non_finite: usize,
+    /// The fraction of the stamp's pixels left out.
     pub masked_fraction: f64,
 }
 
@@ -224,6 +238,71 @@ impl Survey {
         let renderer = Arc::new(Renderer::new(stamp).map_err(|e| e.to_string())?);
         map.insert((rows, columns), renderer.clone());
         Ok(renderer)
+    }
+
+    /// Fits every stamp with the model `spec` (in parallel, as [`Self::measure`]).
+    pub fn measure_models(
+        &self,
+        spec: &ModelSpec,
+        options: &ModelFitOptions,
+        progress: &(dyn Fn() + Sync),
+    ) -> Vec<ModelMeasurement> {
+        let options = ModelFitOptions {
+            single: self.options.clone(),
+            ..options.clone()
+        };
+        self.cutouts
+            .par_iter()
+            .map(|cutout| {
+                let (non_finite, masked_fraction) = match &cutout.noise {
+                    Ok(noise) => (noise.non_finite(), noise.masked_fraction()),
+                    Err(_) => (cutout.data.iter().filter(|v| !v.is_finite()).count(), 1.0),
+                };
+                let fit = match &cutout.noise {
+                    Err(why) => Err(why.clone()),
+                    Ok(noise) => self.renderer(cutout.data.dim()).and_then(|renderer| {
+                        fit_model(
+                            &renderer,
+                            &self.psfs[cutout.psf],
+                            cutout.data.view(),
+                            noise,
+                            spec,
+                            &options,
+                        )
+                        .map_err(|e| e.to_string())
+                    }),
+                };
+                progress();
+                ModelMeasurement {
+                    window: cutout.window.clone(),
+                    fit,
+                    non_finite,
+                    masked_fraction,
+                }
+            })
+            .collect()
+    }
+
+    /// The whole model and each component's image of `cutout` at the estimate of `fit`.
+    pub fn model_components(
+        &self,
+        cutout: &Cutout,
+        fit: &ModelFitResult,
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>), String> {
+        let renderer = self.renderer(cutout.data.dim())?;
+        let components = component_images(
+            &renderer,
+            &self.psfs[cutout.psf],
+            &fit.layout,
+            &fit.values,
+            fit.lattice,
+        )
+        .map_err(|e| e.to_string())?;
+        let mut model = Array2::zeros(cutout.data.dim());
+        for c in &components {
+            model += c;
+        }
+        Ok((model, components))
     }
 
     /// The model image (galaxy + sky) of `cutout` at the estimate of `fit`.

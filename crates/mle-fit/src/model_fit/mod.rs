@@ -558,7 +558,9 @@ fn errors_and_degeneracy(fisher: &[Vec<f64>], threshold: f64) -> (Vec<f64>, Opti
     if dims == 0 {
         return (Vec::new(), None);
     }
-    let blind: Vec<usize> = (0..dims).filter(|&i| !(fisher[i][i] > 0.0)).collect();
+    let blind: Vec<usize> = (0..dims)
+        .filter(|&i| fisher[i][i].is_nan() || fisher[i][i] <= 0.0)
+        .collect();
     let matrix = nalgebra::DMatrix::from_fn(dims, dims, |i, j| fisher[i][j]);
     let mut errors = match matrix.clone().try_inverse() {
         Some(inverse) => (0..dims)

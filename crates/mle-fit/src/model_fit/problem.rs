@@ -192,9 +192,11 @@ impl<'r, 'd> ModelNll<'r, 'd> {
                 }
             }
         }
-        for i in 0..dims {
-            for j in 0..i {
-                fisher[i][j] = fisher[j][i];
+        // Only the upper triangle was summed: mirror it.
+        let upper = fisher.clone();
+        for (i, row) in fisher.iter_mut().enumerate() {
+            for (j, f) in row.iter_mut().enumerate().take(i) {
+                *f = upper[j][i];
             }
         }
         let nll = -log_l;

@@ -1,0 +1,183 @@
+//! `galaxy fit --model`: a bulge + disk FITS stamp measured into per-component columns with its GALFIT-style
+//! blocks (one extension per component), and model files with mistakes refused with exit status 2 naming
+//! the line.
+
+use galaxy_fits::{write_image, Key};
+use ndarray::Array2;
+use sersic_render::{GalaxyParams, ModelPart, Psf, PsfImage, Renderer, Stamp};
+
+mod common;
+use common::{galaxy, stderr};
+
+const SCALE: f64 = 0.2;
+
+/// Writes a noiseless bulge (n = 4, B/T = 0.3) + exponential disk with an effective PSF image; returns
+/// the paths of the image and the PSF.
+fn inputs(dir: &std::path::Path) -> (String, String) {
+    let psf_pixels = Renderer::new(Stamp::square(15, SCALE))
+        .unwrap()
+        .render_psf(&Psf::moffat(3.0, 0.6).unwrap())
+        .unwrap();
+    let psf = Psf::image(PsfImage::new(psf_pixels.view(), SCALE, 1, true).unwrap());
+    let centre = [0.6, -0.3];
+    let parts = [
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(3e4, 4.0, 0.3, 0.05, 0.0),
+            offset: centre,
+        },
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(7e4, 1.0, 0.9, 0.3, -0.1),
+            offset: centre,
+        },
+    ];
+    let image: Array2<f64> = Renderer::new(Stamp::new(48, 44, SCALE))
+        .unwrap()
+        .render_model(None, &parts, &psf)
+        .unwrap();
+    let wcs = [
+        Key::real("CDELT1", -SCALE / 3600.0, "deg"),
+        Key::real("CDELT2", SCALE / 3600.0, "deg"),
+    ];
+    let (image_path, psf_path) = (dir.join("bd.fits"), dir.join("psf.fits"));
+    write_image(&image_path, image.view().into_dyn(), &wcs).unwrap();
+    write_image(&psf_path, psf_pixels.view().into_dyn(), &[]).unwrap();
+    (
+        image_path.to_string_lossy().into_owned(),
+        psf_path.to_string_lossy().into_owned(),
+    )
+}
+
+#[test]
+fn a_bulge_and_disk_stamp_gives_per_component_columns_and_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, psf) = inputs(dir.path());
+    let out = galaxy(
+        &[
+            "fit",
+            &image,
+            "--psf",
+            &psf,
+            "--psf-includes-pixel",
+            "--sigma",
+            "3",
+            "--model",
+            "de_vaucouleurs+exponential",
+            "--save-models",
+            "blocks",
+            "-o",
+            "bd.csv",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut reader = csv::Reader::from_path(dir.path().join("bd.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let row: Vec<String> = reader
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let get = |name: &str| -> f64 {
+        let at = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        row[at].parse().unwrap()
+    };
+    for (name, want, tolerance) in [
+        ("bulge_flux", 3e4, 30.0),
+        ("disk_flux", 7e4, 70.0),
+        ("bulge_half_light_radius_arcsec", 0.3, 1e-3),
+        ("disk_half_light_radius_arcsec", 0.9, 1e-3),
+        ("disk_g1", 0.3, 1e-3),
+        ("bulge_to_total", 0.3, 1e-3),
+        ("x", 0.6 + 24.5, 1e-3),
+    ] {
+        let got = get(name);
+        assert!((got - want).abs() <= tolerance, "{name}: {got} vs {want}");
+    }
+    assert!(
+        !header.iter().any(|h| h == "bulge_sersic_index"),
+        "n is fixed by the kind"
+    );
+    assert!(get("disk_flux_err") > 0.0);
+    // DATA, MODEL, RESIDUAL, then one extension per component.
+    let block = dir.path().join("blocks/bd.fits");
+    let name = |hdu| galaxy_fits::read_key(&block, hdu, "EXTNAME").unwrap();
+    assert_eq!(name(4).as_deref().map(str::trim), Some("BULGE"));
+    assert_eq!(name(5).as_deref().map(str::trim), Some("DISK"));
+}
+
+#[test]
+fn model_files_with_mistakes_are_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, psf) = inputs(dir.path());
+    let good = "[[component]]\nname = \"bulge\"\ntype = \"sersic\"\nsersic_index = { start = 4, min = 1, max = 6 }\n\n[[component]]\nname = \"disk\"\ntype = \"exponential\"\n";
+    let cases = [
+        (
+            "type = \"exponential\"",
+            "type = \"bar\"",
+            "line 8: unknown component type",
+        ),
+        (
+            "name = \"disk\"",
+            "name = \"bulge\"",
+            "line 7: a second component named",
+        ),
+        (
+            "{ start = 4, min = 1, max = 6 }",
+            "{ start = 9, min = 1, max = 6 }",
+            "line 4:",
+        ),
+        (
+            "{ start = 4, min = 1, max = 6 }",
+            "{ fixed = true }",
+            "line 4:",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let file = dir.path().join("model.toml");
+        std::fs::write(&file, good.replacen(from, to, 1)).unwrap();
+        let out = galaxy(
+            &[
+                "fit",
+                &image,
+                "--psf",
+                &psf,
+                "--sigma",
+                "3",
+                "--model",
+                "model.toml",
+                "-o",
+                "x.csv",
+            ],
+            dir.path(),
+        );
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{to}: {message}");
+        assert!(
+            message.contains("model.toml") && message.contains(says),
+            "{to}: {message}"
+        );
+        assert!(!dir.path().join("x.csv").exists());
+    }
+    let out = galaxy(
+        &[
+            "fit",
+            &image,
+            "--psf",
+            &psf,
+            "--sigma",
+            "3",
+            "--model",
+            "bulge+bar",
+            "-o",
+            "x.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
