@@ -197,6 +197,13 @@ fn a_bulge_with_no_light_is_reported_as_degenerate() {
             fit.errors[slot]
         );
     }
-    // The disk is still measured.
+    // The disk is still measured, with errors.
     assert!((fit.value("disk_flux").unwrap() - DISK[0]).abs() < 1e-3 * DISK[0]);
+    let slot = fit
+        .layout
+        .slots
+        .iter()
+        .position(|s| s.name == "disk_flux")
+        .unwrap();
+    assert!(fit.errors[slot].is_finite() && fit.errors[slot] > 0.0);
 }

@@ -561,20 +561,20 @@ fn errors_and_degeneracy(fisher: &[Vec<f64>], threshold: f64) -> (Vec<f64>, Opti
     let blind: Vec<usize> = (0..dims)
         .filter(|&i| fisher[i][i].is_nan() || fisher[i][i] <= 0.0)
         .collect();
-    let matrix = nalgebra::DMatrix::from_fn(dims, dims, |i, j| fisher[i][j]);
-    let mut errors = match matrix.clone().try_inverse() {
-        Some(inverse) => (0..dims)
-            .map(|i| {
-                let v = inverse[(i, i)];
-                if v > 0.0 {
-                    v.sqrt()
-                } else {
-                    f64::INFINITY
-                }
-            })
-            .collect(),
-        None => vec![f64::INFINITY; dims],
-    };
+    // The parameters the image says nothing about are left out of the inversion: the others keep their
+    // errors (those of the model with the blind ones held where they are).
+    let seen: Vec<usize> = (0..dims).filter(|i| !blind.contains(i)).collect();
+    let matrix =
+        nalgebra::DMatrix::from_fn(seen.len(), seen.len(), |i, j| fisher[seen[i]][seen[j]]);
+    let mut errors = vec![f64::INFINITY; dims];
+    if let Some(inverse) = matrix.try_inverse() {
+        for (k, &i) in seen.iter().enumerate() {
+            let v = inverse[(k, k)];
+            if v > 0.0 {
+                errors[i] = v.sqrt();
+            }
+        }
+    }
     let involved = if !blind.is_empty() {
         Some(blind)
     } else {
