@@ -232,14 +232,14 @@ fn solve(
 }
 
 /// How many times [`fit_image`] may double the period to keep the wrapped wings from moving the estimate.
-const MAX_PERIOD_DOUBLINGS: usize = 3;
+pub(crate) const MAX_PERIOD_DOUBLINGS: usize = 3;
 
 /// How far (in errors) the wrapped wings may move an estimate before the period is doubled.
-const WRAP_MOVE: f64 = 0.1;
+pub(crate) const WRAP_MOVE: f64 = 0.1;
 
 /// sqrt(Σ (Δμ)²/V) over the usable pixels between two models: by Cauchy–Schwarz no parameter's estimate
 /// moves by more than this many errors when one model replaces the other.
-fn model_change(
+pub(crate) fn model_change(
     noise: &PixelNoise,
     here: &ndarray::Array2<f64>,
     there: &ndarray::Array2<f64>,

@@ -20,7 +20,9 @@ use sersic_render::sersic::{N_MAX, N_MIN};
 use sersic_render::{Lattice, ModelPart, Psf, Renderer};
 
 use crate::error::FitError;
-use crate::image_fit::{fit_image, image_start, ImageFitOptions};
+use crate::image_fit::{
+    fit_image, image_start, model_change, ImageFitOptions, MAX_PERIOD_DOUBLINGS, WRAP_MOVE,
+};
 use crate::solve::{self, unit_box_hessian, Run, RunSettings};
 
 /// How a model is fitted.
@@ -195,6 +197,34 @@ pub fn fit_model<'d>(
             )?;
             iterations += run.iterations;
             on = wanted;
+        }
+        // As the single fit does: double the period while the model on the doubled one differs by more
+        // than WRAP_MOVE in noise units (a large bulge's wings wrap round from the neighbouring periods).
+        for _ in 0..MAX_PERIOD_DOUBLINGS {
+            let values = layout.values(&unit_to_free(&layout, &run.u));
+            let (parts, sky) = layout.parts(&values);
+            let wider = Lattice {
+                period: 2 * on.period,
+                k_max: on.k_max,
+            };
+            let here = renderer.render_model(Some(on), &parts, psf)? + sky;
+            let there = renderer.render_model(Some(wider), &parts, psf)? + sky;
+            if model_change(noise, &here, &there) <= WRAP_MOVE {
+                break;
+            }
+            run = solve_model(
+                renderer,
+                psf,
+                data,
+                noise,
+                &layout,
+                wider,
+                Some(run.u),
+                options.max_iterations,
+                options,
+            )?;
+            iterations += run.iterations;
+            on = wider;
         }
         converged = run.converged();
         message = run.message(options.max_iterations);
