@@ -74,6 +74,10 @@ pub struct RenderArgs {
     /// optionally dx,dy (pixels): one image per row.
     #[arg(long, conflicts_with_all = ["flux", "sersic_index", "half_light_radius", "dx", "dy"])]
     params: Option<PathBuf>,
+    /// Draw a model of several components from a model file (see `galaxy fit --model`): every
+    /// parameter at its value (`start`); g1, g2 default to 0 and the centre to --dx, --dy.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["params", "flux", "sersic_index", "half_light_radius", "psf_only"])]
+    model: Option<PathBuf>,
     /// Draw the PSF alone (unit flux).
     #[arg(long, conflicts_with = "params")]
     psf_only: bool,
@@ -191,6 +195,9 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
     stamp
         .validate()
         .map_err(|e| CliError::input(format!("stamp: {e}")))?;
+    if let Some(path) = &args.model {
+        return render_model(&args, path, stamp);
+    }
     // Everything is parsed and validated before anything is drawn or written.
     let jobs = args.jobs(&stamp)?;
     let renderer = Renderer::new(stamp)?;
@@ -214,5 +221,42 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
             args.output.display()
         );
     }
+    Ok(())
+}
+
+/// `galaxy render --model FILE`: one image of the model file's components at their values.
+fn render_model(args: &RenderArgs, path: &std::path::Path, stamp: Stamp) -> Result<(), CliError> {
+    let text = path.to_string_lossy();
+    let spec = galaxy_measure::load_model(&text)?;
+    if !(args.dx.is_finite() && args.dy.is_finite()) {
+        return Err(CliError::input("--dx and --dy must be finite"));
+    }
+    let (parts, sky) = spec
+        .parts_at_values([args.dx, args.dy])
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let psf = match args.psf_images(&stamp)? {
+        Some(images) if images.len() == 1 => images[0].clone(),
+        Some(images) => {
+            return Err(CliError::input(format!(
+                "a model is one image: give one PSF, not a cube of {}",
+                images.len()
+            )))
+        }
+        None => {
+            let fwhm = args
+                .psf_fwhm
+                .ok_or_else(|| CliError::input("--psf-fwhm or --psf is required"))?;
+            args.analytic_psf(fwhm)?
+        }
+    };
+    let image = Renderer::new(stamp)?.render_model(None, &parts, &psf)? + sky;
+    write_npy(&args.output, &image.mapv(|v| v as f32))?;
+    eprintln!(
+        "rendered a model of {} component(s) on {}x{} to {}",
+        spec.components.len(),
+        stamp.width,
+        stamp.height,
+        args.output.display()
+    );
     Ok(())
 }

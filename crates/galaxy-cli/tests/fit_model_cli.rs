@@ -181,3 +181,88 @@ fn model_files_with_mistakes_are_refused_naming_the_line() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn render_draws_a_model_file_and_refuses_one_with_a_missing_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bd.toml");
+    std::fs::write(
+        &file,
+        "[[component]]\nname = \"bulge\"\ntype = \"de_vaucouleurs\"\nflux = 3e4\nhalf_light_radius = 0.3\n\n\
+         [[component]]\nname = \"disk\"\ntype = \"exponential\"\nflux = 7e4\nhalf_light_radius = 0.9\ng1 = 0.3\n\n\
+         [[component]]\nname = \"sky\"\ntype = \"sky\"\nlevel = 2.5\n",
+    )
+    .unwrap();
+    let out = galaxy(
+        &[
+            "render",
+            "--model",
+            "bd.toml",
+            "--psf-fwhm",
+            "0.7",
+            "--width",
+            "40",
+            "--height",
+            "36",
+            "--scale",
+            "0.2",
+            "--dx",
+            "0.5",
+            "-o",
+            "bd.npy",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let drawn: Array2<f32> = ndarray_npy::read_npy(dir.path().join("bd.npy")).unwrap();
+    let parts = [
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(3e4, 4.0, 0.3, 0.0, 0.0),
+            offset: [0.5, 0.0],
+        },
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(7e4, 1.0, 0.9, 0.3, 0.0),
+            offset: [0.5, 0.0],
+        },
+    ];
+    let expected = Renderer::new(Stamp::new(40, 36, 0.2))
+        .unwrap()
+        .render_model(None, &parts, &Psf::moffat(2.0, 0.7).unwrap())
+        .unwrap()
+        + 2.5;
+    let peak = expected.iter().cloned().fold(0.0, f64::max);
+    let worst = drawn
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (f64::from(*a) - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 1e-6 * peak,
+        "max |cli - library| / peak = {:e}",
+        worst / peak
+    );
+    std::fs::write(
+        &file,
+        "[[component]]\nname = \"disk\"\ntype = \"exponential\"\nflux = 7e4\n",
+    )
+    .unwrap();
+    let out = galaxy(
+        &[
+            "render",
+            "--model",
+            "bd.toml",
+            "--psf-fwhm",
+            "0.7",
+            "-o",
+            "x.npy",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("half_light_radius has no value"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("x.npy").exists());
+}

@@ -208,6 +208,68 @@ impl ModelSpec {
     }
 }
 
+impl ModelSpec {
+    /// The model as drawn with every parameter at its given value (its `start`), for rendering a model
+    /// file: the parts and the total sky level. Each parameter of each component needs a value; a centre
+    /// with none is at `centre` (pixels from the stamp's true centre).
+    pub fn parts_at_values(
+        &self,
+        centre: [f64; 2],
+    ) -> Result<(Vec<sersic_render::ModelPart>, f64), FitError> {
+        use sersic_render::{GalaxyParams, ModelPart};
+        self.validate()?;
+        let shared = [
+            self.centre[0].start.unwrap_or(centre[0]),
+            self.centre[1].start.unwrap_or(centre[1]),
+        ];
+        let mut parts = Vec::new();
+        let mut sky = 0.0;
+        for c in &self.components {
+            let value = |p: &str| {
+                c.param(p).start.ok_or_else(|| {
+                    FitError::BadInput(format!(
+                        "component {:?}: {p} has no value (drawing a model needs every parameter)",
+                        c.name
+                    ))
+                })
+            };
+            let offset = if c.own_centre {
+                [
+                    c.param("dx").start.unwrap_or(shared[0]),
+                    c.param("dy").start.unwrap_or(shared[1]),
+                ]
+            } else {
+                shared
+            };
+            match c.kind {
+                ComponentKind::Sky => sky += value("level")?,
+                ComponentKind::Point => parts.push(ModelPart::Point {
+                    flux: value("flux")?,
+                    offset,
+                }),
+                kind => {
+                    let n = match kind.fixed_index() {
+                        Some(n) => n,
+                        None => value("sersic_index")?,
+                    };
+                    let galaxy = GalaxyParams::new(
+                        value("flux")?,
+                        n,
+                        value("half_light_radius")?,
+                        c.param("g1").start.unwrap_or(0.0),
+                        c.param("g2").start.unwrap_or(0.0),
+                    );
+                    galaxy
+                        .validate()
+                        .map_err(|e| FitError::BadInput(format!("component {:?}: {e}", c.name)))?;
+                    parts.push(ModelPart::Sersic { galaxy, offset });
+                }
+            }
+        }
+        Ok((parts, sky))
+    }
+}
+
 /// One parameter's own consistency (see [`ModelSpec::validate`]).
 pub fn check_param(name: &str, spec: &ParamSpec) -> Result<(), FitError> {
     let bad = |m: String| Err(FitError::BadInput(m));
