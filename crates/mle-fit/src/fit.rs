@@ -93,6 +93,7 @@ impl<'r> Fitter<'r> {
             iterations,
             pg_tolerance: self.options.pg_tolerance,
             f_tolerance: 1e-10,
+            shorten_bent_steps: false,
         };
         solve::run(ScaledNll { nll, bounds }, start, hessian, settings)
     }

@@ -44,6 +44,8 @@ pub(crate) struct RunSettings {
     pub pg_tolerance: f64,
     /// Relative change of the cost at convergence.
     pub f_tolerance: f64,
+    /// Shorten steps the box bends uphill (see [`ProjectedLbfgs::with_shortened_bent_steps`]).
+    pub shorten_bent_steps: bool,
 }
 
 /// The Fisher matrix `fisher(i, j)` in natural units seen in the unit box of the given `widths`.
@@ -76,7 +78,8 @@ where
     let solver = ProjectedLbfgs::new(vec![0.0; dims], vec![1.0; dims], 8)
         .map_err(|e| FitError::Solver(e.to_string()))?
         .with_pg_tolerance(settings.pg_tolerance)
-        .with_f_tolerance(settings.f_tolerance);
+        .with_f_tolerance(settings.f_tolerance)
+        .with_shortened_bent_steps(settings.shorten_bent_steps);
     let solver = match solver.clone().with_initial_hessian(hessian) {
         Ok(s) => s,
         Err(_) => solver, // an unconstrained direction at the start: plain L-BFGS

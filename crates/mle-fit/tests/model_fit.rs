@@ -207,3 +207,43 @@ fn a_bulge_with_no_light_is_reported_as_degenerate() {
         .unwrap();
     assert!(fit.errors[slot].is_finite() && fit.errors[slot] > 0.0);
 }
+
+/// A bulge half a pixel across under a 0.7" PSF, with noise: its n and size trade against each other and
+/// against the disk, the Fisher matrix that starts the solver is ill-conditioned, and its first long steps
+/// run into the box. The fit must still converge (it stopped at its start when the box bent those steps
+/// uphill and the line search gave up).
+#[test]
+fn an_unresolved_bulge_still_converges() {
+    let star = Renderer::new(Stamp::square(25, 0.2))
+        .unwrap()
+        .render_psf(&Psf::moffat(3.0, 0.7).unwrap())
+        .unwrap();
+    let psf = Psf::image(PsfImage::new(star.view(), 0.2, 1, true).unwrap());
+    let renderer = Renderer::new(Stamp::square(64, 0.2)).unwrap();
+    let mut failures = Vec::new();
+    for seed in 0..6u64 {
+        let parts = [
+            ModelPart::Sersic {
+                galaxy: GalaxyParams::new(2.6e5, 4.0, 0.1, 0.0, 0.0),
+                offset: [0.4, -0.2],
+            },
+            ModelPart::Sersic {
+                galaxy: GalaxyParams::new(2.5e5, 1.0, 0.63, -0.15, 0.17),
+                offset: [0.4, -0.2],
+            },
+        ];
+        let mut image = renderer.render_model(None, &parts, &psf).unwrap();
+        let ccd = CcdNoise::new(2.0, 8.0, 1.25e5).unwrap();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        ccd.apply(&mut image, &mut rng).unwrap();
+        let noise = PixelNoise::from_ccd(ccd, image.dim());
+        let spec = ModelSpec::shorthand("sersic+exponential").unwrap();
+        let fit =
+            fit_model(&renderer, &psf, image.view(), &noise, &spec, &ModelFitOptions::default())
+                .unwrap();
+        if !fit.converged {
+            failures.push(format!("seed {seed}: {}", fit.message));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}

@@ -227,6 +227,7 @@ fn solve(
         iterations,
         pg_tolerance: options.pg_tolerance,
         f_tolerance: 1e-12,
+        shorten_bent_steps: false,
     };
     solve::run(problem, start, hessian, settings)
 }

@@ -575,6 +575,7 @@ fn solve_model<'d>(
         iterations,
         pg_tolerance: options.pg_tolerance,
         f_tolerance: 1e-12,
+        shorten_bent_steps: true,
     };
     solve::run(problem, u, hessian, settings)
 }
@@ -660,3 +661,4 @@ fn bulge_to_total(layout: &Layout, values: &[f64]) -> f64 {
         .fold(lights[0], |b, l| if l.0 > b.0 { *l } else { b });
     bulge.1 / total
 }
+
