@@ -4,7 +4,8 @@
 //! component its parameters (`bulge_flux`, `bulge_sersic_index`, `bulge_half_light_radius_arcsec` or
 //! `_pixels`, `bulge_g1`, `bulge_g2`, and `bulge_x`, `bulge_y` for a component with its own centre; a sky's
 //! `sky_level`), then `<component>_ellipticity` and `<component>_position_angle` for each profile; `flux`
-//! (the total of the components of light) and `bulge_to_total` (the most concentrated component's share);
+//! (the total of the components of light) and `bulge_to_total` (the bulge's share: the component the model makes most concentrated, a point source,
+//! then the highest n its kind fixes or it starts from);
 //! each estimated column's error `<column>_err` (0 for a fixed parameter, inf where the Fisher matrix gives
 //! none); then `chi_square`, `dof`, `reduced_chi_square`, `iterations`, `converged`, `degenerate` and
 //! `degenerate_parameters` (the parameters of a near-singular direction of the Fisher matrix),

@@ -69,7 +69,7 @@ pub struct ModelFitResult {
     pub at_bound: Vec<bool>,
     /// The parameters of a near-singular direction of the Fisher matrix, if there is one.
     pub degenerate: Option<Vec<String>>,
-    /// Flux of the most concentrated component over the total flux (NaN with one component of light).
+    /// The bulge's flux over the total ([`Layout::bulge`]; NaN with one component of light).
     pub bulge_to_total: f64,
     /// −ln L at the estimate.
     pub nll: f64,
@@ -493,7 +493,11 @@ fn layout(spec: &ModelSpec, single: &[f64], lower: &[f64], upper: &[f64], bulge:
         }
         components.push((c.kind, planes));
     }
-    Layout { slots, components }
+    Layout {
+        slots,
+        components,
+        bulge: (lights.len() > 1).then_some(bulge_at),
+    }
 }
 
 /// Every slot at its start (or fixed value).
@@ -635,30 +639,20 @@ fn errors_and_degeneracy(fisher: &[Vec<f64>], threshold: f64) -> (Vec<f64>, Opti
     (errors, involved)
 }
 
-/// The most concentrated component's share of the light at `values` (NaN with one component of light).
+/// The bulge's share of the light at `values` ([`Layout::bulge`]; NaN with one component of light). The
+/// bulge is fixed by the model, not by the estimate: a bulge whose n ends below the disk's is still the
+/// bulge.
 fn bulge_to_total(layout: &Layout, values: &[f64]) -> f64 {
-    let lights: Vec<(f64, f64)> = layout
-        .components
-        .iter()
-        .filter(|(kind, _)| *kind != ComponentKind::Sky)
-        .map(|(kind, slots)| {
-            let n = match kind {
-                ComponentKind::Point => f64::INFINITY,
-                _ => slots[1]
-                    .map(|s| values[s])
-                    .or(kind.fixed_index())
-                    .unwrap_or(1.0),
-            };
-            (n, slots[0].map_or(0.0, |s| values[s]))
-        })
-        .collect();
-    if lights.len() < 2 {
+    let Some(bulge) = layout.bulge else {
         return f64::NAN;
-    }
-    let total: f64 = lights.iter().map(|l| l.1).sum();
-    let bulge = lights
-        .iter()
-        .fold(lights[0], |b, l| if l.0 > b.0 { *l } else { b });
-    bulge.1 / total
+    };
+    let flux = |(kind, slots): &(ComponentKind, Vec<Option<usize>>)| {
+        if *kind == ComponentKind::Sky {
+            0.0
+        } else {
+            slots[0].map_or(0.0, |s| values[s])
+        }
+    };
+    let total: f64 = layout.components.iter().map(flux).sum();
+    flux(&layout.components[bulge]) / total
 }
-

@@ -36,6 +36,9 @@ pub struct Layout {
     pub slots: Vec<Slot>,
     /// Per component: its kind and the slot of each plane.
     pub components: Vec<(ComponentKind, Vec<Option<usize>>)>,
+    /// The component that is the bulge, with two or more components of light: the most concentrated by
+    /// the model's own description (a point source, then the highest n its kind fixes or it starts from).
+    pub bulge: Option<usize>,
 }
 
 impl Layout {

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Imfit (pyimfit 1.1) on the bulge + disk stamps of make_bulge_disk_cutouts.py, beside `galaxy fit --model
+sersic+exponential`'s catalogue of the same field, in the same run: RMSE to the truth of B/T, each size and
+each shape, and fits per CPU second.
+
+    compare_imfit_bulge_disk.py DIR GALAXY_BINARY [--reuse-imfit]
+
+Imfit is set up as a careful user would, the same way ours works: a single Sérsic first (started from the
+stamp's moments as SExtractor would: centroid, PSF-corrected adaptive moments for r_e, ell and PA, the flux
+within three moment radii; n = 2.5), then Sérsic bulge + exponential disk with a shared centre started from it
+split by n (the bulge takes a share (n - 1)/3 of the flux, clamped to [0.1, 0.9], half the radius and half the
+ellipticity; the disk the rest at 1.2 times the radius), and also from the splits 0.2, 0.5 and 0.8; the fit of
+lowest chi-square is kept (ours scouts the same four splits). Imfit gets the effective PSF image, subsampling
+off (the profile sampled at pixel centres through a PSF that holds the pixel: the exact model of these
+stamps, and ours), its model-based variance (use_model_for_errors: gain 2, read noise 8 e-, subtracted sky
+1.25e5 ADU) and one thread. Time is CPU time: Imfit's fits alone (two worker processes share the stamps, each
+fit timed in its own process), ours the whole `galaxy fit --threads 1`, run after Imfit. Imfit's estimates and
+times go to DIR/imfit.csv; --reuse-imfit reads them from there instead of fitting again (the run then says so).
+"""
+import csv
+import math
+import pathlib
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyimfit
+from astropy.io import fits
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+SCALE, SKY, GAIN, READ_NOISE = 0.2, 1.25e5, 2.0, 8.0
+root = pathlib.Path(sys.argv[1])
+binary = sys.argv[2]
+field = fits.getdata(root / "field.fits").astype(np.float64)
+psf = fits.getdata(root / "psf_effective.fits").astype(np.float64)
+truth = list(csv.DictReader(open(root / "truth.csv")))
+
+
+def child_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def b_n(n):
+    return 2 * n - 1 / 3 + 4 / (405 * n) + 46 / (25515 * n * n)
+
+
+def sersic_i_e(flux, n, r_e, q):
+    b = b_n(n)
+    return flux / (2 * math.pi * n * math.exp(b) * b ** (-2 * n) * math.gamma(2 * n) * q * r_e ** 2)
+
+
+def from_imfit(ell, pa, r_major):
+    """Our (circularised half-light radius in arcsec, g1, g2) from a major-axis radius in pixels."""
+    q = 1 - ell
+    g = (1 - q) / (1 + q)
+    angle = 2 * math.radians(pa - 90)
+    return r_major * math.sqrt(q) * SCALE, g * math.cos(angle), g * math.sin(angle)
+
+
+def image_start(stamp):
+    """x, y (1-based), ell, PA, r_e (pixels), flux from the stamp alone, as SExtractor-like moments."""
+    rows, cols = stamp.shape
+    yy, xx = np.mgrid[0:rows, 0:cols].astype(float)
+    box = sum(np.roll(np.roll(stamp, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1))
+    r, c = np.unravel_index(np.argmax(box), box.shape)
+    cx, cy = float(c), float(r)
+    for _ in range(10):
+        w = np.clip(stamp, 0, None) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 2.5 ** 2))
+        if w.sum() <= 0:
+            break
+        cx, cy = (w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()
+    mxx, myy, mxy = 4.0, 4.0, 0.0
+    for _ in range(20):
+        det = mxx * myy - mxy * mxy
+        dx, dy = xx - cx, yy - cy
+        q = (myy * dx * dx - 2 * mxy * dx * dy + mxx * dy * dy) / det
+        w = stamp * np.exp(-0.5 * q)
+        s = w.sum()
+        if s <= 0:
+            break
+        nxx, nyy, nxy = 2 * (w * dx * dx).sum() / s, 2 * (w * dy * dy).sum() / s, 2 * (w * dx * dy).sum() / s
+        if not (nxx > 0.1 and nyy > 0.1 and nxx * nyy - nxy * nxy > 0.01):
+            break
+        mxx, myy, mxy = nxx, nyy, nxy
+    p = psf / psf.sum()
+    py, px = np.mgrid[0:p.shape[0], 0:p.shape[1]].astype(float)
+    pc = (p.shape[0] - 1) / 2
+    psf_var = (p * ((px - pc) ** 2 + (py - pc) ** 2)).sum() / 2
+    half = 0.5 * (mxx + myy)
+    diff = math.hypot(0.5 * (mxx - myy), mxy)
+    a2, b2 = max(half + diff - psf_var, 0.25), max(half - diff - psf_var, 0.25)
+    ell = min(1 - math.sqrt(b2 / a2), 0.9)
+    pa = (math.degrees(0.5 * math.atan2(2 * mxy, mxx - myy)) + 90) % 180
+    r_e = 1.1774 * math.sqrt(a2)
+    radius = max(3 * math.sqrt(half), 4)
+    aperture = stamp[(xx - cx) ** 2 + (yy - cy) ** 2 <= radius ** 2].sum()
+    return cx + 1, cy + 1, ell, pa, r_e, max(aperture, stamp.max())
+
+
+def run(model, stamp):
+    imfit = pyimfit.Imfit(model, psf=psf, maxThreads=1, subsampling=False)
+    try:
+        imfit.fit(stamp, gain=GAIN, read_noise=READ_NOISE, original_sky=SKY, use_model_for_errors=True)
+    except Exception:
+        return None
+    return imfit if imfit.fitConverged else None
+
+
+def single(stamp, size):
+    x, y, ell, pa, r_e, flux = image_start(stamp)
+    model = pyimfit.SimpleModelDescription()
+    model.x0.setValue(x, [x - 5, x + 5])
+    model.y0.setValue(y, [y - 5, y + 5])
+    s = pyimfit.make_imfit_function("Sersic")
+    s.PA.setValue(pa, [pa - 90, pa + 90])
+    s.ell.setValue(min(ell, 0.9), [0, 0.95])
+    s.n.setValue(2.5, [0.3, 6.2])
+    r_e = min(max(r_e, 0.5), size)
+    s.I_e.setValue(sersic_i_e(flux, 2.5, r_e, 1 - min(ell, 0.9)), [0, 1e4 * flux])
+    s.r_e.setValue(r_e, [0.05, 2 * size])
+    model.addFunction(s)
+    return run(model, stamp)
+
+
+def bulge_disk(stamp, size, p, flux, share):
+    x, y = p["X0_1"], p["Y0_1"]
+    n, r_e, ell, pa = p["n_1"], p["r_e_1"], p["ell_1"], p["PA_1"]
+    model = pyimfit.SimpleModelDescription()
+    model.x0.setValue(x, [x - 5, x + 5])
+    model.y0.setValue(y, [y - 5, y + 5])
+    bulge = pyimfit.make_imfit_function("Sersic", label="bulge")
+    b_ell, b_re = min(0.5 * ell, 0.9), max(0.5 * r_e, 0.1)
+    bulge.PA.setValue(pa, [pa - 90, pa + 90])
+    bulge.ell.setValue(b_ell, [0, 0.95])
+    bulge.n.setValue(4.0, [0.3, 6.2])
+    bulge.I_e.setValue(sersic_i_e(share * flux, 4.0, b_re, 1 - b_ell), [0, 1e6 * flux])
+    bulge.r_e.setValue(b_re, [0.05, 2 * size])
+    disk = pyimfit.make_imfit_function("Exponential", label="disk")
+    d_ell, h = min(ell, 0.9), max(1.2 * r_e / 1.678347, 0.1)
+    disk.PA.setValue(pa, [pa - 90, pa + 90])
+    disk.ell.setValue(d_ell, [0, 0.95])
+    disk.I_0.setValue((1 - share) * flux / (2 * math.pi * (1 - d_ell) * h * h), [0, 1e6 * flux])
+    disk.h.setValue(h, [0.05, 2 * size])
+    model.addFunction(bulge)
+    model.addFunction(disk)
+    return run(model, stamp)
+
+
+def imfit_one(t):
+    size, c0, r0 = int(t["size"]), int(t["c0"]), int(t["r0"])
+    stamp = field[r0:r0 + size, c0:c0 + size]
+    started = time.process_time()
+    first = single(stamp, size)
+    if first is None:
+        return None, time.process_time() - started
+    p = dict(zip(first.numberedParameterNames, first.getRawParameters()))
+    flux = float(first.getModelFluxes()[0])
+    split = min(max((p["n_1"] - 1) / 3, 0.1), 0.9)
+    shares = [split] + [f for f in (0.2, 0.5, 0.8) if abs(f - split) > 0.05]
+    done = [f for f in (bulge_disk(stamp, size, p, flux, s) for s in shares) if f is not None]
+    seconds = time.process_time() - started
+    if not done:
+        return None, seconds
+    best = min(done, key=lambda f: f.fitStatistic)
+    q = dict(zip(best.numberedParameterNames, best.getRawParameters()))
+    fluxes = best.getModelFluxes()[1]
+    b_hlr, b_g1, b_g2 = from_imfit(q["ell_1"], q["PA_1"], q["r_e_1"])
+    d_hlr, d_g1, d_g2 = from_imfit(q["ell_2"], q["PA_2"], 1.678347 * q["h_2"])
+    return dict(bulge_to_total=float(fluxes[0] / (fluxes[0] + fluxes[1])), bulge_sersic_index=q["n_1"],
+                bulge_half_light_radius=b_hlr, bulge_g1=b_g1, bulge_g2=b_g2, disk_half_light_radius=d_hlr,
+                disk_g1=d_g1, disk_g2=d_g2, flux=float(fluxes[0] + fluxes[1])), seconds
+
+
+FIELDS = ["id", "seconds", "bulge_to_total", "bulge_sersic_index", "bulge_half_light_radius", "bulge_g1",
+          "bulge_g2", "disk_half_light_radius", "disk_g1", "disk_g2", "flux"]
+cache = root / "imfit.csv"
+if "--reuse-imfit" in sys.argv and cache.exists():
+    print(f"(Imfit's fits and CPU times read from {cache}, made by an earlier run of this script)")
+else:
+    import multiprocessing
+    # Two worker processes (the machine's two cores); each fit's CPU time is its own process's.
+    with multiprocessing.Pool(2) as pool, open(cache, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w.writeheader()
+        for t, (est, seconds) in zip(truth, pool.imap(imfit_one, truth)):
+            w.writerow(dict(id=t["id"], seconds=seconds, **(est or {})))
+            f.flush()
+imfit_fits, imfit_seconds = {}, 0.0
+for r in csv.DictReader(open(cache)):
+    imfit_seconds += float(r["seconds"])
+    if r["bulge_to_total"]:
+        imfit_fits[r["id"]] = {k: float(v) for k, v in r.items() if k not in ("id", "seconds")}
+if len(list(csv.DictReader(open(cache)))) != len(truth):
+    sys.exit(f"{cache} does not hold one row per galaxy: run without --reuse-imfit")
+
+before = child_cpu()
+subprocess.run([binary, "fit", str(root / "field.fits"), "--catalog", str(root / "catalog.csv"),
+                "--psf", str(root / "psf_effective.fits"), "--psf-includes-pixel", "--gain", str(GAIN),
+                "--read-noise", str(READ_NOISE), "--sky-level", str(SKY), "--threads", "1",
+                "--model", "sersic+exponential", "-o", str(root / "ours.csv")], check=True)
+ours_seconds = child_cpu() - before
+ours = {r["id"]: r for r in csv.DictReader(open(root / "ours.csv"))}
+
+
+def ours_est(r):
+    return dict(bulge_to_total=float(r["bulge_to_total"]), bulge_sersic_index=float(r["bulge_sersic_index"]),
+                bulge_half_light_radius=float(r["bulge_half_light_radius_arcsec"]), bulge_g1=float(r["bulge_g1"]),
+                bulge_g2=float(r["bulge_g2"]), disk_half_light_radius=float(r["disk_half_light_radius_arcsec"]),
+                disk_g1=float(r["disk_g1"]), disk_g2=float(r["disk_g2"]), flux=float(r["flux"]))
+
+
+ours_ok = {i: ours_est(r) for i, r in ours.items() if r["converged"] == "true"}
+count = len(truth)
+print(f"{count} GalSim bulge + disk stamps (64-96 px at 0.2\", B/T 0.1-0.9, SNR 30-300, offsets up to 1.5 px, "
+      f"Kolmogorov x Airy PSF image), one core each")
+degenerate = sum(1 for r in ours.values() if r["degenerate"] == "true")
+print(f"  ours: {len(ours_ok)} converged of {count} ({degenerate} flagged degenerate); "
+      f"{count / ours_seconds:.2f} fits per CPU second ({1e3 * ours_seconds / count:.0f} ms per galaxy, whole command)")
+print(f"  Imfit: {len(imfit_fits)} converged of {count}; {count / imfit_seconds:.3f} fits per CPU second "
+      f"({1e3 * imfit_seconds / count:.0f} ms per galaxy, fits alone); ours {imfit_seconds / ours_seconds:.1f}x faster per core")
+truth_by = {t["id"]: t for t in truth}
+for t in truth:
+    t["flux"] = float(t["bulge_flux"]) + float(t["disk_flux"])
+common = sorted(set(imfit_fits) & set(ours_ok), key=int)
+print(f"\nRMSE to the truth over the {len(common)} galaxies both fitted:")
+print(f"  {'parameter':<26} {'ours':>12} {'Imfit':>12}  ours/Imfit")
+for name in ["bulge_to_total", "bulge_half_light_radius", "disk_half_light_radius", "bulge_g1", "bulge_g2",
+             "disk_g1", "disk_g2", "flux", "bulge_sersic_index"]:
+    def rmse(est):
+        d = [est[i][name] - float(truth_by[i][name]) for i in common]
+        return math.sqrt(sum(v * v for v in d) / len(d))
+    a, b = rmse(ours_ok), rmse(imfit_fits)
+    print(f"  {name:<26} {a:12.5g} {b:12.5g}  {a / b:8.3f}")
