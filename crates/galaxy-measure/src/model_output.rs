@@ -14,7 +14,7 @@
 
 use mle_fit::model_fit::{ComponentKind, ModelFitResult};
 
-use crate::output::{position_angle, Column, Values};
+use crate::output::{position_angle, stamp_columns, Column, Values};
 use crate::survey::ModelMeasurement;
 
 /// The catalogue of `measurements` (all fitted with one model), columns as the module lists them.
@@ -185,14 +185,11 @@ pub fn model_catalog_columns(
             .collect::<Vec<_>>()
             .join(";")
     }));
-    columns.push(Column {
-        name: "masked_fraction".into(),
-        unit: String::new(),
-        values: Values::Real(measurements.iter().map(|m| m.masked_fraction).collect()),
-    });
-    columns.push(int("non_finite", &|m| m.non_finite as i64));
-    columns.push(int("stamp_width", &|m| m.window.shape.1 as i64));
-    columns.push(int("stamp_height", &|m| m.window.shape.0 as i64));
+    columns.extend(stamp_columns(
+        measurements
+            .iter()
+            .map(|m| (m.masked_fraction, m.non_finite, &m.window)),
+    ));
     columns.push(Column {
         name: "status".into(),
         unit: String::new(),

@@ -127,20 +127,42 @@ pub fn catalog_columns(measurements: &[Measurement], pixel_scale: Option<f64>) -
     columns.push(flag("converged", &|f| f.converged));
     columns.push(flag("n_at_bound", &|f| f.n_at_bound));
     columns.push(flag("hlr_at_bound", &|f| f.hlr_at_bound));
-    columns.push(Column {
-        name: "masked_fraction".into(),
-        unit: String::new(),
-        values: Values::Real(measurements.iter().map(|m| m.masked_fraction).collect()),
-    });
-    columns.push(int("non_finite", &|m| m.non_finite as i64));
-    columns.push(int("stamp_width", &|m| m.window.shape.1 as i64));
-    columns.push(int("stamp_height", &|m| m.window.shape.0 as i64));
+    columns.extend(stamp_columns(
+        measurements
+            .iter()
+            .map(|m| (m.masked_fraction, m.non_finite, &m.window)),
+    ));
     columns.push(Column {
         name: "status".into(),
         unit: String::new(),
         values: Values::Text(measurements.iter().map(status).collect()),
     });
     columns
+}
+
+/// The columns that describe each stamp rather than its fit: `masked_fraction`, `non_finite`,
+/// `stamp_width`, `stamp_height`, from (masked fraction, non-finite pixels, window) per row.
+pub(crate) fn stamp_columns<'w>(
+    stamps: impl Iterator<Item = (f64, usize, &'w Window)>,
+) -> [Column; 4] {
+    let (mut masked, mut non_finite, mut width, mut height) = (vec![], vec![], vec![], vec![]);
+    for (fraction, bad, window) in stamps {
+        masked.push(fraction);
+        non_finite.push(bad as i64);
+        width.push(window.shape.1 as i64);
+        height.push(window.shape.0 as i64);
+    }
+    let column = |name: &str, values| Column {
+        name: name.into(),
+        unit: String::new(),
+        values,
+    };
+    [
+        column("masked_fraction", Values::Real(masked)),
+        column("non_finite", Values::Int(non_finite)),
+        column("stamp_width", Values::Int(width)),
+        column("stamp_height", Values::Int(height)),
+    ]
 }
 
 /// Position angle in degrees in [0, 180), counter-clockwise from +y (the major axis of a shear g is at

@@ -202,29 +202,27 @@ impl Survey {
     }
 
     fn measure_one(&self, cutout: &Cutout) -> Measurement {
-        let (non_finite, masked_fraction) = match &cutout.noise {
-            Ok(noise) => (noise.non_finite(), noise.masked_fraction()),
-            Err(_) => (cutout.data.iter().filter(|v| !v.is_finite()).count(), 1.0),
-        };
-        let fit = match &cutout.noise {
-            Err(why) => Err(why.clone()),
-            Ok(noise) => self.renderer(cutout.data.dim()).and_then(|renderer| {
-                fit_image(
-                    &renderer,
-                    &self.psfs[cutout.psf],
-                    cutout.data.view(),
-                    noise,
-                    &self.options,
-                )
-                .map_err(|e| e.to_string())
-            }),
-        };
+        let (non_finite, masked_fraction) = stamp_stats(cutout);
         Measurement {
             window: cutout.window.clone(),
-            fit,
+            fit: self.fit_stamp(cutout, |renderer, psf, noise| {
+                fit_image(renderer, psf, cutout.data.view(), noise, &self.options)
+            }),
             non_finite,
             masked_fraction,
         }
+    }
+
+    /// Runs `fit` on the stamp with its renderer, PSF and noise; a stamp with no usable noise, or a fit
+    /// that fails, gives the reason.
+    fn fit_stamp<T>(
+        &self,
+        cutout: &Cutout,
+        fit: impl FnOnce(&Renderer, &Psf, &PixelNoise) -> Result<T, mle_fit::FitError>,
+    ) -> Result<T, String> {
+        let noise = cutout.noise.as_ref().map_err(|why| why.clone())?;
+        let renderer = self.renderer(cutout.data.dim())?;
+        fit(&renderer, &self.psfs[cutout.psf], noise).map_err(|e| e.to_string())
     }
 
     /// The renderer for stamps of `shape` (rows, columns), made once and shared, so that each PSF's
@@ -254,24 +252,10 @@ impl Survey {
         self.cutouts
             .par_iter()
             .map(|cutout| {
-                let (non_finite, masked_fraction) = match &cutout.noise {
-                    Ok(noise) => (noise.non_finite(), noise.masked_fraction()),
-                    Err(_) => (cutout.data.iter().filter(|v| !v.is_finite()).count(), 1.0),
-                };
-                let fit = match &cutout.noise {
-                    Err(why) => Err(why.clone()),
-                    Ok(noise) => self.renderer(cutout.data.dim()).and_then(|renderer| {
-                        fit_model(
-                            &renderer,
-                            &self.psfs[cutout.psf],
-                            cutout.data.view(),
-                            noise,
-                            spec,
-                            &options,
-                        )
-                        .map_err(|e| e.to_string())
-                    }),
-                };
+                let (non_finite, masked_fraction) = stamp_stats(cutout);
+                let fit = self.fit_stamp(cutout, |renderer, psf, noise| {
+                    fit_model(renderer, psf, cutout.data.view(), noise, spec, &options)
+                });
                 progress();
                 ModelMeasurement {
                     window: cutout.window.clone(),
@@ -314,6 +298,14 @@ impl Survey {
             .render_offset(&galaxy, &self.psfs[cutout.psf], [p[5], p[6]])
             .map_err(|e| e.to_string())?;
         Ok(image + p.get(7).copied().unwrap_or(0.0))
+    }
+}
+
+/// Pixels of the stamp whose data are not finite, and the fraction of its pixels left out.
+fn stamp_stats(cutout: &Cutout) -> (usize, f64) {
+    match &cutout.noise {
+        Ok(noise) => (noise.non_finite(), noise.masked_fraction()),
+        Err(_) => (cutout.data.iter().filter(|v| !v.is_finite()).count(), 1.0),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod objective;
 mod posterior;
 mod solve;
 pub mod start;
+pub mod unit_box;
 
 pub use bounds::Bounds;
 pub use error::FitError;

@@ -238,9 +238,15 @@ fn an_unresolved_bulge_still_converges() {
         ccd.apply(&mut image, &mut rng).unwrap();
         let noise = PixelNoise::from_ccd(ccd, image.dim());
         let spec = ModelSpec::shorthand("sersic+exponential").unwrap();
-        let fit =
-            fit_model(&renderer, &psf, image.view(), &noise, &spec, &ModelFitOptions::default())
-                .unwrap();
+        let fit = fit_model(
+            &renderer,
+            &psf,
+            image.view(),
+            &noise,
+            &spec,
+            &ModelFitOptions::default(),
+        )
+        .unwrap();
         if !fit.converged {
             failures.push(format!("seed {seed}: {}", fit.message));
         }

@@ -4,12 +4,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use argmin::core::{CostFunction, Error, Gradient};
 use ndarray::{Array2, ArrayView2};
 use noise_model::PixelNoise;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer, PARAM_NAMES_WITH_CENTRE};
 
 use crate::error::FitError;
+use crate::unit_box::{gradient_and_fisher, UnitBox, ValueAndGradient};
 
 /// The parameters of a real-image fit, in order: the renderer's seven ([`PARAM_NAMES_WITH_CENTRE`]: the
 /// galaxy's five and its centre offset (dx, dy) in pixels from the stamp's true centre), then a flat sky
@@ -102,41 +102,16 @@ impl<'r, 'd> ImageNll<'r, 'd> {
             .noise
             .log_likelihood_with_gradient(self.data, model.view())?;
         // ∂μ/∂θ: the seven rendered planes, and 1 everywhere for the sky.
-        let plane = |p: usize, k: (usize, usize)| {
-            if p < 7 {
-                drawn.jacobian[[p, k.0, k.1]]
-            } else {
-                1.0
-            }
-        };
-        let mut gradient = vec![0.0; dims];
-        let mut fisher = vec![vec![0.0; dims]; dims];
-        let usable = self.noise.usable();
-        for (k, &g) in d_model.indexed_iter() {
-            if !usable[k] {
-                continue;
-            }
-            let (v, dv) = self.noise.variance(k.0, k.1, model[k]);
-            let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
-            let mut d = [0.0; 8];
-            for (p, v) in d.iter_mut().enumerate().take(dims) {
-                *v = plane(p, k);
-            }
-            let d = &d[..dims];
-            for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
-                gradient[i] -= g * di;
-                for (f, dj) in row.iter_mut().zip(d).skip(i) {
-                    *f += di * dj * weight;
+        let (gradient, fisher) =
+            gradient_and_fisher(self.noise, &model, &d_model, dims, |(r, c), d| {
+                for (p, v) in d.iter_mut().enumerate() {
+                    *v = if p < 7 {
+                        drawn.jacobian[[p, r, c]]
+                    } else {
+                        1.0
+                    };
                 }
-            }
-        }
-        // Only the upper triangle was summed: mirror it.
-        let upper = fisher.clone();
-        for (i, row) in fisher.iter_mut().enumerate() {
-            for (j, f) in row.iter_mut().enumerate().take(i) {
-                *f = upper[j][i];
-            }
-        }
+            });
         let nll = -log_l;
         if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
             return Err(FitError::Solver(format!(
@@ -155,45 +130,14 @@ impl<'r, 'd> ImageNll<'r, 'd> {
     }
 }
 
+impl ValueAndGradient for ImageNll<'_, '_> {
+    fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
+        ImageNll::value_and_gradient(self, theta)
+    }
+}
+
 /// The NLL seen through the unit-box scaling u ↦ θ = lower + u·(upper − lower).
-pub struct ScaledImageNll<'r, 'd> {
-    /// The NLL in natural units.
-    pub nll: ImageNll<'r, 'd>,
-    /// Lower bounds.
-    pub lower: Vec<f64>,
-    /// Upper bounds.
-    pub upper: Vec<f64>,
-}
-
-impl ScaledImageNll<'_, '_> {
-    /// θ at unit-box point u.
-    pub fn theta(&self, u: &[f64]) -> Vec<f64> {
-        u.iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .map(|(u, (l, h))| l + u * (h - l))
-            .collect()
-    }
-}
-
-impl CostFunction for ScaledImageNll<'_, '_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
-        Ok(self.nll.value_and_gradient(&self.theta(u))?.0)
-    }
-}
-
-impl Gradient for ScaledImageNll<'_, '_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
-        let (_, g) = self.nll.value_and_gradient(&self.theta(u))?;
-        Ok(g.iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .map(|(g, (l, h))| g * (h - l))
-            .collect())
-    }
-}
+pub type ScaledImageNll<'r, 'd> = UnitBox<ImageNll<'r, 'd>>;
 
 #[cfg(test)]
 mod tests {

@@ -563,7 +563,7 @@ fn solve_model<'d>(
         upper: upper.clone(),
     };
     let widths: Vec<f64> = lower.iter().zip(&upper).map(|(l, h)| h - l).collect();
-    let fisher = problem.nll.evaluate(&problem.free(&u))?.fisher.clone();
+    let fisher = problem.nll.evaluate(&problem.theta(&u))?.fisher.clone();
     // A component with no flux has all-zero rows: a unit diagonal there keeps the start's Hessian usable.
     let hessian = unit_box_hessian(
         |i, j| {

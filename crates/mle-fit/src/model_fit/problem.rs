@@ -4,13 +4,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use argmin::core::{CostFunction, Error, Gradient};
 use ndarray::{Array2, ArrayView2};
 use noise_model::PixelNoise;
 use sersic_render::{GalaxyParams, Lattice, ModelPart, Psf, Renderer};
 
 use super::spec::ComponentKind;
 use crate::error::FitError;
+use crate::unit_box::{gradient_and_fisher, UnitBox, ValueAndGradient};
 
 /// One parameter of the model, free or fixed, with its box.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,34 +174,12 @@ impl<'r, 'd> ModelNll<'r, 'd> {
                 part += 1;
             }
         }
-        let dims = free_slots.len();
-        let mut gradient = vec![0.0; dims];
-        let mut fisher = vec![vec![0.0; dims]; dims];
-        let usable = self.noise.usable();
-        let mut d = vec![0.0; dims];
-        for (k, &g) in d_model.indexed_iter() {
-            if !usable[k] {
-                continue;
-            }
-            let (v, dv) = self.noise.variance(k.0, k.1, model[k]);
-            let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
-            for (di, plane) in d.iter_mut().zip(&planes) {
-                *di = plane[k];
-            }
-            for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
-                gradient[i] -= g * di;
-                for (f, dj) in row.iter_mut().zip(&d).skip(i) {
-                    *f += di * dj * weight;
+        let (gradient, fisher) =
+            gradient_and_fisher(self.noise, &model, &d_model, free_slots.len(), |k, d| {
+                for (v, plane) in d.iter_mut().zip(&planes) {
+                    *v = plane[k];
                 }
-            }
-        }
-        // Only the upper triangle was summed: mirror it.
-        let upper = fisher.clone();
-        for (i, row) in fisher.iter_mut().enumerate() {
-            for (j, f) in row.iter_mut().enumerate().take(i) {
-                *f = upper[j][i];
-            }
-        }
+            });
         let nll = -log_l;
         if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
             return Err(FitError::Solver(format!(
@@ -220,42 +198,11 @@ impl<'r, 'd> ModelNll<'r, 'd> {
     }
 }
 
+impl ValueAndGradient for ModelNll<'_, '_> {
+    fn value_and_gradient(&self, free: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
+        ModelNll::value_and_gradient(self, free)
+    }
+}
+
 /// The NLL seen through the unit-box scaling of the free parameters.
-pub struct ScaledModelNll<'r, 'd> {
-    /// The NLL in natural units.
-    pub nll: ModelNll<'r, 'd>,
-    /// Lower bounds of the free parameters.
-    pub lower: Vec<f64>,
-    /// Upper bounds of the free parameters.
-    pub upper: Vec<f64>,
-}
-
-impl ScaledModelNll<'_, '_> {
-    /// The free parameters at unit-box point u.
-    pub fn free(&self, u: &[f64]) -> Vec<f64> {
-        u.iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .map(|(u, (l, h))| l + u * (h - l))
-            .collect()
-    }
-}
-
-impl CostFunction for ScaledModelNll<'_, '_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
-        Ok(self.nll.value_and_gradient(&self.free(u))?.0)
-    }
-}
-
-impl Gradient for ScaledModelNll<'_, '_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
-        let (_, g) = self.nll.value_and_gradient(&self.free(u))?;
-        Ok(g.iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .map(|(g, (l, h))| g * (h - l))
-            .collect())
-    }
-}
+pub type ScaledModelNll<'r, 'd> = UnitBox<ModelNll<'r, 'd>>;

@@ -1,0 +1,93 @@
+//! What both real-image likelihoods (one Sérsic, a model of several components) share: the gradient of
+//! −ln L and the Fisher matrix summed over the usable pixels, and the unit-box view the solver moves in.
+
+use argmin::core::{CostFunction, Error, Gradient};
+use ndarray::Array2;
+use noise_model::PixelNoise;
+
+use crate::error::FitError;
+
+/// The gradient of −ln L and the Fisher matrix Σ (∂μ/∂θ_i)(∂μ/∂θ_j)(1/V + ½ (∂V/∂μ)²/V²) over the usable
+/// pixels, from `d_log_l` (∂ ln L/∂μ per pixel, at `model`) and `derivatives(pixel, d)`, which fills d
+/// with ∂μ/∂θ at that pixel (`dims` values).
+pub(crate) fn gradient_and_fisher(
+    noise: &PixelNoise,
+    model: &Array2<f64>,
+    d_log_l: &Array2<f64>,
+    dims: usize,
+    derivatives: impl Fn((usize, usize), &mut [f64]),
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut gradient = vec![0.0; dims];
+    let mut fisher = vec![vec![0.0; dims]; dims];
+    let usable = noise.usable();
+    let mut d = vec![0.0; dims];
+    for (k, &g) in d_log_l.indexed_iter() {
+        if !usable[k] {
+            continue;
+        }
+        let (v, dv) = noise.variance(k.0, k.1, model[k]);
+        let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
+        derivatives(k, &mut d);
+        for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
+            gradient[i] -= g * di;
+            for (f, dj) in row.iter_mut().zip(&d).skip(i) {
+                *f += di * dj * weight;
+            }
+        }
+    }
+    // Only the upper triangle was summed: mirror it.
+    let upper = fisher.clone();
+    for (i, row) in fisher.iter_mut().enumerate() {
+        for (j, f) in row.iter_mut().enumerate().take(i) {
+            *f = upper[j][i];
+        }
+    }
+    (gradient, fisher)
+}
+
+/// A function with a gradient, in natural units.
+pub trait ValueAndGradient {
+    /// The value and gradient at θ.
+    fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError>;
+}
+
+/// A likelihood seen through the unit-box scaling u ↦ θ = lower + u·(upper − lower), which the solver
+/// moves in.
+pub struct UnitBox<N> {
+    /// The NLL in natural units.
+    pub nll: N,
+    /// Lower bounds.
+    pub lower: Vec<f64>,
+    /// Upper bounds.
+    pub upper: Vec<f64>,
+}
+
+impl<N> UnitBox<N> {
+    /// θ at unit-box point u.
+    pub fn theta(&self, u: &[f64]) -> Vec<f64> {
+        u.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(u, (l, h))| l + u * (h - l))
+            .collect()
+    }
+}
+
+impl<N: ValueAndGradient> CostFunction for UnitBox<N> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
+        Ok(self.nll.value_and_gradient(&self.theta(u))?.0)
+    }
+}
+
+impl<N: ValueAndGradient> Gradient for UnitBox<N> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        let (_, g) = self.nll.value_and_gradient(&self.theta(u))?;
+        Ok(g.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .map(|(g, (l, h))| g * (h - l))
+            .collect())
+    }
+}
