@@ -17,7 +17,6 @@ pub use lattice::Lattice;
 pub use params::{GalaxyParams, ParamError, Stamp, PARAM_NAMES, PARAM_NAMES_WITH_CENTRE};
 pub use psf::{Psf, PsfError};
 pub use psf_image::{PsfImage, PsfImageError};
-pub use renderer::{
-    Accuracy, ImageWithJacobian, ModelPart, ModelWithJacobian, RenderError, RenderJob, Renderer,
-};
+pub use renderer::model::{ModelPart, ModelWithJacobian};
+pub use renderer::{Accuracy, ImageWithJacobian, RenderError, RenderJob, Renderer};
 pub use shear::Shear;

@@ -8,9 +8,7 @@
 //! docs/rendering.md for the accuracy this reaches.
 
 mod grids;
-mod model;
-
-pub use model::{ModelPart, ModelWithJacobian};
+pub(crate) mod model;
 mod sizing;
 
 use crate::fft::FftPlans;

@@ -32,11 +32,11 @@ pub enum ModelPart {
 }
 
 impl ModelPart {
-    /// Names of the part's Jacobian planes: the seven of [`crate::PARAM_NAMES_WITH_CENTRE`] for a Sérsic,
+    /// Names of the part's Jacobian planes: the seven of [`crate::params::PARAM_NAMES_WITH_CENTRE`] for a Sérsic,
     /// (flux, dx, dy) for a point source.
     pub fn plane_names(&self) -> &'static [&'static str] {
         match self {
-            ModelPart::Sersic { .. } => &crate::PARAM_NAMES_WITH_CENTRE,
+            ModelPart::Sersic { .. } => &crate::params::PARAM_NAMES_WITH_CENTRE,
             ModelPart::Point { .. } => &["flux", "dx", "dy"],
         }
     }
