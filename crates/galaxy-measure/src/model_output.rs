@@ -111,7 +111,12 @@ pub fn model_catalog_columns(
         columns.push(real(name.clone(), &unit, &|_, f| f.values[i]));
         estimated.push((name, unit, i));
     }
-    for (component, (kind, planes)) in component_names(first).iter().zip(&first.layout.components) {
+    for (component, (kind, planes)) in first
+        .layout
+        .component_names()
+        .iter()
+        .zip(&first.layout.components)
+    {
         if matches!(kind, ComponentKind::Point | ComponentKind::Sky) {
             continue;
         }
@@ -208,20 +213,6 @@ pub fn model_catalog_columns(
         ),
     });
     columns
-}
-
-/// Each component's name, from its flux (or level) slot's name.
-fn component_names(fit: &ModelFitResult) -> Vec<String> {
-    fit.layout
-        .components
-        .iter()
-        .map(|(_, planes)| {
-            let slot = planes[0].expect("a component's first plane is its flux or level");
-            let name = &fit.layout.slots[slot].name;
-            name.rsplit_once('_')
-                .map_or(name.clone(), |(c, _)| c.to_string())
-        })
-        .collect()
 }
 
 /// When every fit failed: the rows still say which stamps, and why.

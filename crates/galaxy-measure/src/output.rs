@@ -264,12 +264,11 @@ pub fn save_model_blocks(
         let (model, components) = survey
             .model_components(cutout, fit)
             .map_err(|e| MeasureError::Write(format!("model of {}: {e}", m.window.id)))?;
-        let names = fit.layout.components.iter().map(|(_, planes)| {
-            let slot = &fit.layout.slots[planes[0].expect("flux or level plane")];
-            slot.name
-                .rsplit_once('_')
-                .map_or(slot.name.clone(), |(c, _)| c.to_uppercase())
-        });
+        let names = fit
+            .layout
+            .component_names()
+            .into_iter()
+            .map(|n| n.to_uppercase());
         let extra: Vec<(String, Array2<f64>)> = names.zip(components).collect();
         write_block(dir, &m.window, &cutout.data, &model, &extra)?;
         written += 1;

@@ -1,6 +1,9 @@
 //! What both real-image likelihoods (one Sérsic, a model of several components) share: the gradient of
 //! −ln L and the Fisher matrix summed over the usable pixels, and the unit-box view the solver moves in.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use argmin::core::{CostFunction, Error, Gradient};
 use ndarray::Array2;
 use noise_model::PixelNoise;
@@ -45,6 +48,63 @@ pub(crate) fn gradient_and_fisher(
     (gradient, fisher)
 }
 
+/// One evaluation of a likelihood at a point: −ln L, its gradient, the Fisher matrix and the model image.
+pub(crate) struct Evaluation {
+    point: Vec<f64>,
+    pub(crate) nll: f64,
+    pub(crate) gradient: Vec<f64>,
+    pub(crate) fisher: Vec<Vec<f64>>,
+    pub(crate) model: Array2<f64>,
+}
+
+impl Evaluation {
+    /// The evaluation at `point` from ln L and the sums of [`gradient_and_fisher`]; an error naming the
+    /// parameters `shown` when −ln L or its gradient is not finite.
+    pub(crate) fn new(
+        point: &[f64],
+        log_l: f64,
+        (gradient, fisher): (Vec<f64>, Vec<Vec<f64>>),
+        model: Array2<f64>,
+        shown: &[f64],
+    ) -> Result<Self, FitError> {
+        let nll = -log_l;
+        if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return Err(FitError::Solver(format!(
+                "the likelihood is not finite at {shown:?}"
+            )));
+        }
+        Ok(Evaluation {
+            point: point.to_vec(),
+            nll,
+            gradient,
+            fisher,
+            model,
+        })
+    }
+}
+
+/// The last evaluation, kept: the line search's accepted trial is also where the gradient is wanted.
+#[derive(Default)]
+pub(crate) struct LastEvaluation(RefCell<Option<Rc<Evaluation>>>);
+
+impl LastEvaluation {
+    /// The kept evaluation if it was made at `point`.
+    pub(crate) fn at(&self, point: &[f64]) -> Option<Rc<Evaluation>> {
+        self.0
+            .borrow()
+            .as_ref()
+            .filter(|e| e.point == point)
+            .map(Rc::clone)
+    }
+
+    /// Keeps `evaluation` (replacing the last) and returns it.
+    pub(crate) fn keep(&self, evaluation: Evaluation) -> Rc<Evaluation> {
+        let e = Rc::new(evaluation);
+        *self.0.borrow_mut() = Some(Rc::clone(&e));
+        e
+    }
+}
+
 /// A function with a gradient, in natural units.
 pub trait ValueAndGradient {
     /// The value and gradient at θ.
@@ -65,11 +125,16 @@ pub struct UnitBox<N> {
 impl<N> UnitBox<N> {
     /// θ at unit-box point u.
     pub fn theta(&self, u: &[f64]) -> Vec<f64> {
-        u.iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .map(|(u, (l, h))| l + u * (h - l))
-            .collect()
+        from_unit(u, &self.lower, &self.upper)
     }
+}
+
+/// θ = lower + u·(upper − lower) at unit-box point u.
+pub(crate) fn from_unit(u: &[f64], lower: &[f64], upper: &[f64]) -> Vec<f64> {
+    u.iter()
+        .zip(lower.iter().zip(upper))
+        .map(|(u, (l, h))| l + u * (h - l))
+        .collect()
 }
 
 impl<N: ValueAndGradient> CostFunction for UnitBox<N> {

@@ -1,7 +1,6 @@
 //! −ln L of a real image as a function of (flux, n, hlr, g1, g2, dx, dy[, sky]), with its exact gradient
 //! and Fisher matrix, drawn on a fixed lattice; and the same in unit-box coordinates for the solver.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use ndarray::{Array2, ArrayView2};
@@ -9,7 +8,7 @@ use noise_model::PixelNoise;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer, PARAM_NAMES_WITH_CENTRE};
 
 use crate::error::FitError;
-use crate::unit_box::{gradient_and_fisher, UnitBox, ValueAndGradient};
+use crate::unit_box::{gradient_and_fisher, Evaluation, LastEvaluation, UnitBox, ValueAndGradient};
 
 /// The parameters of a real-image fit, in order: the renderer's seven ([`PARAM_NAMES_WITH_CENTRE`]: the
 /// galaxy's five and its centre offset (dx, dy) in pixels from the stamp's true centre), then a flat sky
@@ -24,15 +23,6 @@ pub const IMAGE_PARAM_NAMES: [&str; 8] = {
     names
 };
 
-/// One evaluation: NLL, gradient and Fisher matrix at θ.
-pub(crate) struct Evaluation {
-    theta: Vec<f64>,
-    pub(crate) nll: f64,
-    pub(crate) gradient: Vec<f64>,
-    pub(crate) fisher: Vec<Vec<f64>>,
-    pub(crate) model: Array2<f64>,
-}
-
 /// −ln L(θ) of an image with per-pixel noise, θ in [`IMAGE_PARAM_NAMES`] order (7 values, or 8 with the
 /// sky), drawn on a fixed lattice so that it is a smooth function of θ.
 pub struct ImageNll<'r, 'd> {
@@ -42,7 +32,7 @@ pub struct ImageNll<'r, 'd> {
     noise: &'d PixelNoise,
     lattice: Lattice,
     /// The last evaluation: the line search's accepted trial is also where the gradient is wanted.
-    cache: RefCell<Option<Rc<Evaluation>>>,
+    last: LastEvaluation,
 }
 
 impl<'r, 'd> ImageNll<'r, 'd> {
@@ -61,7 +51,7 @@ impl<'r, 'd> ImageNll<'r, 'd> {
             data,
             noise,
             lattice,
-            cache: RefCell::new(None),
+            last: LastEvaluation::default(),
         }
     }
 
@@ -82,10 +72,8 @@ impl<'r, 'd> ImageNll<'r, 'd> {
     }
 
     pub(crate) fn evaluate(&self, theta: &[f64]) -> Result<Rc<Evaluation>, FitError> {
-        if let Some(e) = self.cache.borrow().as_ref() {
-            if e.theta == theta {
-                return Ok(Rc::clone(e));
-            }
+        if let Some(e) = self.last.at(theta) {
+            return Ok(e);
         }
         let dims = theta.len();
         let galaxy = GalaxyParams::new(theta[0], theta[1], theta[2], theta[3], theta[4]);
@@ -112,21 +100,8 @@ impl<'r, 'd> ImageNll<'r, 'd> {
                     };
                 }
             });
-        let nll = -log_l;
-        if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
-            return Err(FitError::Solver(format!(
-                "the likelihood is not finite at {theta:?}"
-            )));
-        }
-        let e = Rc::new(Evaluation {
-            theta: theta.to_vec(),
-            nll,
-            gradient,
-            fisher,
-            model,
-        });
-        *self.cache.borrow_mut() = Some(Rc::clone(&e));
-        Ok(e)
+        let e = Evaluation::new(theta, log_l, (gradient, fisher), model, theta)?;
+        Ok(self.last.keep(e))
     }
 }
 

@@ -24,6 +24,7 @@ use crate::image_fit::{
     fit_image, image_start, model_change, ImageFitOptions, MAX_PERIOD_DOUBLINGS, WRAP_MOVE,
 };
 use crate::solve::{self, unit_box_hessian, Run, RunSettings};
+use crate::unit_box::from_unit;
 
 /// How a model is fitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,33 +169,27 @@ pub fn fit_model<'d>(
     let (mut run_u, mut lattice, mut converged, mut message) =
         (None, None, true, "all fixed".to_string());
     if let Some((scout, _, scout_lattice)) = best {
-        let mut run = solve_model(
-            renderer,
-            psf,
-            data,
-            noise,
-            &layout,
-            scout_lattice,
-            Some(scout.u),
-            options.max_iterations,
-            options,
-        )?;
-        iterations += run.iterations;
-        let mut on = scout_lattice;
-        let values = layout.values(&unit_to_free(&layout, &run.u));
-        let wanted = lattice_of(renderer, psf, &layout, &values)?;
-        if wanted.period > on.period || wanted.k_max > on.k_max * (1.0 + 1e-12) {
-            run = solve_model(
+        // Runs on from `u` on `lattice` (the scout's, one the estimate needs, or a wider period).
+        let polish = |lattice: Lattice, u: Vec<f64>| {
+            solve_model(
                 renderer,
                 psf,
                 data,
                 noise,
                 &layout,
-                wanted,
-                Some(run.u),
+                lattice,
+                Some(u),
                 options.max_iterations,
                 options,
-            )?;
+            )
+        };
+        let mut run = polish(scout_lattice, scout.u)?;
+        iterations += run.iterations;
+        let mut on = scout_lattice;
+        let values = layout.values(&unit_to_free(&layout, &run.u));
+        let wanted = lattice_of(renderer, psf, &layout, &values)?;
+        if wanted.period > on.period || wanted.k_max > on.k_max * (1.0 + 1e-12) {
+            run = polish(wanted, run.u)?;
             iterations += run.iterations;
             on = wanted;
         }
@@ -212,17 +207,7 @@ pub fn fit_model<'d>(
             if model_change(noise, &here, &there) <= WRAP_MOVE {
                 break;
             }
-            run = solve_model(
-                renderer,
-                psf,
-                data,
-                noise,
-                &layout,
-                wider,
-                Some(run.u),
-                options.max_iterations,
-                options,
-            )?;
+            run = polish(wider, run.u)?;
             iterations += run.iterations;
             on = wider;
         }
@@ -522,15 +507,8 @@ fn lattice_of(
 
 /// The free parameters at unit-box point u.
 fn unit_to_free(layout: &Layout, u: &[f64]) -> Vec<f64> {
-    layout
-        .free()
-        .iter()
-        .zip(u)
-        .map(|(&i, u)| {
-            let s = &layout.slots[i];
-            s.lower + u * (s.upper - s.lower)
-        })
-        .collect()
+    let (lower, upper) = layout.free_bounds();
+    from_unit(u, &lower, &upper)
 }
 
 /// Runs the solver on `lattice` from unit-box point `from` (default: the starts), Fisher-started.
@@ -547,8 +525,7 @@ fn solve_model<'d>(
     options: &ModelFitOptions,
 ) -> Result<Run, FitError> {
     let free = layout.free();
-    let lower: Vec<f64> = free.iter().map(|&i| layout.slots[i].lower).collect();
-    let upper: Vec<f64> = free.iter().map(|&i| layout.slots[i].upper).collect();
+    let (lower, upper) = layout.free_bounds();
     let u = from.unwrap_or_else(|| {
         free.iter()
             .map(|&i| {

@@ -1,7 +1,6 @@
 //! −ln L of an image under a model of several components, as a function of the model's free parameters,
 //! with its exact gradient and Fisher matrix on a fixed lattice; and the same in the solver's unit box.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use ndarray::{Array2, ArrayView2};
@@ -10,7 +9,7 @@ use sersic_render::{GalaxyParams, Lattice, ModelPart, Psf, Renderer};
 
 use super::spec::ComponentKind;
 use crate::error::FitError;
-use crate::unit_box::{gradient_and_fisher, UnitBox, ValueAndGradient};
+use crate::unit_box::{gradient_and_fisher, Evaluation, LastEvaluation, UnitBox, ValueAndGradient};
 
 /// One parameter of the model, free or fixed, with its box.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +46,29 @@ impl Layout {
         (0..self.slots.len())
             .filter(|&i| self.slots[i].fixed.is_none())
             .collect()
+    }
+
+    /// Each component's name: the prefix of its slots' names (`bulge` of `bulge_flux`; a sky's of
+    /// `sky_level`).
+    pub fn component_names(&self) -> Vec<String> {
+        self.components
+            .iter()
+            .map(|(_, planes)| {
+                let slot = planes[0].expect("a component's first plane is its flux or level");
+                let name = &self.slots[slot].name;
+                let prefix = name.strip_suffix("_flux").or(name.strip_suffix("_level"));
+                prefix.unwrap_or(name).to_string()
+            })
+            .collect()
+    }
+
+    /// The box of the free parameters: (lower bounds, upper bounds), in [`Self::free`] order.
+    pub fn free_bounds(&self) -> (Vec<f64>, Vec<f64>) {
+        let free = self.free();
+        (
+            free.iter().map(|&i| self.slots[i].lower).collect(),
+            free.iter().map(|&i| self.slots[i].upper).collect(),
+        )
     }
 
     /// Every slot's value from the free ones (`free` in [`Self::free`] order).
@@ -90,15 +112,6 @@ impl Layout {
     }
 }
 
-/// One evaluation at a point of the free parameters.
-pub(crate) struct Evaluation {
-    free: Vec<f64>,
-    pub(crate) nll: f64,
-    pub(crate) gradient: Vec<f64>,
-    pub(crate) fisher: Vec<Vec<f64>>,
-    pub(crate) model: Array2<f64>,
-}
-
 /// −ln L of `data` under the model as a function of its free parameters, on a fixed lattice.
 pub struct ModelNll<'r, 'd> {
     renderer: &'r Renderer,
@@ -107,7 +120,8 @@ pub struct ModelNll<'r, 'd> {
     noise: &'d PixelNoise,
     lattice: Lattice,
     layout: &'r Layout,
-    cache: RefCell<Option<Rc<Evaluation>>>,
+    /// The last evaluation (see [`ImageNll`](crate::image_fit::ImageNll)).
+    last: LastEvaluation,
 }
 
 impl<'r, 'd> ModelNll<'r, 'd> {
@@ -128,7 +142,7 @@ impl<'r, 'd> ModelNll<'r, 'd> {
             noise,
             lattice,
             layout,
-            cache: RefCell::new(None),
+            last: LastEvaluation::default(),
         }
     }
 
@@ -139,10 +153,8 @@ impl<'r, 'd> ModelNll<'r, 'd> {
     }
 
     pub(crate) fn evaluate(&self, free: &[f64]) -> Result<Rc<Evaluation>, FitError> {
-        if let Some(e) = self.cache.borrow().as_ref() {
-            if e.free == free {
-                return Ok(Rc::clone(e));
-            }
+        if let Some(e) = self.last.at(free) {
+            return Ok(e);
         }
         let layout = self.layout;
         let values = layout.values(free);
@@ -180,21 +192,8 @@ impl<'r, 'd> ModelNll<'r, 'd> {
                     *v = plane[k];
                 }
             });
-        let nll = -log_l;
-        if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
-            return Err(FitError::Solver(format!(
-                "the likelihood is not finite at {values:?}"
-            )));
-        }
-        let e = Rc::new(Evaluation {
-            free: free.to_vec(),
-            nll,
-            gradient,
-            fisher,
-            model,
-        });
-        *self.cache.borrow_mut() = Some(Rc::clone(&e));
-        Ok(e)
+        let e = Evaluation::new(free, log_l, (gradient, fisher), model, &values)?;
+        Ok(self.last.keep(e))
     }
 }
 

@@ -232,10 +232,12 @@ impl PsfGrid {
     /// [`Self::accumulate`].
     pub fn accumulate_parts(&self, parts: &[Part<'_>], done: &mut ColumnSink<'_>) {
         let k = parts.iter().map(|p| p.0).fold(0.0, f64::max);
+        // Each part's radius² in dk units, once rather than per column.
+        let radii: Vec<f64> = parts.iter().map(|p| (p.0 / self.dk).powi(2)).collect();
         let visit =
             |col: &Column, _: i64, _: &[Complex64], _: usize, out: &mut [Vec<Complex64>]| {
-                for &(k, form, profile, shift, flux) in parts {
-                    if let Some((j_lo, w, row)) = self.within(col, (k / self.dk).powi(2)) {
+                for (&(_, form, profile, shift, flux), &r2) in parts.iter().zip(&radii) {
+                    if let Some((j_lo, w, row)) = self.within(col, r2) {
                         self.add_column(
                             col,
                             j_lo,
