@@ -2,11 +2,12 @@
 //! the progress bar and JSON configuration files.
 
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use clap::Args;
-use galaxy_data::PriorOptions;
+use galaxy_data::{PriorOptions, Shard, ShardStamp};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::CliError;
@@ -142,4 +143,91 @@ pub(crate) fn read_config<T: serde::de::DeserializeOwned>(
 pub(crate) fn check_output(path: &Path) -> Result<(), CliError> {
     galaxy_data::atomic::check_folder(path)
         .map_err(|e| CliError::input(format!("{e} (for {})", path.display())))
+}
+
+/// `--shard K/N`: which part of the input a run processes (`fit`, `predict`, `posterior`, `denoise`,
+/// `reconstruct`).
+#[derive(Args, Debug, Default, Clone)]
+pub(crate) struct ShardArgs {
+    /// Process only part K of N (0-based): the K-th contiguous slice of the input's galaxies. In a Slurm
+    /// array job SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of SLURM_ARRAY_TASK_COUNT stands in
+    /// for it. "{shard}" in the output's name becomes K, zero-padded; `galaxy merge` joins the parts
+    /// into what the unsharded run writes (docs/scaling.md).
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+}
+
+/// Where a (possibly sharded) run writes and how its part is stamped.
+pub(crate) struct ShardPlan {
+    /// The part (the whole input unless `--shard` or a Slurm array says otherwise).
+    pub(crate) shard: Shard,
+    /// The output, "{shard}" replaced.
+    pub(crate) output: PathBuf,
+    run: String,
+}
+
+impl ShardPlan {
+    /// The part from `--shard` or the Slurm array's variables, its output from the template `output`,
+    /// and the run's fingerprint from this process's command line.
+    pub(crate) fn new(args: &ShardArgs, output: &Path) -> Result<ShardPlan, CliError> {
+        let shard = match &args.shard {
+            Some(s) => s.parse::<Shard>()?,
+            None => Shard::from_slurm_env()?.unwrap_or(Shard::WHOLE),
+        };
+        let command_line: Vec<String> = std::env::args().skip(1).collect();
+        Ok(ShardPlan {
+            shard,
+            output: shard.output_path(output),
+            run: galaxy_data::run_fingerprint(&command_line)?,
+        })
+    }
+
+    /// The stamp of this part of a `total`-row input; none for an unsharded run (its output is what a
+    /// merge of the parts gives).
+    pub(crate) fn stamp(&self, total: u64) -> Option<ShardStamp> {
+        (self.shard.count > 1).then(|| ShardStamp::new(self.shard, total, &self.run))
+    }
+
+    /// " (shard K/N: rows A..B of T)" for summary lines, empty when unsharded.
+    pub(crate) fn describe(&self, total: u64) -> String {
+        match self.stamp(total) {
+            Some(s) => format!(
+                " (shard {}: rows {}..{} of {total})",
+                s.shard, s.rows.start, s.rows.end
+            ),
+            None => String::new(),
+        }
+    }
+}
+
+/// The images a network reads for a shard: its part, widened to the unsharded run's batches.
+pub(crate) struct NetRows {
+    /// The part's rows of the input.
+    pub(crate) rows: Range<u64>,
+    /// The rows to read and run (whole batches around `rows`).
+    pub(crate) read: Range<u64>,
+    /// Rows of the whole input.
+    pub(crate) total: u64,
+}
+
+impl NetRows {
+    /// Where the part's rows sit among those read.
+    pub(crate) fn keep(&self) -> Range<usize> {
+        let at = |r: u64| (r - self.read.start) as usize;
+        at(self.rows.start)..at(self.rows.end)
+    }
+}
+
+impl ShardPlan {
+    /// The rows of this part of the `.npz` at `path` for a network run in batches of `batch`.
+    pub(crate) fn net_rows(&self, path: &Path, batch: usize) -> Result<NetRows, CliError> {
+        let total = galaxy_data::image_count(path)?;
+        let rows = galaxy_data::shard_rows(self.shard, total, path)?;
+        let read = if self.shard.count > 1 {
+            galaxy_data::batch_aligned(rows.clone(), batch, total)
+        } else {
+            rows.clone()
+        };
+        Ok(NetRows { rows, read, total })
+    }
 }

@@ -11,7 +11,7 @@ use galaxy_nets::estimator::Prediction;
 use galaxy_nets::{builtin, denoiser};
 use ndarray::Array3;
 
-use crate::args::{check_output, progress, NetInput};
+use crate::args::{check_output, progress, NetInput, NetRows, ShardArgs, ShardPlan};
 use crate::CliError;
 
 /// Arguments of `galaxy denoise`.
@@ -29,13 +29,17 @@ pub struct DenoiseArgs {
     /// Gaussian filter of the PSF's FWHM, and the model image of the maximum-likelihood fit.
     #[arg(long)]
     baselines: bool,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 /// Runs `galaxy denoise`.
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
-    check_output(&args.output)?;
+    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    check_output(&plan.output)?;
     let dev = args.net.device.open()?;
-    let data = Dataset::read(&args.net.input)?;
+    let part = plan.net_rows(&args.net.input, args.batch)?;
+    let data = read_rows(&args.net.input, &plan, &part)?;
     let (model, name) = match &args.net.model {
         Some(path) => (denoiser::load(path, &dev)?, path.display().to_string()),
         None => {
@@ -56,9 +60,15 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
         &mut |k| bar.inc(k as u64),
     )?;
     bar.finish_and_clear();
-    data.write_with(&args.output, &[("img_denoised", &clean)])?;
+    let (data, clean) = kept(data, clean, &part);
+    let data = &data;
+    data.write_stamped(
+        &plan.output,
+        &[("img_denoised", &clean)],
+        plan.stamp(part.total).as_ref(),
+    )?;
     if args.baselines {
-        let q = DenoisingQuality::measure(&data, &clean)?;
+        let q = DenoisingQuality::measure(data, &clean)?;
         println!("{} images; mean squared error to the noiseless image / noise variance (1 = the noisy image):", data.len());
         for (what, v) in [
             ("noisy image", q.noisy),
@@ -70,11 +80,12 @@ pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
         }
     }
     eprintln!(
-        "denoised {} images with {} in {:.2} s -> {}",
+        "denoised {} images{} with {} in {:.2} s -> {}",
         data.len(),
+        plan.describe(part.total),
         name,
         started.elapsed().as_secs_f64(),
-        args.output.display()
+        plan.output.display()
     );
     Ok(())
 }
@@ -120,27 +131,75 @@ pub struct ReconstructArgs {
     /// Output .npz: the input's arrays and `img_reconstructed` (what the decoder draws from the latent).
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 /// Runs `galaxy reconstruct`.
 pub fn run_reconstruct(args: ReconstructArgs) -> Result<(), CliError> {
-    check_output(&args.output)?;
+    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    check_output(&plan.output)?;
     let dev = args.net.device.open()?;
-    let data = Dataset::read(&args.net.input)?;
+    let part = plan.net_rows(&args.net.input, RECONSTRUCT_BATCH)?;
+    let data = read_rows(&args.net.input, &plan, &part)?;
     let (fwhm, sigma) = (data.psf_fwhm(), data.sigmas());
     let (_, recon) = autoencode(
         args.net.model.as_deref(),
         &data.img,
         &fwhm,
         &sigma,
-        64,
+        RECONSTRUCT_BATCH,
         &dev,
     )?;
-    data.write_with(&args.output, &[("img_reconstructed", &recon)])?;
+    let (data, recon) = kept(data, recon, &part);
+    let data = &data;
+    data.write_stamped(
+        &plan.output,
+        &[("img_reconstructed", &recon)],
+        plan.stamp(part.total).as_ref(),
+    )?;
     eprintln!(
-        "reconstructed {} images -> {}",
+        "reconstructed {} images{} -> {}",
         data.len(),
-        args.output.display()
+        plan.describe(part.total),
+        plan.output.display()
     );
     Ok(())
+}
+
+/// Images per batch of `galaxy reconstruct`.
+const RECONSTRUCT_BATCH: usize = 64;
+
+/// The images a network command reads for its part: the whole file unsharded, else the part's rows
+/// widened to whole batches (see [`NetRows`]).
+fn read_rows(path: &Path, plan: &ShardPlan, part: &NetRows) -> Result<Dataset, CliError> {
+    Ok(if plan.shard.count > 1 {
+        Dataset::read_range(path, part.read.clone())?
+    } else {
+        Dataset::read(path)?
+    })
+}
+
+/// The part's own images of `data` and of the network's `output` (dropping the batch-filling ones).
+fn kept(data: Dataset, output: Array3<f32>, part: &NetRows) -> (Dataset, Array3<f32>) {
+    let keep = part.keep();
+    if keep == (0..data.len()) {
+        return (data, output);
+    }
+    let rows = ndarray::s![keep.clone(), .., ..];
+    let single_psf = data.psf_img.len_of(ndarray::Axis(0)) == 1;
+    let kept = Dataset {
+        img: data.img.slice(rows).to_owned(),
+        img_nonoise: data.img_nonoise.slice(rows).to_owned(),
+        label: data.label.slice(ndarray::s![keep.clone(), ..]).to_owned(),
+        psf_r: data.psf_r.slice(ndarray::s![keep.clone()]).to_owned(),
+        psf_img: if single_psf {
+            data.psf_img
+        } else {
+            data.psf_img.slice(rows).to_owned()
+        },
+        snr: data.snr.slice(ndarray::s![keep.clone()]).to_owned(),
+        sigma: data.sigma.slice(ndarray::s![keep.clone()]).to_owned(),
+    };
+    (kept, output.slice(rows).to_owned())
 }

@@ -8,7 +8,7 @@ use galaxy_eval::{bounds_per_image, ErrorTable, Observations};
 use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp, PARAM_NAMES};
 
-use crate::args::{check_output, progress, thread_pool, PerImageArgs};
+use crate::args::{check_output, progress, thread_pool, PerImageArgs, ShardArgs, ShardPlan};
 use crate::measure::{self, FitsFit, RealImageArgs};
 use crate::CliError;
 use galaxy_measure::is_fits_path;
@@ -68,6 +68,8 @@ pub struct FitArgs {
     real: RealImageArgs,
     #[command(flatten)]
     per_image: PerImageArgs,
+    #[command(flatten)]
+    shard: ShardArgs,
     /// Likelihood: poisson (sigma² + max(model, 0), default), gaussian (sigma² alone) or exact.
     #[arg(long, default_value = "poisson")]
     noise: String,
@@ -135,10 +137,11 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 
 /// Runs `galaxy fit`.
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
+    let plan = ShardPlan::new(&args.shard, &args.output)?;
     if is_fits_path(&args.input) {
         return measure::run(FitsFit {
             input: &args.input,
-            output: &args.output,
+            plan: &plan,
             real: &args.real,
             psf_fwhm: args.per_image.psf_fwhm,
             psf_beta: args.psf_beta,
@@ -155,9 +158,15 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
             args.input.display()
         )));
     }
-    check_output(&args.output)?;
+    check_output(&plan.output)?;
     let noise: NoiseOption = args.noise.parse()?;
-    let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
+    let part = Observations::read_part(
+        &args.input,
+        args.per_image.psf_fwhm,
+        args.per_image.sigma,
+        plan.shard,
+    )?;
+    let input = part.data;
     let n = input.len();
     let stamp = Stamp::square(input.image_size(), args.scale);
     let renderer = Renderer::new(stamp)?;
@@ -172,8 +181,10 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     let pool = thread_pool(args.per_image.threads)?;
     let bar = progress(n as u64, "fits", false);
     let started = std::time::Instant::now();
-    let fits =
-        pool.install(|| fitter.fit_all(input.img.view(), &psfs, &input.sigma, &|| bar.inc(1)))?;
+    let first = part.rows.start as usize;
+    let fits = pool.install(|| {
+        fitter.fit_all_from(first, input.img.view(), &psfs, &input.sigma, &|| bar.inc(1))
+    })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let rows: Vec<Estimate> = fits
@@ -193,12 +204,13 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         }),
         Column::new("message", fits.iter().map(|f| f.message.clone()), |v| v),
     ];
-    estimates::write(&args.output, &rows, &extra)?;
+    estimates::write_stamped(&plan.output, &rows, &extra, plan.stamp(part.total).as_ref())?;
     let failed = fits.iter().filter(|f| !f.converged).count();
     eprintln!(
-        "fitted {n} images in {seconds:.1} s ({:.1} ms per image per thread); {failed} not converged -> {}",
+        "fitted {n} images{} in {seconds:.1} s ({:.1} ms per image per thread); {failed} not converged -> {}",
+        plan.describe(part.total),
         seconds * 1e3 * pool.current_num_threads() as f64 / n as f64,
-        args.output.display()
+        plan.output.display()
     );
     let estimates: Vec<[f64; 5]> = fits.iter().map(|f| f.params).collect();
     print_summary(&input, stamp, args.psf_beta, &estimates, noise, &pool)

@@ -58,10 +58,12 @@ pub struct GenerateArgs {
 /// Arguments of `galaxy merge`.
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// Input .npz files in the seed's layout, concatenated in this order (shards 0, 1, …).
+    /// The parts: .npz files in the seed's layout (generate, denoise, reconstruct), or catalogues (CSV or
+    /// FITS tables from fit, predict, posterior). Parts of a sharded run are put in shard order and must
+    /// all be there, once, from one run; other .npz files are concatenated in the order given.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Output .npz file.
+    /// Output: .npz, .csv or .fits (the parts' format).
     #[arg(short, long)]
     output: PathBuf,
 }
@@ -163,10 +165,27 @@ pub fn run_merge(args: MergeArgs) -> Result<(), CliError> {
     }
     check_output(&args.output)?;
     let started = std::time::Instant::now();
-    let n = galaxy_data::merge(&args.inputs, &args.output)?;
+    let is_npz = |p: &std::path::Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    let n = if is_npz(&args.output) {
+        if let Some(odd) = args.inputs.iter().find(|p| !is_npz(p)) {
+            return Err(CliError::input(format!(
+                "{} is not an .npz like the output {}: merge parts of one format",
+                odd.display(),
+                args.output.display()
+            )));
+        }
+        galaxy_data::merge(&args.inputs, &args.output)?
+    } else {
+        galaxy_measure::merge_catalogs(&args.inputs, &args.output)?
+    };
     eprintln!(
-        "merged {} files, {n} images -> {} in {:.1} s",
+        "merged {} files, {n} {} -> {} in {:.1} s",
         args.inputs.len(),
+        if is_npz(&args.output) {
+            "images"
+        } else {
+            "rows"
+        },
         args.output.display(),
         started.elapsed().as_secs_f64()
     );

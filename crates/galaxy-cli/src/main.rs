@@ -47,7 +47,8 @@ enum Command {
     Render(render::RenderArgs),
     /// Simulate one of the seed's labelled datasets (or a part of it) to an .npz in the seed's layout.
     Generate(generate::GenerateArgs),
-    /// Concatenate .npz datasets (e.g. the shards of a generate run) into one file.
+    /// Join the parts of a sharded run (.npz datasets, CSV or FITS catalogues) into what the unsharded
+    /// run writes; or concatenate .npz datasets.
     Merge(generate::MergeArgs),
     /// Cramér–Rao bounds (1 sigma) on (flux, n, hlr, g1, g2) for one galaxy, PSF and noise.
     Crb(fit::CrbArgs),

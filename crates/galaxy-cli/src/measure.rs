@@ -10,7 +10,7 @@ use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions};
 use mle_fit::ImageFitOptions;
 use noise_model::MaskPolarity;
 
-use crate::args::{check_output, progress, thread_pool};
+use crate::args::{check_output, progress, thread_pool, ShardPlan};
 use crate::CliError;
 
 /// The options of `galaxy fit` that measure FITS images (docs/real-images.md).
@@ -122,7 +122,8 @@ impl RealImageArgs {
 /// What `galaxy fit` passes on for a FITS input.
 pub(crate) struct FitsFit<'a> {
     pub input: &'a Path,
-    pub output: &'a Path,
+    /// The part to measure and where its catalogue goes.
+    pub plan: &'a ShardPlan,
     pub real: &'a RealImageArgs,
     pub psf_fwhm: Option<f64>,
     pub psf_beta: f64,
@@ -133,7 +134,8 @@ pub(crate) struct FitsFit<'a> {
 /// Runs `galaxy fit` on a FITS input.
 pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let real = job.real;
-    check_output(job.output)?;
+    let output = job.plan.output.as_path();
+    check_output(output)?;
     let psf = match (&real.psf, job.psf_fwhm) {
         (Some(path), _) => PsfSpec::Image {
             path: path.clone(),
@@ -180,7 +182,15 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
         }
         None => None,
     };
-    let survey = Survey::prepare(&request)?;
+    let mut survey = Survey::prepare(&request)?;
+    // A shard measures its slice of the galaxies, in the input's order.
+    let total = survey.cutouts.len() as u64;
+    let rows = galaxy_data::shard_rows(job.plan.shard, total, job.input)?;
+    survey.cutouts = survey
+        .cutouts
+        .drain(rows.start as usize..rows.end as usize)
+        .collect();
+    let stamp = job.plan.stamp(total);
     let pool = thread_pool(job.threads)?;
     let n = survey.cutouts.len();
     let bar = progress(n as u64, "galaxies", false);
@@ -217,8 +227,8 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     };
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    if is_fits_path(job.output) {
-        let keys = [
+    if is_fits_path(output) {
+        let mut keys = vec![
             Key::text("INPUT", &file_name(job.input), "measured image"),
             Key::real(
                 "PIXSCALE",
@@ -227,14 +237,16 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             ),
             Key::text("XYCONV", "FITS", "x, y: the first pixel's centre is (1, 1)"),
         ];
-        galaxy_measure::write_fits_table(job.output, &columns, &keys)?;
+        keys.extend(stamp.iter().flat_map(galaxy_measure::stamp_keys));
+        galaxy_measure::write_fits_table(output, &columns, &keys)?;
     } else {
-        galaxy_measure::write_csv(job.output, &columns)?;
+        galaxy_measure::write_csv_stamped(output, &columns, stamp.as_ref())?;
     }
     eprintln!(
-        "measured {n} galaxies in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
+        "measured {n} galaxies{} in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
+        job.plan.describe(total),
         seconds * 1e3 * pool.current_num_threads() as f64 / n.max(1) as f64,
-        job.output.display()
+        output.display()
     );
     Ok(())
 }

@@ -11,7 +11,9 @@ use galaxy_eval::Observations;
 use mle_fit::{NoiseOption, PosteriorOptions, PosteriorSampler};
 use sersic_render::{Renderer, Stamp};
 
-use crate::args::{check_output, progress, thread_pool, PerImageArgs, PriorArgs};
+use crate::args::{
+    check_output, progress, thread_pool, PerImageArgs, PriorArgs, ShardArgs, ShardPlan,
+};
 use crate::fit::{moffats, print_summary};
 use crate::CliError;
 
@@ -42,11 +44,14 @@ pub struct PosteriorArgs {
     seed: u64,
     #[command(flatten)]
     per_image: PerImageArgs,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 /// Runs `galaxy posterior`.
 pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
-    check_output(&args.output)?;
+    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    check_output(&plan.output)?;
     let preset: Preset = args.preset.parse()?;
     if !matches!(preset, Preset::DataV1 | Preset::DataV2 | Preset::DataV3) {
         return Err(CliError::input(format!(
@@ -57,7 +62,13 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
     let prior_options = args.prior.options();
     let settings = prior_options.apply(preset.settings());
     let prior = settings.prior;
-    let input = Observations::read(&args.input, args.per_image.psf_fwhm, args.per_image.sigma)?;
+    let part = Observations::read_part(
+        &args.input,
+        args.per_image.psf_fwhm,
+        args.per_image.sigma,
+        plan.shard,
+    )?;
+    let input = &part.data;
     let (n, size) = (input.len(), input.image_size());
     if size != settings.stamp.width {
         return Err(CliError::input(format!(
@@ -86,9 +97,15 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
     let bar = progress(n as u64, "images", false);
     let started = std::time::Instant::now();
     let summaries = pool.install(|| {
-        sampler.summarize_all(input.img.view(), &psfs, &input.sigma, &ln_prior, &|| {
-            bar.inc(1)
-        })
+        let first = part.rows.start as usize;
+        sampler.summarize_all_from(
+            first,
+            input.img.view(),
+            &psfs,
+            &input.sigma,
+            &ln_prior,
+            &|| bar.inc(1),
+        )
     })?;
     bar.finish_and_clear();
     let rows: Vec<Estimate> = summaries
@@ -100,21 +117,27 @@ pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
         .collect();
     let ess: Vec<f64> = summaries.iter().map(|s| s.effective_samples).collect();
     let column = Column::new("effective_samples", ess.iter(), |v| format!("{v:.1}"));
-    estimates::write(&args.output, &rows, &[column])?;
+    estimates::write_stamped(
+        &plan.output,
+        &rows,
+        &[column],
+        plan.stamp(part.total).as_ref(),
+    )?;
     let mut sorted = ess.clone();
     sorted.sort_by(f64::total_cmp);
     eprintln!(
-        "posterior means of {n} images under the {} prior{} in {:.1} s; effective draws per image: median {:.0}, least {:.0} -> {}",
+        "posterior means of {n} images{} under the {} prior{} in {:.1} s; effective draws per image: median {:.0}, least {:.0} -> {}",
+        plan.describe(part.total),
         preset.name(),
         prior_options.describe(),
         started.elapsed().as_secs_f64(),
         sorted[sorted.len() / 2],
         sorted[0],
-        args.output.display()
+        plan.output.display()
     );
     let means: Vec<[f64; 5]> = summaries.iter().map(|s| s.mean).collect();
     print_summary(
-        &input,
+        input,
         stamp,
         settings.psf_beta,
         &means,

@@ -12,7 +12,7 @@ use galaxy_nets::{builtin, pipeline};
 use mle_fit::NoiseOption;
 use sersic_render::Stamp;
 
-use crate::args::{check_output, progress, NetInput};
+use crate::args::{check_output, progress, NetInput, ShardArgs, ShardPlan};
 use crate::CliError;
 
 /// Arguments of `galaxy predict`.
@@ -41,14 +41,32 @@ pub struct PredictArgs {
     /// the views' mean, those of a single view (docs/models.md).
     #[arg(long)]
     symmetrize: bool,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 /// Runs `galaxy predict`.
 pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
-    check_output(&args.output)?;
+    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    check_output(&plan.output)?;
     let dev = args.net.device.open()?;
-    let input = Observations::read(&args.net.input, args.psf_fwhm, args.sigma)?;
+    let part = plan.net_rows(&args.net.input, args.batch)?;
+    let input = if plan.shard.count > 1 {
+        Observations::read_range(
+            &args.net.input,
+            args.psf_fwhm,
+            args.sigma,
+            part.read.clone(),
+        )?
+    } else {
+        Observations::read(&args.net.input, args.psf_fwhm, args.sigma)?
+    };
     let (fwhm, sigma) = (&input.psf_fwhm, &input.sigma);
+    let out = Output {
+        plan: &plan,
+        total: part.total,
+        keep: part.keep(),
+    };
     let started = std::time::Instant::now();
     if let Some(path) = args
         .net
@@ -64,12 +82,19 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         let (preds, _) =
             crate::denoise::autoencode(Some(path), &input.img, fwhm, sigma, args.batch, &dev)?;
         let name = path.display().to_string();
-        return write_predictions(&args, &preds, &name, started);
+        return write_predictions(&out, &preds, &name, started);
     }
     let (model, name) = match &args.net.model {
         Some(path) => (galaxy_nets::load(path, &dev)?, path.display().to_string()),
         None => {
-            let b = builtin::choose(fwhm, sigma)?;
+            // A shard picks the network the whole run would: from the whole file's conditions.
+            let b = if plan.shard.count > 1 {
+                let (all_fwhm, all_sigma) =
+                    Observations::conditions(&args.net.input, args.psf_fwhm, args.sigma)?;
+                builtin::choose(&all_fwhm, &all_sigma)?
+            } else {
+                builtin::choose(fwhm, sigma)?
+            };
             (b.load(&dev)?, format!("built-in {}", b.name))
         }
     };
@@ -92,16 +117,25 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
         &mut |k| bar.inc(k as u64),
     )?;
     bar.finish_and_clear();
-    write_predictions(&args, &preds, &name, started)
+    write_predictions(&out, &preds, &name, started)
+}
+
+/// Where predictions go: the shard's output and the input's row count (for its stamp).
+struct Output<'a> {
+    plan: &'a ShardPlan,
+    total: u64,
+    /// The part's images among those predicted (whole batches around it).
+    keep: std::ops::Range<usize>,
 }
 
 /// The estimates table and a summary line.
 fn write_predictions(
-    args: &PredictArgs,
+    out: &Output<'_>,
     preds: &[galaxy_nets::estimator::Prediction],
     model_name: &str,
     started: std::time::Instant,
 ) -> Result<(), CliError> {
+    let preds = &preds[out.keep.clone()];
     let rows: Vec<Estimate> = preds
         .iter()
         .map(|p| Estimate {
@@ -109,17 +143,18 @@ fn write_predictions(
             errors: p.errors,
         })
         .collect();
-    estimates::write(&args.output, &rows, &[])?;
+    let stamp = out.plan.stamp(out.total);
+    estimates::write_stamped(&out.plan.output, &rows, &[], stamp.as_ref())?;
     let (n, seconds) = (preds.len(), started.elapsed().as_secs_f64());
     eprintln!(
-        "predicted {n} images with {model_name} in {seconds:.2} s ({:.0} images/s) -> {}",
+        "predicted {n} images{} with {model_name} in {seconds:.2} s ({:.0} images/s) -> {}",
+        out.plan.describe(out.total),
         n as f64 / seconds.max(1e-9),
-        args.output.display()
+        out.plan.output.display()
     );
     Ok(())
 }
 
-/// Arguments of `galaxy evaluate`.
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
     /// Predictions or fits (CSV with columns flux, sersic_index, half_light_radius, g1, g2).

@@ -105,7 +105,7 @@ impl Dataset {
         self.check_shapes().map_err(DataError::BadSettings)
     }
 
-    fn check_shapes(&self) -> Result<(), String> {
+    pub(crate) fn check_shapes(&self) -> Result<(), String> {
         let n = self.len();
         let s = self.image_size();
         let single = self.psf_img.len_of(Axis(0)) == 1 && n != 1;
@@ -188,6 +188,17 @@ impl Dataset {
     /// [`write`](Self::write), with more image stacks [N, S, S] after the seed's arrays (e.g.
     /// `img_denoised`); readers of the seed's layout ignore them.
     pub fn write_with(&self, path: &Path, extra: &[(&str, &Array3<f32>)]) -> Result<(), DataError> {
+        self.write_stamped(path, extra, None)
+    }
+
+    /// [`write_with`](Self::write_with) for a shard's part: `stamp` goes into the archive's comment, where
+    /// [`merge`](crate::merge) reads it.
+    pub fn write_stamped(
+        &self,
+        path: &Path,
+        extra: &[(&str, &Array3<f32>)],
+        stamp: Option<&crate::part::ShardStamp>,
+    ) -> Result<(), DataError> {
         self.check_shapes()
             .map_err(|e| DataError::BadSettings(format!("cannot write {}: {e}", path.display())))?;
         for (name, a) in extra {
@@ -239,6 +250,9 @@ impl Dataset {
                 .into_raw_vec_and_offset()
                 .0;
             writer.append(arrays.len() + k, &values)?;
+        }
+        if let Some(stamp) = stamp {
+            writer.set_comment(&stamp.to_string());
         }
         writer.finish()
     }

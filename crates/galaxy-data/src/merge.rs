@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::dataset::{Dataset, KEYS};
 use crate::error::DataError;
-use crate::npz::{read_f32s, with_member, NpyHeader, NpzStreamWriter};
+use crate::npz::{archive_comment, open_npz, read_f32s, with_member, NpyHeader, NpzStreamWriter};
+use crate::part::{check_parts, ShardStamp};
 
 /// Values copied per read while streaming a member.
 const COPY_CHUNK: usize = 1 << 20;
@@ -15,6 +16,9 @@ struct InputShape {
     n: usize,
     size: usize,
     single_psf: bool,
+    /// Members besides the seed's (e.g. `img_denoised`), in the file's order.
+    extra: Vec<String>,
+    stamp: Option<ShardStamp>,
 }
 
 fn inspect(path: &Path) -> Result<InputShape, DataError> {
@@ -46,11 +50,43 @@ fn inspect(path: &Path) -> Result<InputShape, DataError> {
             ));
         }
     }
+    let (_, names) = open_npz(path)?;
+    let extra: Vec<String> = names
+        .iter()
+        .map(|m| m.strip_suffix(".npy").unwrap_or(m).to_string())
+        .filter(|m| !KEYS.contains(&m.as_str()))
+        .collect();
+    for name in &extra {
+        let h = with_member(path, name, |h, _| Ok(h.clone()))?;
+        if h.descr != "<f4" || h.fortran_order || h.shape != [n, size, size] {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "array '{name}' is {} of shape {:?}; extra arrays must be '<f4' images [{n}, {size}, {size}]",
+                    h.descr, h.shape
+                ),
+            ));
+        }
+    }
+    let stamp = ShardStamp::parse(&archive_comment(path)?);
+    if let Some(s) = &stamp {
+        if s.rows.end - s.rows.start != n as u64 {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "holds {n} images, but its stamp ({s}) says {}",
+                    s.rows.end - s.rows.start
+                ),
+            ));
+        }
+    }
     Ok(InputShape {
         path: path.to_path_buf(),
         n,
         size,
         single_psf,
+        extra,
+        stamp,
     })
 }
 
@@ -62,7 +98,13 @@ fn read_all(path: &Path, key: &str) -> Result<Vec<f32>, DataError> {
     })
 }
 
-/// Concatenates datasets in the seed's layout, in the order given, into `output`; returns the image count.
+/// Concatenates datasets in the seed's layout into `output`; returns the image count.
+///
+/// Parts of a sharded run (files stamped with their shard, see [`crate::part`]) are put in shard order
+/// and must belong together: one run, every shard once (a missing, repeated or foreign part is
+/// [`DataError::BadShard`] naming the files); the merged file carries no stamp, as the unsharded run's
+/// file. Unstamped files are concatenated in the order given. Arrays besides the seed's (`img_denoised`,
+/// `img_reconstructed`) are carried when every input has the same ones.
 ///
 /// Streams member by member with bounded memory. When every input stores the same single PSF image the
 /// output keeps the single-PSF layout; otherwise each image gets its own PSF image (a single-PSF input's
@@ -78,6 +120,22 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<u64, DataError> {
         .iter()
         .map(|p| inspect(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    let stamps: Vec<Option<ShardStamp>> = shapes.iter().map(|s| s.stamp.clone()).collect();
+    let order = check_parts(&stamps, &names)?;
+    let mut shapes = shapes.into_iter().map(Some).collect::<Vec<_>>();
+    let shapes: Vec<InputShape> = order.iter().filter_map(|&i| shapes[i].take()).collect();
+    if let Some(odd) = shapes.iter().find(|s| s.extra != shapes[0].extra) {
+        return Err(DataError::format(
+            &odd.path,
+            format!(
+                "has the extra arrays {:?}, but {} has {:?}: parts of different commands",
+                odd.extra,
+                shapes[0].path.display(),
+                shapes[0].extra
+            ),
+        ));
+    }
     let size = shapes[0].size;
     if let Some(odd) = shapes.iter().find(|s| s.size != size) {
         return Err(DataError::format(
@@ -105,10 +163,18 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<u64, DataError> {
             }
         }
     }
-    let mut writer = NpzStreamWriter::create(output, &Dataset::shapes(total, size, single_psf))?;
+    let extra = shapes[0].extra.clone();
+    let mut all_shapes = Dataset::shapes(total, size, single_psf);
+    all_shapes.extend(extra.iter().map(|m| (m.as_str(), vec![total, size, size])));
+    let mut writer = NpzStreamWriter::create(output, &all_shapes)?;
+    let keys: Vec<&str> = KEYS
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .collect();
     let mut values = vec![0f32; COPY_CHUNK];
     let mut scratch = Vec::new();
-    for (k, key) in KEYS.iter().enumerate() {
+    for (k, key) in keys.iter().enumerate() {
         if k == 4 && single_psf {
             writer.append(k, first_psf.as_deref().unwrap_or_default())?;
             continue;

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use galaxy_data::ShardStamp;
 use sersic_render::PARAM_NAMES;
 
 use crate::error::EvalError;
@@ -50,6 +51,17 @@ pub fn format_value(v: f64) -> String {
 /// Writes an estimate table atomically (a temporary file beside `path`, then renamed): the parameters,
 /// their errors when the first estimate has them, then `extra`.
 pub fn write(path: &Path, estimates: &[Estimate], extra: &[Column]) -> Result<(), EvalError> {
+    write_stamped(path, estimates, extra, None)
+}
+
+/// [`write`] for a shard's part: the stamp is the first line (`# galaxy-shard …`), which
+/// `galaxy merge` checks and drops, and readers of the table skip ([`read`] does).
+pub fn write_stamped(
+    path: &Path,
+    estimates: &[Estimate],
+    extra: &[Column],
+    stamp: Option<&ShardStamp>,
+) -> Result<(), EvalError> {
     let with_errors = estimates.first().is_some_and(|e| e.errors.is_some());
     let mut header: Vec<String> = PARAM_NAMES.iter().map(|s| s.to_string()).collect();
     if with_errors {
@@ -65,7 +77,7 @@ pub fn write(path: &Path, estimates: &[Estimate], extra: &[Column]) -> Result<()
         row.extend(extra.iter().map(|c| c.cells[i].clone()));
         row
     });
-    write_csv(path, &header, rows)
+    write_csv_stamped(path, &header, rows, stamp)
 }
 
 /// Writes any CSV atomically: into a temporary file beside `path`, then renamed.
@@ -74,8 +86,23 @@ pub fn write_csv(
     header: &[String],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<(), EvalError> {
+    write_csv_stamped(path, header, rows, None)
+}
+
+/// [`write_csv`] with a shard's stamp as its first line, when given.
+pub fn write_csv_stamped(
+    path: &Path,
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+    stamp: Option<&ShardStamp>,
+) -> Result<(), EvalError> {
     galaxy_data::atomic::write_with(path, |file| {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut out = std::io::BufWriter::new(file);
+        if let Some(stamp) = stamp {
+            use std::io::Write;
+            writeln!(out, "# {stamp}").map_err(|e| e.to_string())?;
+        }
+        let mut w = csv::Writer::from_writer(out);
         w.write_record(header).map_err(|e| e.to_string())?;
         for row in rows {
             w.write_record(&row).map_err(|e| e.to_string())?;
@@ -90,7 +117,11 @@ pub fn write_csv(
 /// [`EvalError::BadFile`].
 pub fn read(path: &Path) -> Result<Vec<[f64; 5]>, EvalError> {
     let bad = |m: String| EvalError::file(path, m);
-    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    // A shard's part starts with its stamp, a comment line.
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_path(path)
+        .map_err(|e| bad(e.to_string()))?;
     let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let cols: Vec<usize> = PARAM_NAMES
         .iter()

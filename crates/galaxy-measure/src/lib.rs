@@ -31,6 +31,7 @@
 mod catalog;
 mod cutouts;
 mod error;
+mod merge_catalogs;
 mod model_file;
 mod model_output;
 mod noise;
@@ -42,12 +43,13 @@ mod survey;
 pub use catalog::{read_catalog, Source};
 pub use cutouts::{windows_around, Window};
 pub use error::MeasureError;
+pub use merge_catalogs::{merge_catalogs, stamp_keys};
 pub use model_file::{load_model, parse_model};
 pub use model_output::model_catalog_columns;
 pub use noise::{NoiseSource, NoiseSpec};
 pub use output::{
-    catalog_columns, position_angle, save_model_blocks, save_models, write_csv, write_fits_table,
-    Column, Values,
+    catalog_columns, position_angle, save_model_blocks, save_models, write_csv, write_csv_stamped,
+    write_fits_table, Column, Values,
 };
 pub use planes::{is_fits_path, Planes};
 pub use psf::{load_psf_images, PsfSampling, PsfSpec};

@@ -13,6 +13,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use galaxy_data::ShardStamp;
+
 use galaxy_fits::{ColumnData, ImageExtension, Key, Table};
 
 use crate::cutouts::Window;
@@ -190,8 +192,23 @@ fn cell(values: &Values, row: usize) -> String {
 
 /// Writes `columns` to `path` as CSV with a header row. The file appears complete or not at all.
 pub fn write_csv(path: &Path, columns: &[Column]) -> Result<(), MeasureError> {
+    write_csv_stamped(path, columns, None)
+}
+
+/// [`write_csv`] for a shard's part: its stamp is the first line (`# galaxy-shard …`), which
+/// `galaxy merge` checks and drops.
+pub fn write_csv_stamped(
+    path: &Path,
+    columns: &[Column],
+    stamp: Option<&ShardStamp>,
+) -> Result<(), MeasureError> {
     let rows = columns.first().map_or(0, |c| values_len(&c.values));
     write_atomically(path, |file| {
+        let mut file = std::io::BufWriter::new(file);
+        if let Some(stamp) = stamp {
+            use std::io::Write;
+            writeln!(file, "# {stamp}")?;
+        }
         let mut w = csv::Writer::from_writer(file);
         w.write_record(columns.iter().map(|c| c.name.as_str()))?;
         for row in 0..rows {

@@ -10,8 +10,10 @@ use crate::fit::{FitResult, Fitter};
 use crate::posterior::{LogPrior, PosteriorSampler, PosteriorSummary};
 
 /// Runs `one(i, image)` on every image of `img` (as f64) in parallel, calling `done` after each; an
-/// image's error comes back as [`FitError::Image`] naming it.
+/// image's error comes back as [`FitError::Image`] naming it by `first` + its index (its index in the
+/// whole file, when `img` is a shard's part of it).
 fn each<T: Send>(
+    first: usize,
     img: ArrayView3<'_, f32>,
     done: &(dyn Fn() + Sync),
     one: impl Fn(usize, ndarray::ArrayView2<'_, f64>) -> Result<T, FitError> + Sync,
@@ -23,7 +25,7 @@ fn each<T: Send>(
             let out = one(i, image.view());
             done();
             out.map_err(|e| FitError::Image {
-                index: i,
+                index: first + i,
                 source: Box::new(e),
             })
         })
@@ -51,8 +53,23 @@ impl Fitter<'_> {
         sigma: &[f64],
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<FitResult>, FitError> {
+        self.fit_all_from(0, img, psfs, sigma, done)
+    }
+
+    /// [`fit_all`](Self::fit_all) for images `first..` of a larger file (a shard's part): errors name
+    /// the images by their index in the file.
+    pub fn fit_all_from(
+        &self,
+        first: usize,
+        img: ArrayView3<'_, f32>,
+        psfs: &[Psf],
+        sigma: &[f64],
+        done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<FitResult>, FitError> {
         check_lengths(img.len_of(Axis(0)), psfs, sigma)?;
-        each(img, done, |i, image| self.fit(image, &psfs[i], sigma[i]))
+        each(first, img, done, |i, image| {
+            self.fit(image, &psfs[i], sigma[i])
+        })
     }
 }
 
@@ -67,9 +84,24 @@ impl PosteriorSampler<'_> {
         prior: &dyn LogPrior,
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<PosteriorSummary>, FitError> {
+        self.summarize_all_from(0, img, psfs, sigma, prior, done)
+    }
+
+    /// [`summarize_all`](Self::summarize_all) for images `first..` of a larger file (a shard's part):
+    /// image i of the part draws from stream `first + i`, as it does in a run over the whole file, so
+    /// the parts of a sharded run give the unsharded run's summaries exactly.
+    pub fn summarize_all_from(
+        &self,
+        first: usize,
+        img: ArrayView3<'_, f32>,
+        psfs: &[Psf],
+        sigma: &[f64],
+        prior: &dyn LogPrior,
+        done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<PosteriorSummary>, FitError> {
         check_lengths(img.len_of(Axis(0)), psfs, sigma)?;
-        each(img, done, |i, image| {
-            self.summarize(image, &psfs[i], sigma[i], prior, i as u64)
+        each(first, img, done, |i, image| {
+            self.summarize(image, &psfs[i], sigma[i], prior, (first + i) as u64)
         })
     }
 }

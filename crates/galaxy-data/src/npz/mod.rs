@@ -60,3 +60,53 @@ pub fn read_f32s(
     }
     Ok(())
 }
+
+/// The archive comment of the `.npz` at `path` (empty when it has none): where a shard's stamp is.
+pub fn archive_comment(path: &Path) -> Result<String, DataError> {
+    let file = File::open(path).map_err(|e| DataError::unopenable(path, e))?;
+    let archive = zip::ZipArchive::new(file)
+        .map_err(|e| DataError::format(path, format!("not an .npz (zip) file: {e}")))?;
+    Ok(String::from_utf8_lossy(archive.comment()).into_owned())
+}
+
+/// Rows `rows` (along the first axis) of the float32 member `name`, streamed: the rows before them are
+/// read past, not kept, so a part of a file larger than memory can be read. Returns the member's header
+/// (its whole shape) and the rows' values in C order.
+///
+/// A member that is not little-endian float32 in C order, or has fewer rows, is [`DataError::Format`].
+pub fn read_rows(
+    path: &Path,
+    name: &str,
+    rows: std::ops::Range<usize>,
+) -> Result<(NpyHeader, Vec<f32>), DataError> {
+    with_member(path, name, |h, r| {
+        if h.descr != "<f4" || h.fortran_order {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "array '{name}' is {} (fortran order: {}); expected '<f4' in C order",
+                    h.descr, h.fortran_order
+                ),
+            ));
+        }
+        let n = h.shape.first().copied().unwrap_or(0);
+        if rows.end > n {
+            return Err(DataError::format(
+                path,
+                format!("array '{name}' has {n} rows; rows {rows:?} were asked for"),
+            ));
+        }
+        let row_len: usize = h.shape.iter().skip(1).product();
+        let io = |e| DataError::io(path, e);
+        let mut skip = (rows.start * row_len * 4) as u64;
+        let mut sink = vec![0u8; 1 << 16];
+        while skip > 0 {
+            let take = skip.min(sink.len() as u64) as usize;
+            r.read_exact(&mut sink[..take]).map_err(io)?;
+            skip -= take as u64;
+        }
+        let mut values = vec![0f32; rows.len() * row_len];
+        read_f32s(r, &mut values, &mut Vec::new()).map_err(io)?;
+        Ok((h.clone(), values))
+    })
+}

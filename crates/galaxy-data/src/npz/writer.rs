@@ -49,6 +49,7 @@ pub struct NpzStreamWriter {
     members: Vec<Member>,
     central_offset: u64,
     scratch: Vec<u8>,
+    comment: String,
 }
 
 impl NpzStreamWriter {
@@ -99,6 +100,7 @@ impl NpzStreamWriter {
             members,
             central_offset: offset,
             scratch: Vec::new(),
+            comment: String::new(),
         })
     }
 
@@ -132,6 +134,16 @@ impl NpzStreamWriter {
         member.crc.update(&self.scratch);
         member.written += bytes;
         Ok(())
+    }
+
+    /// Sets the archive's comment (at most 65,535 bytes; longer is cut), written by [`finish`](Self::finish):
+    /// where a shard's stamp goes (numpy ignores it). Without one the comment is empty.
+    pub fn set_comment(&mut self, comment: &str) {
+        let mut end = comment.len().min(u16::MAX as usize);
+        while !comment.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.comment = comment[..end].to_string();
     }
 
     /// Writes the headers and the central directory, flushes, and renames the file into place.
@@ -169,6 +181,7 @@ impl NpzStreamWriter {
             self.members.len() as u64,
             central_len,
             self.central_offset,
+            self.comment.as_bytes(),
         ))
         .map_err(io)?;
         out.flush().map_err(io)?;
@@ -251,7 +264,7 @@ fn central_header(m: &Member, crc: u32) -> Vec<u8> {
 }
 
 /// Zip64 end-of-central-directory record and locator, then the classic end record pointing to them.
-fn end_records(entries: u64, central_len: u64, central_offset: u64) -> Vec<u8> {
+fn end_records(entries: u64, central_len: u64, central_offset: u64, comment: &[u8]) -> Vec<u8> {
     let zip64_end_offset = central_offset + central_len;
     let mut h = Vec::with_capacity(56 + 20 + 22);
     h.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
@@ -275,6 +288,7 @@ fn end_records(entries: u64, central_len: u64, central_offset: u64) -> Vec<u8> {
     h.extend_from_slice(&(entries as u16).to_le_bytes());
     h.extend_from_slice(&u32::MAX.to_le_bytes());
     h.extend_from_slice(&u32::MAX.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
+    h.extend_from_slice(&(comment.len() as u16).to_le_bytes());
+    h.extend_from_slice(comment);
     h
 }

@@ -1,0 +1,258 @@
+//! Reading one shard's rows of an `.npz`, streamed: a task of a Slurm array reads its slice of a file
+//! larger than its memory, not the whole.
+
+use std::ops::Range;
+use std::path::Path;
+
+use ndarray::{Array1, Array2, Array3};
+
+use crate::dataset::{Dataset, KEYS};
+use crate::error::DataError;
+use crate::npz::{open_npz, read_rows, with_member};
+use crate::observations::Observations;
+use crate::shard::Shard;
+
+/// Rows `rows` of a `total`-row input, as read by a shard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part<T> {
+    /// What was read.
+    pub data: T,
+    /// Which rows of the input it holds.
+    pub rows: Range<u64>,
+    /// Rows of the whole input.
+    pub total: u64,
+}
+
+/// The rows of `shard` of an input of `total` rows; an empty part is refused (fewer shards are needed).
+pub fn shard_rows(shard: Shard, total: u64, path: &Path) -> Result<Range<u64>, DataError> {
+    let rows = shard.range(total);
+    if rows.is_empty() {
+        return Err(DataError::BadShard(format!(
+            "shard {shard} of {} ({total} images) is empty; use at most {total} shards",
+            path.display()
+        )));
+    }
+    Ok(rows)
+}
+
+/// The number of images of the `.npz` at `path` (rows of its `img`), without reading them.
+pub fn image_count(path: &Path) -> Result<u64, DataError> {
+    Ok(member_rows(path, "img")? as u64)
+}
+
+/// `rows` widened to whole batches of `batch` counted from the file's first image: a network that
+/// reads a shard's part in these batches sees every image in the very batch the unsharded run puts it
+/// in, and so gives the same bits (a batch's size changes the rounding of its matrix products).
+pub fn batch_aligned(rows: Range<u64>, batch: usize, total: u64) -> Range<u64> {
+    let b = batch.max(1) as u64;
+    (rows.start / b * b)..(rows.end.div_ceil(b) * b).min(total)
+}
+
+/// The number of rows of member `name` (its first axis).
+fn member_rows(path: &Path, name: &str) -> Result<usize, DataError> {
+    with_member(path, name, |h, _| Ok(h.shape.first().copied().unwrap_or(0)))
+}
+
+fn to_usize(rows: &Range<u64>) -> Range<usize> {
+    rows.start as usize..rows.end as usize
+}
+
+impl Observations {
+    /// The rows of `shard` of the observations in `path` (as [`read`](Self::read) reads them all),
+    /// streamed; problems name images by their index in the whole file.
+    pub fn read_part(
+        path: &Path,
+        psf_fwhm: Option<f64>,
+        sigma: Option<f64>,
+        shard: Shard,
+    ) -> Result<Part<Observations>, DataError> {
+        if shard.count == 1 {
+            let data = Observations::read(path, psf_fwhm, sigma)?;
+            let total = data.len() as u64;
+            return Ok(Part {
+                data,
+                rows: 0..total,
+                total,
+            });
+        }
+        let total = image_count(path)?;
+        let rows = shard_rows(shard, total, path)?;
+        let data = Observations::read_range(path, psf_fwhm, sigma, rows.clone())?;
+        Ok(Part { data, rows, total })
+    }
+
+    /// Images `rows` of the observations in `path` (as [`read`](Self::read) reads them all), streamed;
+    /// problems name images by their index in the whole file.
+    pub fn read_range(
+        path: &Path,
+        psf_fwhm: Option<f64>,
+        sigma: Option<f64>,
+        rows: Range<u64>,
+    ) -> Result<Observations, DataError> {
+        let (_, names) = open_npz(path)?;
+        let has = |key: &str| {
+            names
+                .iter()
+                .any(|n| n == key || n.strip_suffix(".npy") == Some(key))
+        };
+        let bad = |what: String| DataError::format(path, what);
+        if !has("img") {
+            return Err(bad("missing array 'img'".into()));
+        }
+        let total = member_rows(path, "img")? as u64;
+        let first = rows.start as usize;
+        let (header, values) = read_rows(path, "img", to_usize(&rows))?;
+        let shape = &header.shape;
+        if shape.len() != 3 || shape[1] != shape[2] {
+            return Err(bad(format!(
+                "img has shape {shape:?}; expected [N, S, S] with N >= 1"
+            )));
+        }
+        let s = shape[1];
+        if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(bad(format!(
+                "image {} has the value {v} at pixel ({}, {})",
+                first + k / (s * s),
+                (k / s) % s,
+                k % s
+            )));
+        }
+        let n = rows.end as usize - first;
+        let img = Array3::from_shape_vec((n, s, s), values).map_err(|e| bad(e.to_string()))?;
+        let per_image = |key: &str, given: Option<f64>| -> Result<Vec<f64>, DataError> {
+            if let Some(v) = given {
+                return Ok(vec![v; n]);
+            }
+            if !has(key) {
+                return Err(bad(format!(
+                    "missing array '{key}' (or give --{})",
+                    key.replace("psf_r", "psf-fwhm")
+                )));
+            }
+            let (h, v) = read_rows(path, key, to_usize(&rows))?;
+            if h.shape.len() != 1 || h.shape[0] as u64 != total {
+                return Err(bad(format!(
+                    "{key} has shape {:?} for {total} images",
+                    h.shape
+                )));
+            }
+            Ok(v.iter().map(|&x| f64::from(x)).collect())
+        };
+        let psf_fwhm = per_image("psf_r", psf_fwhm)?;
+        let sigma = per_image("sigma", sigma)?;
+        if let Some((i, s)) = sigma
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(bad(format!(
+                "sigma of image {} is {s}; it must be > 0",
+                first + i
+            )));
+        }
+        if let Some((i, f)) = psf_fwhm
+            .iter()
+            .enumerate()
+            .find(|(_, f)| !(f.is_finite() && **f > 0.0))
+        {
+            return Err(bad(format!(
+                "PSF FWHM of image {} is {f}; it must be > 0",
+                first + i
+            )));
+        }
+        let label = if has("label") {
+            let (h, v) = read_rows(path, "label", to_usize(&rows))?;
+            if h.shape != [total as usize, 5] {
+                return Err(bad(format!(
+                    "label has shape {:?}, expected [{total}, 5]",
+                    h.shape
+                )));
+            }
+            Some(Array2::from_shape_vec((n, 5), v).map_err(|e| bad(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(Observations {
+            img,
+            psf_fwhm,
+            sigma,
+            label,
+        })
+    }
+
+    /// The PSF FWHM and sigma of every image of the whole file (or the values given for all), without
+    /// its images: what a shard needs to choose the same built-in network as the whole run.
+    pub fn conditions(
+        path: &Path,
+        psf_fwhm: Option<f64>,
+        sigma: Option<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>), DataError> {
+        let total = member_rows(path, "img")?;
+        let column = |key: &str, given: Option<f64>| -> Result<Vec<f64>, DataError> {
+            match given {
+                Some(v) => Ok(vec![v; total]),
+                None => Ok(read_rows(path, key, 0..total)?
+                    .1
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .collect()),
+            }
+        };
+        Ok((column("psf_r", psf_fwhm)?, column("sigma", sigma)?))
+    }
+}
+
+impl Dataset {
+    /// The rows of `shard` of the dataset in `path` (every array of the seed's layout; a single PSF image
+    /// is kept whole), streamed.
+    pub fn read_part(path: &Path, shard: Shard) -> Result<Part<Dataset>, DataError> {
+        if shard.count == 1 {
+            let data = Dataset::read(path)?;
+            let total = data.len() as u64;
+            return Ok(Part {
+                data,
+                rows: 0..total,
+                total,
+            });
+        }
+        let total = image_count(path)?;
+        let rows = shard_rows(shard, total, path)?;
+        let data = Dataset::read_range(path, rows.clone())?;
+        Ok(Part { data, rows, total })
+    }
+
+    /// Images `rows` of the dataset in `path` (a single PSF image is kept whole), streamed.
+    pub fn read_range(path: &Path, rows: Range<u64>) -> Result<Dataset, DataError> {
+        let n = (rows.end - rows.start) as usize;
+        let bad = |e: String| DataError::format(path, e);
+        let mut arrays = Vec::with_capacity(KEYS.len());
+        for key in KEYS {
+            let members = member_rows(path, key)?;
+            let take = if key == "psf_img" && members == 1 {
+                0..1
+            } else {
+                to_usize(&rows)
+            };
+            arrays.push(read_rows(path, key, take)?);
+        }
+        let square = |k: usize| -> Result<Array3<f32>, DataError> {
+            let (h, v) = &arrays[k];
+            let s = h.shape.get(1).copied().unwrap_or(0);
+            Array3::from_shape_vec((v.len() / (s * s).max(1), s, s), v.clone())
+                .map_err(|e| bad(format!("array '{}': {e}", KEYS[k])))
+        };
+        let line = |k: usize| Array1::from_vec(arrays[k].1.clone());
+        let data = Dataset {
+            img: square(0)?,
+            img_nonoise: square(1)?,
+            label: Array2::from_shape_vec((n, 5), arrays[2].1.clone())
+                .map_err(|e| bad(format!("array 'label': {e}")))?,
+            psf_r: line(3),
+            psf_img: square(4)?,
+            snr: line(5),
+            sigma: line(6),
+        };
+        data.check_shapes().map_err(bad)?;
+        Ok(data)
+    }
+}
