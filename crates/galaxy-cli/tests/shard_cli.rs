@@ -338,3 +338,27 @@ fn merge_refuses_parts_that_do_not_belong_together() {
         &["shard 1/2 is missing"],
     );
 }
+
+#[test]
+fn an_output_that_is_a_pipe_is_written_into_not_replaced() {
+    // `-o /dev/null` once renamed a temporary file onto the device; a FIFO stands in for it here.
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    simulated(dir, "4");
+    run_ok(&["predict", "d.npz", "-o", "file.csv"], dir);
+    let status = Command::new("mkfifo")
+        .arg(dir.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reader = std::thread::spawn({
+        let pipe = dir.join("pipe");
+        move || std::fs::read(pipe).unwrap()
+    });
+    run_ok(&["predict", "d.npz", "-o", "pipe"], dir);
+    // Checked before joining the reader, which would wait for ever on a pipe no one wrote into.
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(dir.join("pipe")).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by a file");
+    assert_eq!(reader.join().unwrap(), bytes(dir, "file.csv"));
+}

@@ -20,6 +20,13 @@ pub fn write_with<E: std::fmt::Display>(
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), E>,
 ) -> Result<(), DataError> {
+    if is_special(path) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| DataError::io(path, format!("cannot write: {e}")))?;
+        return fill(&mut file).map_err(|e| DataError::io(path, format!("cannot write: {e}")));
+    }
     persist(path, |tmp| {
         fill(tmp.as_file_mut()).map_err(|e| e.to_string())
     })
@@ -31,6 +38,9 @@ pub fn write_via_path<E: std::fmt::Display>(
     path: &Path,
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), DataError> {
+    if is_special(path) {
+        return fill(path).map_err(|e| DataError::io(path, format!("cannot write: {e}")));
+    }
     persist(path, |tmp| fill(tmp.path()).map_err(|e| e.to_string()))
 }
 
@@ -54,6 +64,12 @@ fn persist(
     }
     tmp.persist(path).map_err(|e| io(&e.error))?;
     Ok(())
+}
+
+/// Whether `path` is an existing device, pipe or socket (`/dev/null`, `/dev/stdout`, a FIFO): written
+/// straight into, since renaming a temporary file onto it would replace the device with a file.
+pub fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// The folder a file is written into (the current one for a bare file name).

@@ -22,6 +22,13 @@ pub(crate) fn write_atomically(
     let name = path
         .file_name()
         .ok_or_else(|| FitsError::write(path, "the path names no file"))?;
+    // Renaming onto a device or pipe (`-o /dev/null`) would replace it with a file.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(FitsError::write(
+            path,
+            "not a regular file; a FITS file is written whole under a temporary name and renamed",
+        ));
+    }
     let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
     let _ = std::fs::remove_file(&partial);
     if let Err(e) = write(&partial) {

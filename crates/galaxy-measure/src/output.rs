@@ -10,7 +10,6 @@
 //! `n_at_bound`, `hlr_at_bound`, `masked_fraction`, `non_finite`, `stamp_width`, `stamp_height` and
 //! `status` (`ok`, `not converged: …` or `failed: …`). A failed fit keeps its row with NaN estimates.
 
-use std::io::Write;
 use std::path::Path;
 
 use galaxy_data::ShardStamp;
@@ -375,24 +374,14 @@ fn values_len(values: &Values) -> usize {
     }
 }
 
-/// Writes through a hidden temporary file beside `path`, renamed onto it once complete.
+/// Writes through a hidden temporary file beside `path`, renamed onto it once complete
+/// (`galaxy_data::atomic`, which writes straight into a device such as `/dev/null`).
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> Result<(), Box<dyn std::error::Error>>,
 ) -> Result<(), MeasureError> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let failed = |e: &dyn std::fmt::Display| {
-        MeasureError::Write(format!("cannot write {}: {e}", path.display()))
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempfile_in(folder)
-        .map_err(|e| failed(&e))?;
-    write(file.as_file_mut()).map_err(|e| failed(&e))?;
-    file.as_file_mut().flush().map_err(|e| failed(&e))?;
-    file.persist(path).map_err(|e| failed(&e))?;
-    Ok(())
+    galaxy_data::atomic::write_with(path, |file| {
+        write(file).and_then(|()| std::io::Write::flush(file).map_err(Into::into))
+    })
+    .map_err(|e| MeasureError::Write(e.to_string()))
 }

@@ -61,6 +61,12 @@ impl NpzStreamWriter {
         arrays: &[(&str, Vec<usize>)],
     ) -> Result<NpzStreamWriter, DataError> {
         crate::atomic::check_folder(path)?;
+        if crate::atomic::is_special(path) {
+            return Err(DataError::BadSettings(format!(
+                "cannot write an .npz to {}: not a regular file (the archive is built in place and renamed)",
+                path.display()
+            )));
+        }
         let folder = crate::atomic::folder_of(path).to_path_buf();
         let stem = path
             .file_name()
