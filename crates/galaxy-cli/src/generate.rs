@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use galaxy_data::{write_dataset, Dist, Preset, Shard, SimSettings, Simulator, SnrWindow};
+use galaxy_data::{write_dataset_stamped, Dist, Preset, SimSettings, Simulator, SnrWindow};
 
-use crate::args::{check_output, progress, thread_pool, PriorArgs};
+use crate::args::{check_output, progress, thread_pool, PriorArgs, ShardArgs, ShardPlan};
 use crate::CliError;
 
 /// Arguments of `galaxy generate`.
@@ -110,10 +110,13 @@ pub fn run(args: GenerateArgs) -> Result<(), CliError> {
     if total == 0 {
         return Err(CliError::input("--size must be at least 1"));
     }
-    let shard = match &args.shard {
-        Some(s) => s.parse::<Shard>()?,
-        None => Shard::from_slurm_env()?.unwrap_or(Shard::WHOLE),
-    };
+    let plan = ShardPlan::new(
+        &ShardArgs {
+            shard: args.shard.clone(),
+        },
+        &args.output,
+    )?;
+    let shard = plan.shard;
     let range = shard.range(total);
     if range.is_empty() {
         return Err(CliError::input(format!(
@@ -121,13 +124,14 @@ pub fn run(args: GenerateArgs) -> Result<(), CliError> {
         )));
     }
     let settings = settings_from(&args, preset)?;
-    let output = shard.output_path(&args.output);
+    let output = plan.output.clone();
+    let stamp = plan.stamp(total);
     check_output(&output)?;
     let pool = thread_pool(args.threads)?;
     let sim = Simulator::new(settings, args.seed)?;
     let bar = progress(range.end - range.start, "images", true);
     let summary = pool.install(|| {
-        write_dataset(&sim, range.clone(), &output, &mut |p| {
+        write_dataset_stamped(&sim, range.clone(), &output, stamp.as_ref(), &mut |p| {
             bar.set_position(p.done);
             bar.set_message(format!("{} rejected by SNR", p.rejected));
         })

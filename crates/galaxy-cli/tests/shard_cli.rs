@@ -80,6 +80,8 @@ fn every_per_galaxy_command_merges_to_the_unsharded_output() {
     );
     sharded_equals_whole(dir, &["denoise", "d.npz", "--batch", "4"], "npz", 3);
     sharded_equals_whole(dir, &["reconstruct", "d.npz"], "npz", 2);
+    // A compressed file (np.savez_compressed): its parts are read past, not seeked to.
+    sharded_equals_whole(dir, &["predict", &common::snr60()], "csv", 3);
 }
 
 const SCALE: f64 = 0.2;
@@ -336,6 +338,20 @@ fn merge_refuses_parts_that_do_not_belong_together() {
         dir,
         &["merge", "n_0.npz", "-o", "m.npz"],
         &["shard 1/2 is missing"],
+    );
+    // generate's parts are stamped too: two seeds are two runs.
+    for (seed, shard) in [("1", "0/2"), ("2", "1/2")] {
+        let args = [
+            "generate", "--preset", "snr60", "--size", "6", "--seed", seed,
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--shard", shard, "-o", "g_{shard}.npz"]);
+        run_ok(&args, dir);
+    }
+    refused(
+        dir,
+        &["merge", "g_0.npz", "g_1.npz", "-o", "m.npz"],
+        &["different runs", "g_0.npz", "g_1.npz"],
     );
 }
 

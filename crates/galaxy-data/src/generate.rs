@@ -54,6 +54,18 @@ pub fn write_dataset(
     path: &Path,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<WriteSummary, DataError> {
+    write_dataset_stamped(sim, range, path, None, on_progress)
+}
+
+/// [`write_dataset`] for a shard's part: `stamp` goes into the archive's comment, where
+/// [`merge`](crate::merge) checks it.
+pub fn write_dataset_stamped(
+    sim: &Simulator,
+    range: Range<u64>,
+    path: &Path,
+    stamp: Option<&crate::part::ShardStamp>,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<WriteSummary, DataError> {
     let started = Instant::now();
     let total = range.end.saturating_sub(range.start);
     if total == 0 {
@@ -106,6 +118,10 @@ pub fn write_dataset(
             .map_err(|_| DataError::io(path, "the writer thread panicked"))?;
         outcome.and(writer)
     })?;
+    let mut writer = writer;
+    if let Some(stamp) = stamp {
+        writer.set_comment(&stamp.to_string());
+    }
     writer.finish()?;
     Ok(WriteSummary {
         accepted: total,

@@ -19,7 +19,7 @@ pub mod simulate;
 
 pub use dataset::{Dataset, KEYS};
 pub use error::DataError;
-pub use generate::{write_dataset, Progress, WriteSummary};
+pub use generate::{write_dataset, write_dataset_stamped, Progress, WriteSummary};
 pub use merge::merge;
 pub use observations::Observations;
 pub use part::{check_parts, run_fingerprint, ShardStamp};

@@ -79,26 +79,26 @@ pub fn read_rows(
     name: &str,
     rows: std::ops::Range<usize>,
 ) -> Result<(NpyHeader, Vec<f32>), DataError> {
+    // A stored member (np.savez, and every file this project writes) is read from its rows' offset; a
+    // deflated one (np.savez_compressed) is read past up to them.
+    let file = File::open(path).map_err(|e| DataError::unopenable(path, e))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| DataError::format(path, format!("not an .npz (zip) file: {e}")))?;
+    if let Ok(mut member) = archive.by_name_seek(&format!("{name}.npy")) {
+        let header = npy::read_header(&mut member)
+            .map_err(|e| DataError::format(path, format!("array '{name}': {e}")))?;
+        let skip = check_rows(path, name, &header, &rows)?;
+        let io = |e| DataError::io(path, e);
+        std::io::Seek::seek(&mut member, std::io::SeekFrom::Current(skip as i64)).map_err(io)?;
+        let row_len: usize = header.shape.iter().skip(1).product();
+        let mut values = vec![0f32; rows.len() * row_len];
+        read_f32s(&mut member, &mut values, &mut Vec::new()).map_err(io)?;
+        return Ok((header, values));
+    }
     with_member(path, name, |h, r| {
-        if h.descr != "<f4" || h.fortran_order {
-            return Err(DataError::format(
-                path,
-                format!(
-                    "array '{name}' is {} (fortran order: {}); expected '<f4' in C order",
-                    h.descr, h.fortran_order
-                ),
-            ));
-        }
-        let n = h.shape.first().copied().unwrap_or(0);
-        if rows.end > n {
-            return Err(DataError::format(
-                path,
-                format!("array '{name}' has {n} rows; rows {rows:?} were asked for"),
-            ));
-        }
+        let mut skip = check_rows(path, name, h, &rows)?;
         let row_len: usize = h.shape.iter().skip(1).product();
         let io = |e| DataError::io(path, e);
-        let mut skip = (rows.start * row_len * 4) as u64;
         let mut sink = vec![0u8; 1 << 16];
         while skip > 0 {
             let take = skip.min(sink.len() as u64) as usize;
@@ -109,4 +109,32 @@ pub fn read_rows(
         read_f32s(r, &mut values, &mut Vec::new()).map_err(io)?;
         Ok((h.clone(), values))
     })
+}
+
+/// Checks that member `name` is float32 in C order with at least `rows.end` rows; returns the bytes
+/// before row `rows.start`.
+fn check_rows(
+    path: &Path,
+    name: &str,
+    h: &NpyHeader,
+    rows: &std::ops::Range<usize>,
+) -> Result<u64, DataError> {
+    if h.descr != "<f4" || h.fortran_order {
+        return Err(DataError::format(
+            path,
+            format!(
+                "array '{name}' is {} (fortran order: {}); expected '<f4' in C order",
+                h.descr, h.fortran_order
+            ),
+        ));
+    }
+    let n = h.shape.first().copied().unwrap_or(0);
+    if rows.end > n {
+        return Err(DataError::format(
+            path,
+            format!("array '{name}' has {n} rows; rows {rows:?} were asked for"),
+        ));
+    }
+    let row_len: usize = h.shape.iter().skip(1).product();
+    Ok((rows.start * row_len * 4) as u64)
 }
