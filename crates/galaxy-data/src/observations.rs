@@ -6,10 +6,9 @@
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2, Array3, Axis};
+use ndarray::{Array2, Array3};
 
 use crate::error::DataError;
-use crate::npz::open_npz;
 
 /// Noisy images with the PSF and noise level of each, and their labels when known.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,89 +49,8 @@ impl Observations {
         psf_fwhm: Option<f64>,
         sigma: Option<f64>,
     ) -> Result<Observations, DataError> {
-        let (mut npz, names) = open_npz(path)?;
-        let has = |key: &str| {
-            names
-                .iter()
-                .any(|n| n == key || n.strip_suffix(".npy") == Some(key))
-        };
-        let bad = |what: String| DataError::format(path, what);
-        if !has("img") {
-            return Err(bad("missing array 'img'".into()));
-        }
-        let img: Array3<f32> = npz
-            .by_name("img")
-            .map_err(|e| bad(format!("array 'img': {e}")))?;
-        let n = img.len_of(Axis(0));
-        if img.len_of(Axis(1)) != img.len_of(Axis(2)) || n == 0 {
-            return Err(bad(format!(
-                "img has shape {:?}; expected [N, S, S] with N >= 1",
-                img.shape()
-            )));
-        }
-        if let Some((k, v)) = img.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            let s = img.len_of(Axis(1));
-            return Err(bad(format!(
-                "image {} has the value {v} at pixel ({}, {})",
-                k / (s * s),
-                (k / s) % s,
-                k % s
-            )));
-        }
-        let mut per_image = |key: &str, given: Option<f64>| -> Result<Vec<f64>, DataError> {
-            if let Some(v) = given {
-                return Ok(vec![v; n]);
-            }
-            if !has(key) {
-                return Err(bad(format!(
-                    "missing array '{key}' (or give --{})",
-                    key.replace("psf_r", "psf-fwhm")
-                )));
-            }
-            let a: Array1<f32> = npz
-                .by_name(key)
-                .map_err(|e| bad(format!("array '{key}': {e}")))?;
-            if a.len() != n {
-                return Err(bad(format!("{key} has {} values for {n} images", a.len())));
-            }
-            Ok(a.iter().map(|&v| f64::from(v)).collect())
-        };
-        let psf_fwhm = per_image("psf_r", psf_fwhm)?;
-        let sigma = per_image("sigma", sigma)?;
-        if let Some((i, s)) = sigma
-            .iter()
-            .enumerate()
-            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
-        {
-            return Err(bad(format!("sigma of image {i} is {s}; it must be > 0")));
-        }
-        if let Some((i, f)) = psf_fwhm
-            .iter()
-            .enumerate()
-            .find(|(_, f)| !(f.is_finite() && **f > 0.0))
-        {
-            return Err(bad(format!("PSF FWHM of image {i} is {f}; it must be > 0")));
-        }
-        let label = if has("label") {
-            let l: Array2<f32> = npz
-                .by_name("label")
-                .map_err(|e| bad(format!("array 'label': {e}")))?;
-            if l.shape() != [n, 5] {
-                return Err(bad(format!(
-                    "label has shape {:?}, expected [{n}, 5]",
-                    l.shape()
-                )));
-            }
-            Some(l)
-        } else {
-            None
-        };
-        Ok(Observations {
-            img,
-            psf_fwhm,
-            sigma,
-            label,
-        })
+        let total = crate::read_part::image_count(path)?;
+        Observations::read_range(path, psf_fwhm, sigma, 0..total)
     }
 
     /// The labels as f64 rows, when known.

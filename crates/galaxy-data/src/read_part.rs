@@ -103,7 +103,7 @@ impl Observations {
         let first = rows.start as usize;
         let (header, values) = read_rows(path, "img", to_usize(&rows))?;
         let shape = &header.shape;
-        if shape.len() != 3 || shape[1] != shape[2] {
+        if shape.len() != 3 || shape[1] != shape[2] || total == 0 {
             return Err(bad(format!(
                 "img has shape {shape:?}; expected [N, S, S] with N >= 1"
             )));
@@ -129,13 +129,18 @@ impl Observations {
                     key.replace("psf_r", "psf-fwhm")
                 )));
             }
-            let (h, v) = read_rows(path, key, to_usize(&rows))?;
+            let (h, v) = read_rows(path, key, 0..0)?;
             if h.shape.len() != 1 || h.shape[0] as u64 != total {
                 return Err(bad(format!(
-                    "{key} has shape {:?} for {total} images",
-                    h.shape
+                    "{key} has {} values for {total} images",
+                    h.len()
                 )));
             }
+            let v = if rows.is_empty() {
+                v
+            } else {
+                read_rows(path, key, to_usize(&rows))?.1
+            };
             Ok(v.iter().map(|&x| f64::from(x)).collect())
         };
         let psf_fwhm = per_image("psf_r", psf_fwhm)?;
@@ -161,13 +166,14 @@ impl Observations {
             )));
         }
         let label = if has("label") {
-            let (h, v) = read_rows(path, "label", to_usize(&rows))?;
+            let (h, _) = read_rows(path, "label", 0..0)?;
             if h.shape != [total as usize, 5] {
                 return Err(bad(format!(
                     "label has shape {:?}, expected [{total}, 5]",
                     h.shape
                 )));
             }
+            let v = read_rows(path, "label", to_usize(&rows))?.1;
             Some(Array2::from_shape_vec((n, 5), v).map_err(|e| bad(e.to_string()))?)
         } else {
             None

@@ -124,6 +124,28 @@ pub fn write_table_with(
 /// with the header's cards other than the table's layout (TTYPEn, TFORMn, NAXISn, …) in order, and its
 /// extension name. Written back with [`write_table_with`], the same rows give the same file.
 pub fn read_table_exact(path: &Path) -> Result<(Table, Vec<String>, String), FitsError> {
+    let (table, index, mut file) = read_first_table(path, true)?;
+    let hdu = file
+        .hdu(index)
+        .map_err(|e| FitsError::input(path, format!("HDU {index}: {e}")))?;
+    let extname = hdu
+        .read_key::<String>(&mut file, "EXTNAME")
+        .unwrap_or_default();
+    let cards = crate::cards::read_cards(&mut file).map_err(|e| {
+        FitsError::input(path, format!("HDU {index}: cannot read its header ({e})"))
+    })?;
+    Ok((table, cards, extname))
+}
+
+/// Reads the first binary or ASCII table of `path`, with the index of its HDU.
+pub fn read_table(path: &Path) -> Result<(Table, usize), FitsError> {
+    let (table, index, _) = read_first_table(path, false)?;
+    Ok((table, index))
+}
+
+/// The first table of `path`, its HDU's index and the open file. `exact`: integer columns stay integers and
+/// logical columns are refused; otherwise every numeric column is read as reals and logical ones are skipped.
+fn read_first_table(path: &Path, exact: bool) -> Result<(Table, usize, FitsFile), FitsError> {
     let mut file = crate::file::open(path)?;
     let hdus: Vec<_> = file.iter().collect();
     for (index, hdu) in hdus.into_iter().enumerate() {
@@ -149,6 +171,7 @@ pub fn read_table_exact(path: &Path) -> Result<(Table, Vec<String>, String), Fit
                     hdu.read_col::<String>(&mut file, name)
                         .map_err(read_error)?,
                 ),
+                T::Logical | T::Bit if !exact => continue,
                 T::Logical | T::Bit => {
                     return Err(FitsError::input(
                         path,
@@ -163,60 +186,16 @@ pub fn read_table_exact(path: &Path) -> Result<(Table, Vec<String>, String), Fit
                 | T::Long
                 | T::UnsignedLong
                 | T::LongLong
-                | T::UnsignedLongLong => {
+                | T::UnsignedLongLong
+                    if exact =>
+                {
                     ColumnData::Int(hdu.read_col::<i64>(&mut file, name).map_err(read_error)?)
                 }
-                T::Float | T::Double => {
-                    ColumnData::Real(hdu.read_col::<f64>(&mut file, name).map_err(read_error)?)
-                }
-            };
-            table.columns.push((name.to_string(), data));
-        }
-        let extname = hdu
-            .read_key::<String>(&mut file, "EXTNAME")
-            .unwrap_or_default();
-        file.hdu(index)
-            .map_err(|e| FitsError::input(path, format!("HDU {index}: {e}")))?;
-        let cards = crate::cards::read_cards(&mut file).map_err(|e| {
-            FitsError::input(path, format!("HDU {index}: cannot read its header ({e})"))
-        })?;
-        return Ok((table, cards, extname));
-    }
-    Err(FitsError::input(path, "holds no table"))
-}
-
-/// Reads the first binary or ASCII table of `path`, with the index of its HDU.
-pub fn read_table(path: &Path) -> Result<(Table, usize), FitsError> {
-    let mut file = crate::file::open(path)?;
-    let hdus: Vec<_> = file.iter().collect();
-    for (index, hdu) in hdus.into_iter().enumerate() {
-        let HduInfo::TableInfo {
-            column_descriptions,
-            ..
-        } = &hdu.info
-        else {
-            continue;
-        };
-        let mut table = Table::default();
-        for description in column_descriptions {
-            let name = description.name.as_str();
-            let read_error = |e| {
-                FitsError::input(
-                    path,
-                    format!("HDU {index}: cannot read column {name} ({e})"),
-                )
-            };
-            let data = match description.data_type.typ {
-                ColumnDataType::String => ColumnData::Text(
-                    hdu.read_col::<String>(&mut file, name)
-                        .map_err(read_error)?,
-                ),
-                ColumnDataType::Logical | ColumnDataType::Bit => continue,
                 _ => ColumnData::Real(hdu.read_col::<f64>(&mut file, name).map_err(read_error)?),
             };
             table.columns.push((name.to_string(), data));
         }
-        return Ok((table, index));
+        return Ok((table, index, file));
     }
     Err(FitsError::input(path, "holds no table"))
 }
