@@ -79,6 +79,10 @@ pub struct FitArgs {
     /// Pixel scale, arcsec per pixel.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.23)]
     scale: f64,
+    /// Where each fit starts: moments (the image's moments at n = 1, 2.5 and 4.5, scouted; default) or
+    /// network (the built-in network's estimate, one run from there; `.npz` inputs).
+    #[arg(long, default_value = "moments", value_parser = ["moments", "network"])]
+    start: String,
 }
 
 /// Runs `galaxy crb`.
@@ -139,6 +143,11 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     let plan = ShardPlan::new(&args.shard, &args.output)?;
     if is_fits_path(&args.input) {
+        if args.start != "moments" {
+            return Err(CliError::input(
+                "--start network is for .npz inputs (the built-in networks read the seed's stamps)",
+            ));
+        }
         return measure::run(FitsFit {
             input: &args.input,
             plan: &plan,
@@ -182,8 +191,25 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     let bar = progress(n as u64, "fits", false);
     let started = std::time::Instant::now();
     let first = part.rows.start as usize;
-    let fits = pool.install(|| {
-        fitter.fit_all_from(first, input.img.view(), &psfs, &input.sigma, &|| bar.inc(1))
+    let starts = match args.start.as_str() {
+        "network" => Some(crate::predict::network_starts(
+            &args.input,
+            args.per_image.psf_fwhm,
+            args.per_image.sigma,
+            &plan,
+        )?),
+        _ => None,
+    };
+    let fits = pool.install(|| match &starts {
+        Some(starts) => fitter.fit_all_started(
+            first,
+            input.img.view(),
+            &psfs,
+            &input.sigma,
+            starts,
+            &|| bar.inc(1),
+        ),
+        None => fitter.fit_all_from(first, input.img.view(), &psfs, &input.sigma, &|| bar.inc(1)),
     })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();

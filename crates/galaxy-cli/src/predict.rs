@@ -203,3 +203,34 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// Images per batch when the built-in network gives `galaxy fit --start network` its starts.
+const START_BATCH: usize = 256;
+
+/// The built-in network's estimates (flux, n, hlr, g1, g2) of this part's images of the `.npz` at `path`,
+/// on the CPU: the starts of `galaxy fit --start network`. Batches are the unsharded run's, so a part's
+/// starts, and so its fits, are those of the whole run.
+pub(crate) fn network_starts(
+    path: &std::path::Path,
+    psf_fwhm: Option<f64>,
+    sigma: Option<f64>,
+    plan: &ShardPlan,
+) -> Result<Vec<[f64; 5]>, CliError> {
+    let part = plan.net_rows(path, START_BATCH)?;
+    let input = Observations::read_range(path, psf_fwhm, sigma, part.read.clone())?;
+    let (all_fwhm, all_sigma) = Observations::conditions(path, psf_fwhm, sigma)?;
+    let dev = candle_core::Device::Cpu;
+    let model = builtin::choose(&all_fwhm, &all_sigma)?.load(&dev)?;
+    let as_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
+    let preds = predict_views(
+        &model,
+        input.img.view(),
+        &as_f32(&input.psf_fwhm),
+        &as_f32(&input.sigma),
+        START_BATCH,
+        Views::One,
+        &dev,
+        &mut |_| {},
+    )?;
+    Ok(preds[part.keep()].iter().map(|p| p.params).collect())
+}

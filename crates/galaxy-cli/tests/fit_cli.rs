@@ -281,3 +281,57 @@ fn posterior_writes_means_and_spreads_and_refuses_bad_input() {
         assert!(!dir.path().join("f.csv").exists());
     }
 }
+
+/// Rows of a fit CSV as (header → value) maps.
+fn fit_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .map(String::from)
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn fits_started_from_the_network_agree_in_fewer_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    let snr60 = common::snr60();
+    for (start, out) in [("moments", "m.csv"), ("network", "n.csv")] {
+        let run = galaxy(&["fit", &snr60, "--start", start, "-o", out], dir.path());
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    let (m, n) = (
+        fit_rows(&dir.path().join("m.csv")),
+        fit_rows(&dir.path().join("n.csv")),
+    );
+    let num = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
+    let (mut im, mut inet) = (0.0, 0.0);
+    for (a, b) in m.iter().zip(&n) {
+        assert_eq!(a["converged"], "true");
+        assert_eq!(b["converged"], "true");
+        for k in ["flux", "sersic_index", "half_light_radius", "g1", "g2"] {
+            let pull = (num(a, k) - num(b, k)) / num(a, &format!("{k}_err"));
+            assert!(pull.abs() < 0.05, "{k}: {pull} sigma apart");
+        }
+        im += num(a, "iterations");
+        inet += num(b, "iterations");
+    }
+    assert!(
+        inet < 0.6 * im,
+        "iterations: {inet} from the network, {im} from the moments"
+    );
+    let refused = galaxy(
+        &[
+            "fit", "x.fits", "--start", "network", "--sigma", "1", "-o", "f.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--start network"));
+}

@@ -71,6 +71,30 @@ impl Fitter<'_> {
             self.fit(image, &psfs[i], sigma[i])
         })
     }
+
+    /// [`fit_all_from`](Self::fit_all_from), image i started from `starts[i]` (see
+    /// [`Fitter::fit_from`]): e.g. a network's estimates.
+    pub fn fit_all_started(
+        &self,
+        first: usize,
+        img: ArrayView3<'_, f32>,
+        psfs: &[Psf],
+        sigma: &[f64],
+        starts: &[[f64; 5]],
+        done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<FitResult>, FitError> {
+        check_lengths(img.len_of(Axis(0)), psfs, sigma)?;
+        if starts.len() != psfs.len() {
+            return Err(FitError::BadInput(format!(
+                "{} images and {} starts: one start per image",
+                psfs.len(),
+                starts.len()
+            )));
+        }
+        each(first, img, done, |i, image| {
+            self.fit_from(image, &psfs[i], sigma[i], starts[i])
+        })
+    }
 }
 
 impl PosteriorSampler<'_> {

@@ -105,6 +105,35 @@ impl<'r> Fitter<'r> {
         psf: &Psf,
         sigma: f64,
     ) -> Result<FitResult, FitError> {
+        self.fit_with_start(data, psf, sigma, None)
+    }
+
+    /// [`fit`](Self::fit) from a given start (flux, n, hlr, g1, g2; clamped into the bounds), e.g. a
+    /// network's estimate: the moments' guess and the scouting of several n are skipped, and the solver
+    /// runs from there to convergence (then, as always, polishes on a finer lattice if the estimate wants
+    /// one).
+    pub fn fit_from(
+        &self,
+        data: ArrayView2<'_, f64>,
+        psf: &Psf,
+        sigma: f64,
+        start: [f64; 5],
+    ) -> Result<FitResult, FitError> {
+        if start.iter().any(|v| !v.is_finite()) {
+            return Err(FitError::BadInput(format!(
+                "the start {start:?} is not finite"
+            )));
+        }
+        self.fit_with_start(data, psf, sigma, Some(start))
+    }
+
+    fn fit_with_start(
+        &self,
+        data: ArrayView2<'_, f64>,
+        psf: &Psf,
+        sigma: f64,
+        start: Option<[f64; 5]>,
+    ) -> Result<FitResult, FitError> {
         let stamp = self.renderer.stamp();
         if data.dim() != stamp.dim() {
             return Err(FitError::BadInput(format!(
@@ -133,33 +162,42 @@ impl<'r> Fitter<'r> {
             likelihood,
         };
         let nll = |lattice| Nll::new(renderer, observed.clone(), lattice);
-        let psf_image = self.renderer.render_psf(psf)?;
-        let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale).unwrap_or([
-            data.sum(),
-            0.3,
-            0.0,
-            0.0,
-        ]);
-        // Scout each starting n for a few iterations; the best continues.
-        let mut best: Option<(Run, Lattice)> = None;
+        // From the given start; or from the moments' guess at each of the options' n, each scouted for a
+        // few iterations, the best continuing.
         let mut iterations = 0;
-        for &n in &self.options.n_starts {
-            let theta = bounds.clamp([flux, n, hlr, g1, g2]);
-            let lattice = self
-                .renderer
-                .lattice_for(&GalaxyParams::from_array(theta), psf)?;
-            let run = self.run(
-                nll(lattice),
-                bounds.to_unit(theta).to_vec(),
-                self.options.scout_iterations,
-            )?;
-            iterations += run.iterations;
-            if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
-                best = Some((run, lattice));
+        let (start, lattice) = match start {
+            Some(theta) => {
+                let theta = bounds.clamp(theta);
+                let lattice = self
+                    .renderer
+                    .lattice_for(&GalaxyParams::from_array(theta), psf)?;
+                (bounds.to_unit(theta).to_vec(), lattice)
             }
-        }
-        let (scout, lattice) = best.expect("at least one start");
-        let mut run = self.run(nll(lattice), scout.u, self.options.max_iterations)?;
+            None => {
+                let psf_image = self.renderer.render_psf(psf)?;
+                let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale)
+                    .unwrap_or([data.sum(), 0.3, 0.0, 0.0]);
+                let mut best: Option<(Run, Lattice)> = None;
+                for &n in &self.options.n_starts {
+                    let theta = bounds.clamp([flux, n, hlr, g1, g2]);
+                    let lattice = self
+                        .renderer
+                        .lattice_for(&GalaxyParams::from_array(theta), psf)?;
+                    let run = self.run(
+                        nll(lattice),
+                        bounds.to_unit(theta).to_vec(),
+                        self.options.scout_iterations,
+                    )?;
+                    iterations += run.iterations;
+                    if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
+                        best = Some((run, lattice));
+                    }
+                }
+                let (scout, lattice) = best.expect("at least one start");
+                (scout.u, lattice)
+            }
+        };
+        let mut run = self.run(nll(lattice), start, self.options.max_iterations)?;
         iterations += run.iterations;
         // The lattice was chosen at the start; if the estimate wants a finer one, polish there.
         let theta = bounds.from_unit(&run.u);
