@@ -66,17 +66,12 @@ impl Observations {
         sigma: Option<f64>,
         shard: Shard,
     ) -> Result<Part<Observations>, DataError> {
-        if shard.count == 1 {
-            let data = Observations::read(path, psf_fwhm, sigma)?;
-            let total = data.len() as u64;
-            return Ok(Part {
-                data,
-                rows: 0..total,
-                total,
-            });
-        }
         let total = image_count(path)?;
-        let rows = shard_rows(shard, total, path)?;
+        // The whole file's errors (an empty img) are read_range's to tell; an empty part is refused here.
+        let rows = match shard.count {
+            1 => 0..total,
+            _ => shard_rows(shard, total, path)?,
+        };
         let data = Observations::read_range(path, psf_fwhm, sigma, rows.clone())?;
         Ok(Part { data, rows, total })
     }
@@ -209,24 +204,6 @@ impl Observations {
 }
 
 impl Dataset {
-    /// The rows of `shard` of the dataset in `path` (every array of the seed's layout; a single PSF image
-    /// is kept whole), streamed.
-    pub fn read_part(path: &Path, shard: Shard) -> Result<Part<Dataset>, DataError> {
-        if shard.count == 1 {
-            let data = Dataset::read(path)?;
-            let total = data.len() as u64;
-            return Ok(Part {
-                data,
-                rows: 0..total,
-                total,
-            });
-        }
-        let total = image_count(path)?;
-        let rows = shard_rows(shard, total, path)?;
-        let data = Dataset::read_range(path, rows.clone())?;
-        Ok(Part { data, rows, total })
-    }
-
     /// Images `rows` of the dataset in `path` (a single PSF image is kept whole), streamed.
     pub fn read_range(path: &Path, rows: Range<u64>) -> Result<Dataset, DataError> {
         let n = (rows.end - rows.start) as usize;
