@@ -54,7 +54,7 @@ pub fn write(path: &Path, estimates: &[Estimate], extra: &[Column]) -> Result<()
     write_stamped(path, estimates, extra, None)
 }
 
-/// [`write`] for a shard's part: the stamp is the first line (`# galaxy-shard …`), which
+/// [`write()`] for a shard's part: the stamp is the first line (`# galaxy-shard …`), which
 /// `galaxy merge` checks and drops, and readers of the table skip ([`read`] does).
 pub fn write_stamped(
     path: &Path,
