@@ -69,7 +69,7 @@ pub(crate) struct RealImageArgs {
     save_models: Option<PathBuf>,
     /// Fit a model of several components: a TOML model file, or a shorthand (sersic,
     /// sersic+exponential, de_vaucouleurs+exponential, sersic+point, exponential+point, sersic+sersic;
-    /// +sky adds a flat sky). Columns are then named <component>_<parameter>.
+    /// +sky adds a flat sky). Columns are then named `component_parameter` (bulge_flux, disk_g1, ...).
     #[arg(long, value_name = "FILE|SHORTHAND")]
     pub(crate) model: Option<String>,
 }
