@@ -49,7 +49,7 @@ impl Observations {
         psf_fwhm: Option<f64>,
         sigma: Option<f64>,
     ) -> Result<Observations, DataError> {
-        let total = crate::read_part::image_count(path)?;
+        let total = crate::npz::image_count(path)?;
         Observations::read_range(path, psf_fwhm, sigma, 0..total)
     }
 

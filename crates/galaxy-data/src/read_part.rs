@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, Array3};
 
 use crate::dataset::{Dataset, KEYS};
 use crate::error::DataError;
-use crate::npz::{open_npz, read_rows, with_member};
+use crate::npz::{image_count, member_rows, open_npz, read_rows};
 use crate::observations::Observations;
 use crate::shard::Shard;
 
@@ -35,22 +35,12 @@ pub fn shard_rows(shard: Shard, total: u64, path: &Path) -> Result<Range<u64>, D
     Ok(rows)
 }
 
-/// The number of images of the `.npz` at `path` (rows of its `img`), without reading them.
-pub fn image_count(path: &Path) -> Result<u64, DataError> {
-    Ok(member_rows(path, "img")? as u64)
-}
-
 /// `rows` widened to whole batches of `batch` counted from the file's first image: a network that
 /// reads a shard's part in these batches sees every image in the very batch the unsharded run puts it
 /// in, and so gives the same bits (a batch's size changes the rounding of its matrix products).
 pub fn batch_aligned(rows: Range<u64>, batch: usize, total: u64) -> Range<u64> {
     let b = batch.max(1) as u64;
     (rows.start / b * b)..(rows.end.div_ceil(b) * b).min(total)
-}
-
-/// The number of rows of member `name` (its first axis).
-fn member_rows(path: &Path, name: &str) -> Result<usize, DataError> {
-    with_member(path, name, |h, _| Ok(h.shape.first().copied().unwrap_or(0)))
 }
 
 fn to_usize(rows: &Range<u64>) -> Range<usize> {

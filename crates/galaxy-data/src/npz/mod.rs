@@ -138,3 +138,13 @@ fn check_rows(
     let row_len: usize = h.shape.iter().skip(1).product();
     Ok((rows.start * row_len * 4) as u64)
 }
+
+/// The number of images of the `.npz` at `path` (rows of its `img`), without reading them.
+pub fn image_count(path: &Path) -> Result<u64, DataError> {
+    Ok(member_rows(path, "img")? as u64)
+}
+
+/// The number of rows of member `name` (its first axis).
+pub(crate) fn member_rows(path: &Path, name: &str) -> Result<usize, DataError> {
+    with_member(path, name, |h, _| Ok(h.shape.first().copied().unwrap_or(0)))
+}
