@@ -144,10 +144,16 @@ fn merge_csv(inputs: &[PathBuf], output: &Path) -> Result<u64, MeasureError> {
     // Count each part's records (a quoted cell may hold a line break) against its stamp before writing.
     let mut total = 0u64;
     for &i in &order {
+        // The rows after the stamp and the header, read as records (a cell that starts with '#' is data).
+        let mut reader = open_csv(&inputs[i])?;
+        std::io::copy(
+            &mut (&mut reader).take(parts[i].rows_at),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| refuse(format!("{}: {e}", inputs[i].display())))?;
         let records = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .from_path(&inputs[i])
-            .map_err(|e| refuse(format!("{}: {e}", inputs[i].display())))?
+            .has_headers(false)
+            .from_reader(reader)
             .records()
             .try_fold(0u64, |n, r| r.map(|_| n + 1))
             .map_err(|e| refuse(format!("{}: {e}", inputs[i].display())))?;
