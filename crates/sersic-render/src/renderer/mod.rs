@@ -151,7 +151,7 @@ impl Renderer {
     ) -> Result<Array2<f64>, RenderError> {
         let plan = self.plan(galaxy, psf, offset, false, lattice)?;
         let shift = plan.shift.as_ref();
-        let planes = self.columns(plan.grid.period, &[ONE], &mut |sink| {
+        let planes = self.columns(plan.grid.period, &[ONE], &[], &mut |sink| {
             plan.grid
                 .accumulate(plan.k, &plan.form, &plan.transform.value, shift, sink)
         });
@@ -228,36 +228,58 @@ impl Renderer {
     fn draw_jacobian(
         &self,
         plan: &DrawPlan,
-        [dg1, dg2]: [&crate::shear::QuadraticForm; 2],
+        shear_forms: [&crate::shear::QuadraticForm; 2],
         flux: f64,
         half_light_radius: f64,
         centre: bool,
     ) -> ImageWithJacobian {
         let outputs = if centre { 7 } else { 5 };
+        let planes: Vec<usize> = (0..outputs).collect();
+        self.draw_jacobian_planes(plan, shear_forms, flux, half_light_radius, &planes)
+    }
+
+    /// [`Self::draw_jacobian`] with the centre's planes, keeping only the Jacobian planes `wanted` (in
+    /// increasing order; 0 flux, 1 n, 2 hlr, 3 g1, 4 g2, 5 dx, 6 dy): the others are summed but neither
+    /// transformed nor drawn (a point source needs only 0, 5 and 6).
+    pub(super) fn draw_jacobian_planes(
+        &self,
+        plan: &DrawPlan,
+        [dg1, dg2]: [&crate::shear::QuadraticForm; 2],
+        flux: f64,
+        half_light_radius: f64,
+        wanted: &[usize],
+    ) -> ImageWithJacobian {
+        let outputs = if wanted.iter().any(|&p| p >= 5) { 7 } else { 5 };
+        let skipped: Vec<usize> = (0..outputs).filter(|p| !wanted.contains(p)).collect();
         // Moving the centre by dx pixels multiplies every mode by e^{−i kx dx s}: the derivative is
         // −i s Σ kx (...), and the centre's sums are Σ kx (...).
         let minus_i_s = Complex64::new(0.0, -self.stamp.scale);
         let column_factors = [ONE, ONE, ONE, ONE, ONE, minus_i_s, minus_i_s];
         let shift = plan.shift.as_ref();
-        let planes = self.columns(plan.grid.period, &column_factors[..outputs], &mut |sink| {
-            plan.grid.accumulate_with_derivatives(
-                plan.k,
-                &plan.form,
-                dg1,
-                dg2,
-                &plan.transform.value,
-                plan.transform
-                    .d_dn
-                    .as_ref()
-                    .expect("derivative table requested"),
-                shift,
-                outputs,
-                sink,
-            )
-        });
+        let planes = self.columns(
+            plan.grid.period,
+            &column_factors[..outputs],
+            &skipped,
+            &mut |sink| {
+                plan.grid.accumulate_with_derivatives(
+                    plan.k,
+                    &plan.form,
+                    dg1,
+                    dg2,
+                    &plan.transform.value,
+                    plan.transform
+                        .d_dn
+                        .as_ref()
+                        .expect("derivative table requested"),
+                    shift,
+                    outputs,
+                    sink,
+                )
+            },
+        );
         let (height, width) = self.stamp.dim();
         let fft = self.fft_plans(plan.grid.period);
-        let mut jacobian = Array3::zeros((outputs, height, width));
+        let mut jacobian = Array3::zeros((wanted.len(), height, width));
         // ∂image/∂flux is the unit-flux image; the image is that times the flux (so flux = 0 works too).
         // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: plane 2 holds Σ F'·x.
         let factors = [
@@ -269,12 +291,16 @@ impl Renderer {
             flux,
             flux,
         ];
-        for ((plane, factor), mut out) in planes.iter().zip(factors).zip(jacobian.outer_iter_mut())
-        {
+        for (&p, mut out) in wanted.iter().zip(jacobian.outer_iter_mut()) {
             let out = out.as_slice_mut().expect("a fresh array is contiguous");
-            fft.rows_to_stamp(plane, (width, height), factor, out);
+            fft.rows_to_stamp(&planes[p], (width, height), factors[p], out);
         }
         Self::recycle(planes);
+        debug_assert_eq!(
+            wanted.first(),
+            Some(&0),
+            "plane 0 (the unit-flux image) comes first"
+        );
         let image = jacobian.index_axis(ndarray::Axis(0), 0).mapv(|v| v * flux);
         ImageWithJacobian { image, jacobian }
     }
@@ -309,7 +335,7 @@ impl Renderer {
             // A pixel PSF's transform is computed on its grid: build (and cache) it.
             let plan = self.plan(galaxy, &psf, [0.0, 0.0], false, None)?;
             let grid = &plan.grid;
-            let planes = self.columns(period, &[ONE], &mut |sink| {
+            let planes = self.columns(period, &[ONE], &[], &mut |sink| {
                 grid.accumulate(plan.k, &plan.form, &plan.transform.value, None, sink)
             });
             grid.accumulate_point(grid.k_max, &mut psf_cells);
@@ -424,6 +450,7 @@ impl Renderer {
         &self,
         period: usize,
         factors: &[Complex64],
+        skipped: &[usize],
         fill: &mut dyn FnMut(&mut ColumnSink<'_>),
     ) -> Vec<Vec<Complex64>> {
         let fft = self.fft_plans(period);
@@ -433,7 +460,8 @@ impl Renderer {
         let height = self.stamp.height;
         let half = period / 2 + 1;
         let wrapped = height / 2;
-        // Every cell of every plane is written below, so recycled planes need no clearing.
+        // Every cell of every plane not skipped is written below, so recycled planes need no clearing
+        // (a skipped plane is left as it was, and not read).
         let mut pool = PLANES.take();
         let planes_needed = factors.len();
         let mut planes: Vec<Vec<Complex64>> = (0..planes_needed)
@@ -449,7 +477,7 @@ impl Renderer {
             for (output, ((buffer, plane), &factor)) in
                 buffers.iter_mut().zip(&mut planes).zip(factors).enumerate()
             {
-                if copies.iter().any(|c| c.0 == output) {
+                if copies.iter().any(|c| c.0 == output) || skipped.contains(&output) {
                     continue;
                 }
                 if factor != ONE {
@@ -460,7 +488,7 @@ impl Renderer {
                 plane[at + wrapped..at + height].copy_from_slice(&buffer[..height - wrapped]);
             }
             // A copy's sums were the source's times `scale`, before both got their factors.
-            for &(output, source, scale) in copies {
+            for &(output, source, scale) in copies.iter().filter(|c| !skipped.contains(&c.0)) {
                 let ratio = factors[output] / factors[source] * scale;
                 let (lo, hi) = planes.split_at_mut(output);
                 let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);

@@ -111,7 +111,7 @@ impl Renderer {
                 )
             })
             .collect();
-        let planes = self.columns(lattice.period, &[ONE], &mut |sink| {
+        let planes = self.columns(lattice.period, &[ONE], &[], &mut |sink| {
             grid.accumulate_parts(&list, sink)
         });
         let image = self.rows(lattice.period, &planes[0], 1.0);
@@ -140,13 +140,9 @@ impl Renderer {
                     self.draw_jacobian(&plan, [&dg1, &dg2], flux, galaxy.half_light_radius, true)
                 }
                 ModelPart::Point { .. } => {
+                    // Flux and centre only: the shape's planes are neither transformed nor drawn.
                     let zero = QuadraticForm::zero();
-                    let drawn = self.draw_jacobian(&plan, [&zero, &zero], flux, 1.0, true);
-                    let keep = drawn.jacobian.select(ndarray::Axis(0), &[0, 5, 6]);
-                    super::ImageWithJacobian {
-                        image: drawn.image,
-                        jacobian: keep,
-                    }
+                    self.draw_jacobian_planes(&plan, [&zero, &zero], flux, 1.0, &[0, 5, 6])
                 }
             };
             image += &drawn.image;
