@@ -157,35 +157,51 @@ pub(crate) struct ShardArgs {
     pub(crate) shard: Option<String>,
 }
 
+impl ShardArgs {
+    /// The run's plan: its part, and its output from the template `output` (see [`ShardPlan::new`]).
+    pub(crate) fn plan(&self, output: &Path) -> Result<ShardPlan, CliError> {
+        ShardPlan::new(self.shard.as_deref(), output)
+    }
+}
+
 /// Where a (possibly sharded) run writes and how its part is stamped.
 pub(crate) struct ShardPlan {
     /// The part (the whole input unless `--shard` or a Slurm array says otherwise).
     pub(crate) shard: Shard,
     /// The output, "{shard}" replaced.
     pub(crate) output: PathBuf,
-    run: String,
+    /// The run's fingerprint; only a sharded run's parts carry it (an unsharded run reads no input
+    /// file for it).
+    run: Option<String>,
 }
 
 impl ShardPlan {
-    /// The part from `--shard` or the Slurm array's variables, its output from the template `output`,
-    /// and the run's fingerprint from this process's command line.
-    pub(crate) fn new(args: &ShardArgs, output: &Path) -> Result<ShardPlan, CliError> {
-        let shard = match &args.shard {
+    /// The part from `shard` (`--shard K/N`) or the Slurm array's variables, its output from the
+    /// template `output`, and, for a part of a sharded run, the run's fingerprint from this process's
+    /// command line.
+    pub(crate) fn new(shard: Option<&str>, output: &Path) -> Result<ShardPlan, CliError> {
+        let shard = match shard {
             Some(s) => s.parse::<Shard>()?,
             None => Shard::from_slurm_env()?.unwrap_or(Shard::WHOLE),
         };
-        let command_line: Vec<String> = std::env::args().skip(1).collect();
+        let run = if shard.count > 1 {
+            let command_line: Vec<String> = std::env::args().skip(1).collect();
+            Some(galaxy_data::run_fingerprint(&command_line)?)
+        } else {
+            None
+        };
         Ok(ShardPlan {
             shard,
             output: shard.output_path(output),
-            run: galaxy_data::run_fingerprint(&command_line)?,
+            run,
         })
     }
 
     /// The stamp of this part of a `total`-row input; none for an unsharded run (its output is what a
     /// merge of the parts gives).
     pub(crate) fn stamp(&self, total: u64) -> Option<ShardStamp> {
-        (self.shard.count > 1).then(|| ShardStamp::new(self.shard, total, &self.run))
+        let run = self.run.as_ref()?;
+        Some(ShardStamp::new(self.shard, total, run))
     }
 
     /// " (shard K/N: rows A..B of T)" for summary lines, empty when unsharded.
@@ -197,6 +213,18 @@ impl ShardPlan {
             ),
             None => String::new(),
         }
+    }
+
+    /// The rows of this part of the `.npz` at `path` for a network run in batches of `batch`.
+    pub(crate) fn net_rows(&self, path: &Path, batch: usize) -> Result<NetRows, CliError> {
+        let total = galaxy_data::image_count(path)?;
+        let rows = galaxy_data::shard_rows(self.shard, total, path)?;
+        let read = if self.shard.count > 1 {
+            galaxy_data::batch_aligned(rows.clone(), batch, total)
+        } else {
+            rows.clone()
+        };
+        Ok(NetRows { rows, read, total })
     }
 }
 
@@ -215,19 +243,5 @@ impl NetRows {
     pub(crate) fn keep(&self) -> Range<usize> {
         let at = |r: u64| (r - self.read.start) as usize;
         at(self.rows.start)..at(self.rows.end)
-    }
-}
-
-impl ShardPlan {
-    /// The rows of this part of the `.npz` at `path` for a network run in batches of `batch`.
-    pub(crate) fn net_rows(&self, path: &Path, batch: usize) -> Result<NetRows, CliError> {
-        let total = galaxy_data::image_count(path)?;
-        let rows = galaxy_data::shard_rows(self.shard, total, path)?;
-        let read = if self.shard.count > 1 {
-            galaxy_data::batch_aligned(rows.clone(), batch, total)
-        } else {
-            rows.clone()
-        };
-        Ok(NetRows { rows, read, total })
     }
 }

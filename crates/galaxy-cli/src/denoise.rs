@@ -35,7 +35,7 @@ pub struct DenoiseArgs {
 
 /// Runs `galaxy denoise`.
 pub fn run_denoise(args: DenoiseArgs) -> Result<(), CliError> {
-    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    let plan = args.shard.plan(&args.output)?;
     check_output(&plan.output)?;
     let dev = args.net.device.open()?;
     let part = plan.net_rows(&args.net.input, args.batch)?;
@@ -137,7 +137,7 @@ pub struct ReconstructArgs {
 
 /// Runs `galaxy reconstruct`.
 pub fn run_reconstruct(args: ReconstructArgs) -> Result<(), CliError> {
-    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    let plan = args.shard.plan(&args.output)?;
     check_output(&plan.output)?;
     let dev = args.net.device.open()?;
     let part = plan.net_rows(&args.net.input, RECONSTRUCT_BATCH)?;

@@ -8,7 +8,7 @@ use galaxy_eval::{bounds_per_image, ErrorTable, Observations};
 use mle_fit::{crb, FitOptions, Fitter, NoiseOption};
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp, PARAM_NAMES};
 
-use crate::args::{check_output, progress, thread_pool, PerImageArgs, ShardArgs, ShardPlan};
+use crate::args::{check_output, progress, thread_pool, PerImageArgs, ShardArgs};
 use crate::measure::{self, FitsFit, RealImageArgs};
 use crate::CliError;
 use galaxy_measure::is_fits_path;
@@ -141,7 +141,7 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 
 /// Runs `galaxy fit`.
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
-    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    let plan = args.shard.plan(&args.output)?;
     if is_fits_path(&args.input) {
         if args.start != "moments" {
             return Err(CliError::input(
@@ -175,7 +175,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         args.per_image.sigma,
         plan.shard,
     )?;
-    let input = part.data;
+    let input = &part.data;
     let n = input.len();
     let stamp = Stamp::square(input.image_size(), args.scale);
     let renderer = Renderer::new(stamp)?;
@@ -197,19 +197,19 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
             args.per_image.psf_fwhm,
             args.per_image.sigma,
             &plan,
+            &part,
         )?),
         _ => None,
     };
-    let fits = pool.install(|| match &starts {
-        Some(starts) => fitter.fit_all_started(
+    let fits = pool.install(|| {
+        fitter.fit_all_from(
             first,
             input.img.view(),
             &psfs,
             &input.sigma,
-            starts,
+            starts.as_deref(),
             &|| bar.inc(1),
-        ),
-        None => fitter.fit_all_from(first, input.img.view(), &psfs, &input.sigma, &|| bar.inc(1)),
+        )
     })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
@@ -239,7 +239,7 @@ pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
         plan.output.display()
     );
     let estimates: Vec<[f64; 5]> = fits.iter().map(|f| f.params).collect();
-    print_summary(&input, stamp, args.psf_beta, &estimates, noise, &pool)
+    print_summary(input, stamp, args.psf_beta, &estimates, noise, &pool)
 }
 
 /// When the observations have labels: bias, std and RMSE of (estimate − truth) per parameter, next to the

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use galaxy_data::{write_dataset_stamped, Dist, Preset, SimSettings, Simulator, SnrWindow};
 
-use crate::args::{check_output, progress, thread_pool, PriorArgs, ShardArgs, ShardPlan};
+use crate::args::{check_output, progress, thread_pool, PriorArgs, ShardPlan};
 use crate::CliError;
 
 /// Arguments of `galaxy generate`.
@@ -110,12 +110,7 @@ pub fn run(args: GenerateArgs) -> Result<(), CliError> {
     if total == 0 {
         return Err(CliError::input("--size must be at least 1"));
     }
-    let plan = ShardPlan::new(
-        &ShardArgs {
-            shard: args.shard.clone(),
-        },
-        &args.output,
-    )?;
+    let plan = ShardPlan::new(args.shard.as_deref(), &args.output)?;
     let shard = plan.shard;
     let range = shard.range(total);
     if range.is_empty() {

@@ -11,9 +11,7 @@ use galaxy_eval::Observations;
 use mle_fit::{NoiseOption, PosteriorOptions, PosteriorSampler};
 use sersic_render::{Renderer, Stamp};
 
-use crate::args::{
-    check_output, progress, thread_pool, PerImageArgs, PriorArgs, ShardArgs, ShardPlan,
-};
+use crate::args::{check_output, progress, thread_pool, PerImageArgs, PriorArgs, ShardArgs};
 use crate::fit::{moffats, print_summary};
 use crate::CliError;
 
@@ -50,7 +48,7 @@ pub struct PosteriorArgs {
 
 /// Runs `galaxy posterior`.
 pub fn run(args: PosteriorArgs) -> Result<(), CliError> {
-    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    let plan = args.shard.plan(&args.output)?;
     check_output(&plan.output)?;
     let preset: Preset = args.preset.parse()?;
     if !matches!(preset, Preset::DataV1 | Preset::DataV2 | Preset::DataV3) {

@@ -47,20 +47,16 @@ pub struct PredictArgs {
 
 /// Runs `galaxy predict`.
 pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
-    let plan = ShardPlan::new(&args.shard, &args.output)?;
+    let plan = args.shard.plan(&args.output)?;
     check_output(&plan.output)?;
     let dev = args.net.device.open()?;
     let part = plan.net_rows(&args.net.input, args.batch)?;
-    let input = if plan.shard.count > 1 {
-        Observations::read_range(
-            &args.net.input,
-            args.psf_fwhm,
-            args.sigma,
-            part.read.clone(),
-        )?
-    } else {
-        Observations::read(&args.net.input, args.psf_fwhm, args.sigma)?
-    };
+    let input = Observations::read_range(
+        &args.net.input,
+        args.psf_fwhm,
+        args.sigma,
+        part.read.clone(),
+    )?;
     let (fwhm, sigma) = (&input.psf_fwhm, &input.sigma);
     let out = Output {
         plan: &plan,
@@ -87,14 +83,7 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     let (model, name) = match &args.net.model {
         Some(path) => (galaxy_nets::load(path, &dev)?, path.display().to_string()),
         None => {
-            // A shard picks the network the whole run would: from the whole file's conditions.
-            let b = if plan.shard.count > 1 {
-                let (all_fwhm, all_sigma) =
-                    Observations::conditions(&args.net.input, args.psf_fwhm, args.sigma)?;
-                builtin::choose(&all_fwhm, &all_sigma)?
-            } else {
-                builtin::choose(fwhm, sigma)?
-            };
+            let b = choose_builtin(&args.net.input, args.psf_fwhm, args.sigma, &plan, &input)?;
             (b.load(&dev)?, format!("built-in {}", b.name))
         }
     };
@@ -204,23 +193,47 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The built-in network for the images `input` read from `path`: a shard picks the one the whole run
+/// would, from the whole file's PSF FWHM and sigma.
+fn choose_builtin(
+    path: &std::path::Path,
+    psf_fwhm: Option<f64>,
+    sigma: Option<f64>,
+    plan: &ShardPlan,
+    input: &Observations,
+) -> Result<&'static builtin::BuiltIn, CliError> {
+    Ok(if plan.shard.count > 1 {
+        let (all_fwhm, all_sigma) = Observations::conditions(path, psf_fwhm, sigma)?;
+        builtin::choose(&all_fwhm, &all_sigma)?
+    } else {
+        builtin::choose(&input.psf_fwhm, &input.sigma)?
+    })
+}
+
 /// Images per batch when the built-in network gives `galaxy fit --start network` its starts.
 const START_BATCH: usize = 256;
 
-/// The built-in network's estimates (flux, n, hlr, g1, g2) of this part's images of the `.npz` at `path`,
-/// on the CPU: the starts of `galaxy fit --start network`. Batches are the unsharded run's, so a part's
-/// starts, and so its fits, are those of the whole run.
+/// The built-in network's estimates (flux, n, hlr, g1, g2) of the images of `part`, this shard's part of
+/// the `.npz` at `path`, on the CPU: the starts of `galaxy fit --start network`. Batches are the
+/// unsharded run's, so a part's starts, and so its fits, are those of the whole run; only the images
+/// that fill its first and last batches are read again.
 pub(crate) fn network_starts(
     path: &std::path::Path,
     psf_fwhm: Option<f64>,
     sigma: Option<f64>,
     plan: &ShardPlan,
+    part: &galaxy_data::Part<Observations>,
 ) -> Result<Vec<[f64; 5]>, CliError> {
-    let part = plan.net_rows(path, START_BATCH)?;
-    let input = Observations::read_range(path, psf_fwhm, sigma, part.read.clone())?;
-    let (all_fwhm, all_sigma) = Observations::conditions(path, psf_fwhm, sigma)?;
+    let rows = plan.net_rows(path, START_BATCH)?;
+    let widened;
+    let input = if rows.read == part.rows {
+        &part.data
+    } else {
+        widened = Observations::read_range(path, psf_fwhm, sigma, rows.read.clone())?;
+        &widened
+    };
     let dev = candle_core::Device::Cpu;
-    let model = builtin::choose(&all_fwhm, &all_sigma)?.load(&dev)?;
+    let model = choose_builtin(path, psf_fwhm, sigma, plan, input)?.load(&dev)?;
     let as_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
     let preds = predict_views(
         &model,
@@ -232,5 +245,5 @@ pub(crate) fn network_starts(
         &dev,
         &mut |_| {},
     )?;
-    Ok(preds[part.keep()].iter().map(|p| p.params).collect())
+    Ok(preds[rows.keep()].iter().map(|p| p.params).collect())
 }

@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, Array3};
 
 use crate::dataset::{Dataset, KEYS};
 use crate::error::DataError;
-use crate::npz::{image_count, member_rows, open_npz, read_rows};
+use crate::npz::{image_count, member_rows, open_npz, read_rows, NpyHeader};
 use crate::observations::Observations;
 use crate::shard::Shard;
 
@@ -130,25 +130,17 @@ impl Observations {
         };
         let psf_fwhm = per_image("psf_r", psf_fwhm)?;
         let sigma = per_image("sigma", sigma)?;
-        if let Some((i, s)) = sigma
-            .iter()
-            .enumerate()
-            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
-        {
-            return Err(bad(format!(
-                "sigma of image {} is {s}; it must be > 0",
-                first + i
-            )));
-        }
-        if let Some((i, f)) = psf_fwhm
-            .iter()
-            .enumerate()
-            .find(|(_, f)| !(f.is_finite() && **f > 0.0))
-        {
-            return Err(bad(format!(
-                "PSF FWHM of image {} is {f}; it must be > 0",
-                first + i
-            )));
+        for (what, values) in [("sigma", &sigma), ("PSF FWHM", &psf_fwhm)] {
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+            {
+                return Err(bad(format!(
+                    "{what} of image {} is {v}; it must be > 0",
+                    first + i
+                )));
+            }
         }
         let label = if has("label") {
             let (h, _) = read_rows(path, "label", 0..0)?;
@@ -208,22 +200,26 @@ impl Dataset {
             };
             arrays.push(read_rows(path, key, take)?);
         }
-        let square = |k: usize| -> Result<Array3<f32>, DataError> {
-            let (h, v) = &arrays[k];
-            let s = h.shape.get(1).copied().unwrap_or(0);
-            Array3::from_shape_vec((v.len() / (s * s).max(1), s, s), v.clone())
-                .map_err(|e| bad(format!("array '{}': {e}", KEYS[k])))
+        // Each array's values are moved into it, not copied (a part's images can be gigabytes).
+        let Ok([img, img_nonoise, label, psf_r, psf_img, snr, sigma]) =
+            <[(NpyHeader, Vec<f32>); 7]>::try_from(arrays)
+        else {
+            unreachable!("one array per key of the seed's layout")
         };
-        let line = |k: usize| Array1::from_vec(arrays[k].1.clone());
+        let square = |(h, v): (NpyHeader, Vec<f32>), key: &str| -> Result<Array3<f32>, DataError> {
+            let s = h.shape.get(1).copied().unwrap_or(0);
+            Array3::from_shape_vec((v.len() / (s * s).max(1), s, s), v)
+                .map_err(|e| bad(format!("array '{key}': {e}")))
+        };
         let data = Dataset {
-            img: square(0)?,
-            img_nonoise: square(1)?,
-            label: Array2::from_shape_vec((n, 5), arrays[2].1.clone())
+            img: square(img, "img")?,
+            img_nonoise: square(img_nonoise, "img_nonoise")?,
+            label: Array2::from_shape_vec((n, 5), label.1)
                 .map_err(|e| bad(format!("array 'label': {e}")))?,
-            psf_r: line(3),
-            psf_img: square(4)?,
-            snr: line(5),
-            sigma: line(6),
+            psf_r: Array1::from_vec(psf_r.1),
+            psf_img: square(psf_img, "psf_img")?,
+            snr: Array1::from_vec(snr.1),
+            sigma: Array1::from_vec(sigma.1),
         };
         data.check_shapes().map_err(bad)?;
         Ok(data)

@@ -53,46 +53,32 @@ impl Fitter<'_> {
         sigma: &[f64],
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<FitResult>, FitError> {
-        self.fit_all_from(0, img, psfs, sigma, done)
+        self.fit_all_from(0, img, psfs, sigma, None, done)
     }
 
     /// [`fit_all`](Self::fit_all) for images `first..` of a larger file (a shard's part): errors name
-    /// the images by their index in the file.
+    /// the images by their index in the file. With `starts`, image i is fitted from `starts[i]` (see
+    /// [`Fitter::fit_from`]; e.g. a network's estimates) instead of the moments' scouted starts.
     pub fn fit_all_from(
         &self,
         first: usize,
         img: ArrayView3<'_, f32>,
         psfs: &[Psf],
         sigma: &[f64],
+        starts: Option<&[[f64; 5]]>,
         done: &(dyn Fn() + Sync),
     ) -> Result<Vec<FitResult>, FitError> {
         check_lengths(img.len_of(Axis(0)), psfs, sigma)?;
-        each(first, img, done, |i, image| {
-            self.fit(image, &psfs[i], sigma[i])
-        })
-    }
-
-    /// [`fit_all_from`](Self::fit_all_from), image i started from `starts[i]` (see
-    /// [`Fitter::fit_from`]): e.g. a network's estimates.
-    pub fn fit_all_started(
-        &self,
-        first: usize,
-        img: ArrayView3<'_, f32>,
-        psfs: &[Psf],
-        sigma: &[f64],
-        starts: &[[f64; 5]],
-        done: &(dyn Fn() + Sync),
-    ) -> Result<Vec<FitResult>, FitError> {
-        check_lengths(img.len_of(Axis(0)), psfs, sigma)?;
-        if starts.len() != psfs.len() {
+        if let Some(starts) = starts.filter(|s| s.len() != psfs.len()) {
             return Err(FitError::BadInput(format!(
                 "{} images and {} starts: one start per image",
                 psfs.len(),
                 starts.len()
             )));
         }
-        each(first, img, done, |i, image| {
-            self.fit_from(image, &psfs[i], sigma[i], starts[i])
+        each(first, img, done, |i, image| match starts {
+            Some(starts) => self.fit_from(image, &psfs[i], sigma[i], starts[i]),
+            None => self.fit(image, &psfs[i], sigma[i]),
         })
     }
 }

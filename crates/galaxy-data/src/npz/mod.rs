@@ -79,6 +79,14 @@ pub fn read_rows(
     name: &str,
     rows: std::ops::Range<usize>,
 ) -> Result<(NpyHeader, Vec<f32>), DataError> {
+    let io = |e| DataError::io(path, e);
+    // The rows' values, from a reader at the first of them.
+    let values = |r: &mut dyn Read, h: &NpyHeader| -> Result<Vec<f32>, DataError> {
+        let row_len: usize = h.shape.iter().skip(1).product();
+        let mut values = vec![0f32; rows.len() * row_len];
+        read_f32s(r, &mut values, &mut Vec::new()).map_err(io)?;
+        Ok(values)
+    };
     // A stored member (np.savez, and every file this project writes) is read from its rows' offset; a
     // deflated one (np.savez_compressed) is read past up to them.
     let file = File::open(path).map_err(|e| DataError::unopenable(path, e))?;
@@ -88,26 +96,14 @@ pub fn read_rows(
         let header = npy::read_header(&mut member)
             .map_err(|e| DataError::format(path, format!("array '{name}': {e}")))?;
         let skip = check_rows(path, name, &header, &rows)?;
-        let io = |e| DataError::io(path, e);
         std::io::Seek::seek(&mut member, std::io::SeekFrom::Current(skip as i64)).map_err(io)?;
-        let row_len: usize = header.shape.iter().skip(1).product();
-        let mut values = vec![0f32; rows.len() * row_len];
-        read_f32s(&mut member, &mut values, &mut Vec::new()).map_err(io)?;
+        let values = values(&mut member, &header)?;
         return Ok((header, values));
     }
     with_member(path, name, |h, r| {
-        let mut skip = check_rows(path, name, h, &rows)?;
-        let row_len: usize = h.shape.iter().skip(1).product();
-        let io = |e| DataError::io(path, e);
-        let mut sink = vec![0u8; 1 << 16];
-        while skip > 0 {
-            let take = skip.min(sink.len() as u64) as usize;
-            r.read_exact(&mut sink[..take]).map_err(io)?;
-            skip -= take as u64;
-        }
-        let mut values = vec![0f32; rows.len() * row_len];
-        read_f32s(r, &mut values, &mut Vec::new()).map_err(io)?;
-        Ok((h.clone(), values))
+        let skip = check_rows(path, name, h, &rows)?;
+        std::io::copy(&mut r.take(skip), &mut std::io::sink()).map_err(io)?;
+        Ok((h.clone(), values(r, h)?))
     })
 }
 
