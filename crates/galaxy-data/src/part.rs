@@ -39,6 +39,14 @@ pub struct ShardStamp {
 }
 
 impl ShardStamp {
+    /// What starts a CSV part's first line, the stamp's line.
+    pub const CSV_PREFIX: &'static str = "# ";
+
+    /// Writes the stamp as a CSV part's first line (`# galaxy-shard …`), before the header.
+    pub fn write_csv_line(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(out, "{}{self}", Self::CSV_PREFIX)
+    }
+
     /// The stamp of `shard` of a `total`-row input in run `run`.
     pub fn new(shard: Shard, total: u64, run: &str) -> ShardStamp {
         ShardStamp {

@@ -99,8 +99,7 @@ pub fn write_csv_stamped(
     galaxy_data::atomic::write_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         if let Some(stamp) = stamp {
-            use std::io::Write;
-            writeln!(out, "# {stamp}").map_err(|e| e.to_string())?;
+            stamp.write_csv_line(&mut out).map_err(|e| e.to_string())?;
         }
         let mut w = csv::Writer::from_writer(out);
         w.write_record(header).map_err(|e| e.to_string())?;

@@ -100,7 +100,7 @@ fn read_csv_part(path: &Path) -> Result<CsvPart, MeasureError> {
         .read_line(&mut line)
         .map_err(|e| bad(e.to_string()))? as u64;
     let mut stamp = None;
-    if let Some(comment) = line.strip_prefix("# ") {
+    if let Some(comment) = line.strip_prefix(ShardStamp::CSV_PREFIX) {
         stamp = Some(ShardStamp::parse(comment.trim_end()).ok_or_else(|| {
             bad(format!(
                 "first line '{}' is not a shard stamp",

@@ -205,8 +205,7 @@ pub fn write_csv_stamped(
     write_atomically(path, |file| {
         let mut file = std::io::BufWriter::new(file);
         if let Some(stamp) = stamp {
-            use std::io::Write;
-            writeln!(file, "# {stamp}")?;
+            stamp.write_csv_line(&mut file)?;
         }
         let mut w = csv::Writer::from_writer(file);
         w.write_record(columns.iter().map(|c| c.name.as_str()))?;
