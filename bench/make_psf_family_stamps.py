@@ -1,7 +1,7 @@
 """Stamps whose PSFs come from a family no network of ours was trained on: GalSim OpticalPSF with random
 low-order aberrations convolved with Kolmogorov seeing, galaxies off centre, Poisson + Gaussian noise.
 
-    make_psf_family_stamps.py OUT_DIR [COUNT (default 2000)] [SEED (default 23)]
+    make_psf_family_stamps.py OUT_DIR [COUNT (default 2000)] [SEED (default 23)] [--float32]
 
 Galaxies follow the seed's prior (n ~ U(0.5, 6), hlr ~ U(0.1, 0.6)", |g| ~ U(0, 0.67) at a uniform angle,
 flux 1e5 x U(0.3, 4)), each offset by U(-2, 2) pixels in x and in y from the stamp's true centre. The PSF is
@@ -17,6 +17,7 @@ Writes, in OUT_DIR:
   cube.fits    the noisy stamps as a FITS cube (CDELT = 0.23"), for `galaxy fit`;
   psfs.fits    the effective PSF images, one plane per stamp (`--psf psfs.fits --psf-includes-pixel`);
   variance.fits the exact variance of each pixel, sigma^2 + the noiseless counts (`--variance`).
+The FITS files hold float64, or float32 with --float32 (half the size: the test fixtures).
 """
 import pathlib
 import sys
@@ -29,9 +30,11 @@ SIZE, SCALE = 64, 0.23
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 23
+    args = [a for a in sys.argv[1:] if a != "--float32"]
+    real = np.float32 if "--float32" in sys.argv else np.float64
+    out = pathlib.Path(args[0])
+    count = int(args[1]) if len(args) > 1 else 2000
+    seed = int(args[2]) if len(args) > 2 else 23
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     arrays = {k: [] for k in ["img", "img_nonoise", "label", "psf_r", "psf_img", "snr", "sigma", "offset"]}
@@ -84,10 +87,10 @@ def main():
     np.savez(out / "stamps.npz", **data)
     wcs = fits.Header()
     wcs["CDELT1"], wcs["CDELT2"] = -SCALE / 3600, SCALE / 3600
-    fits.writeto(out / "cube.fits", data["img"].astype(np.float64), wcs, overwrite=True)
-    fits.writeto(out / "psfs.fits", data["psf_img"].astype(np.float64), overwrite=True)
+    fits.writeto(out / "cube.fits", data["img"].astype(real), wcs, overwrite=True)
+    fits.writeto(out / "psfs.fits", data["psf_img"].astype(real), overwrite=True)
     variance = data["sigma"][:, None, None].astype(np.float64) ** 2 + np.clip(data["img_nonoise"], 0, None)
-    fits.writeto(out / "variance.fits", variance, wcs, overwrite=True)
+    fits.writeto(out / "variance.fits", variance.astype(real), wcs, overwrite=True)
     print(
         f"{count} stamps ({tries} draws, {tries - count} outside 10 <= SNR <= 100) -> {out}; "
         f"PSF FWHM {data['psf_r'].min():.2f}-{data['psf_r'].max():.2f}\", median {np.median(data['psf_r']):.2f}\""

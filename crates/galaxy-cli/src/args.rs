@@ -30,6 +30,15 @@ pub(crate) struct PriorArgs {
     /// mostly rounder shapes, as observed galaxies are (0.2–0.3 per component).
     #[arg(long, value_name = "SPREAD")]
     gaussian_shear: Option<f64>,
+    /// Ground-based PSFs of every shape, drawn as pixel images (Moffat beta 1.5-5 or Kolmogorov, FWHM
+    /// 0.45-1.5", |g_psf| <= 0.1), galaxies up to 2 pixels off centre, sigma 100-600: the data of the
+    /// networks that read the PSF (`train` then builds one: PSF channel and offsets).
+    #[arg(long)]
+    psf_family: bool,
+    /// With --psf-family: lopsided PSFs too (up to 30% of the light shifted up to 0.6 FWHM, as coma does),
+    /// whose centroids sit off their images' centres.
+    #[arg(long, requires = "psf_family")]
+    lopsided_psfs: bool,
 }
 
 impl PriorArgs {
@@ -40,6 +49,8 @@ impl PriorArgs {
             log_uniform_n: self.log_uniform_n,
             disk_shear: self.disk_shear,
             gaussian_shear: self.gaussian_shear,
+            psf_family: self.psf_family,
+            lopsided_psfs: self.lopsided_psfs,
         }
     }
 }

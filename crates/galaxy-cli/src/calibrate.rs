@@ -63,7 +63,8 @@ pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
         "{:<18} {:>8} {:>10} {:>8}",
         "parameter", "before", "scale", "after"
     );
-    for (j, name) in PARAM_NAMES.iter().enumerate() {
+    let names = PARAM_NAMES.iter().chain(["dx_pixels", "dy_pixels"].iter());
+    for (j, name) in names.take(result.scales.len()).enumerate() {
         println!(
             "{name:<18} {:>7.1}% {:>10.3} {:>7.1}%",
             100.0 * result.before[j],

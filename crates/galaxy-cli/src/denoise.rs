@@ -200,6 +200,10 @@ fn kept(data: Dataset, output: Array3<f32>, part: &NetRows) -> (Dataset, Array3<
         },
         snr: data.snr.slice(ndarray::s![keep.clone()]).to_owned(),
         sigma: data.sigma.slice(ndarray::s![keep.clone()]).to_owned(),
+        offset: data
+            .offset
+            .as_ref()
+            .map(|o| o.slice(ndarray::s![keep.clone(), ..]).to_owned()),
     };
     (kept, output.slice(rows).to_owned())
 }

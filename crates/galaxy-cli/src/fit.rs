@@ -80,7 +80,8 @@ pub struct FitArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.23)]
     scale: f64,
     /// Where each fit starts: moments (the image's moments at n = 1, 2.5 and 4.5, scouted; default) or
-    /// network (the built-in network's estimate, one run from there; `.npz` inputs).
+    /// network (the built-in network's estimate, one run from there: for a FITS input the network that
+    /// reads the PSF, for an `.npz` the one for its PSF FWHM and sigma).
     #[arg(long, default_value = "moments", value_parser = ["moments", "network"])]
     start: String,
 }
@@ -143,12 +144,8 @@ pub(crate) fn moffats(beta: f64, fwhm: &[f64]) -> Result<Vec<Psf>, CliError> {
 pub fn run_fit(args: FitArgs) -> Result<(), CliError> {
     let plan = args.shard.plan(&args.output)?;
     if is_fits_path(&args.input) {
-        if args.start != "moments" {
-            return Err(CliError::input(
-                "--start network is for .npz inputs (the built-in networks read the seed's stamps)",
-            ));
-        }
         return measure::run(FitsFit {
+            start_network: args.start == "network",
             input: &args.input,
             plan: &plan,
             real: &args.real,

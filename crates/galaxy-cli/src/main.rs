@@ -15,6 +15,7 @@ mod generate;
 mod measure;
 mod posterior;
 mod predict;
+mod predict_fits;
 mod render;
 mod report;
 mod search;

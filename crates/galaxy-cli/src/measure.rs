@@ -13,57 +13,65 @@ use noise_model::MaskPolarity;
 use crate::args::{check_output, progress, thread_pool, ShardPlan};
 use crate::CliError;
 
+/// The inputs that come with a FITS image, shared by `galaxy fit` and `galaxy predict`: its PSF, noise,
+/// mask, pixel scale and, for a field, the catalogue (docs/real-images.md).
+#[derive(Args, Debug, Default)]
+pub(crate) struct ImageInputArgs {
+    /// PSF image (FITS or .npy): 2-D for every galaxy, or 3-D with one plane per cutout of a cube.
+    #[arg(long, conflicts_with = "psf_fwhm")]
+    pub(crate) psf: Option<PathBuf>,
+    /// The PSF image is sampled K times finer than the image.
+    #[arg(long, default_value_t = 1, requires = "psf")]
+    pub(crate) psf_oversampling: usize,
+    /// The PSF image already holds the pixel response (an effective PSF: PSFEx, Piff, a star).
+    #[arg(long, requires = "psf")]
+    pub(crate) psf_includes_pixel: bool,
+    /// Bad-pixel mask of the image's shape: non-zero = bad (Imfit's convention).
+    #[arg(long)]
+    pub(crate) mask: Option<PathBuf>,
+    /// The mask marks good pixels instead: zero = bad.
+    #[arg(long, requires = "mask")]
+    pub(crate) mask_zero_is_bad: bool,
+    /// Inverse-variance weight map (0 = unusable pixel).
+    #[arg(long, conflicts_with_all = ["sigma_map", "variance", "sigma", "gain", "read_noise", "sky_level"])]
+    pub(crate) weight: Option<PathBuf>,
+    /// Sigma map, image units.
+    #[arg(long, conflicts_with_all = ["variance", "sigma", "gain", "read_noise", "sky_level"])]
+    pub(crate) sigma_map: Option<PathBuf>,
+    /// Variance map, image units squared.
+    #[arg(long, conflicts_with_all = ["sigma", "gain", "read_noise", "sky_level"])]
+    pub(crate) variance: Option<PathBuf>,
+    /// Gain, electrons per image unit: Poisson noise on the model plus the subtracted sky (Imfit's --gain).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    pub(crate) gain: Option<f64>,
+    /// Read noise, electrons (Imfit's --readnoise).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    pub(crate) read_noise: Option<f64>,
+    /// The sky that was subtracted from the image, image units per pixel (Imfit's --sky).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
+    pub(crate) sky_level: Option<f64>,
+    /// Arcsec per pixel, when the image's WCS does not give it (it overrides the WCS).
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) pixel_scale: Option<f64>,
+    /// Catalogue of sources in a field (CSV or FITS table): id, x, y (1-based pixels), optional size.
+    #[arg(long)]
+    pub(crate) catalog: Option<PathBuf>,
+    /// Segmentation map of the field: pixels of other sources' labels are masked in each stamp.
+    #[arg(long, requires = "catalog")]
+    pub(crate) segmentation: Option<PathBuf>,
+    /// Side of the stamps cut from a field when the catalogue has no size column, pixels.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) stamp_size: usize,
+}
+
 /// The options of `galaxy fit` that measure FITS images (docs/real-images.md).
 #[derive(Args, Debug, Default)]
 pub(crate) struct RealImageArgs {
-    /// PSF image (FITS or .npy): 2-D for every galaxy, or 3-D with one plane per cutout of a cube.
-    #[arg(long, conflicts_with = "psf_fwhm")]
-    psf: Option<PathBuf>,
-    /// The PSF image is sampled K times finer than the image.
-    #[arg(long, default_value_t = 1, requires = "psf")]
-    psf_oversampling: usize,
-    /// The PSF image already holds the pixel response (an effective PSF: PSFEx, Piff, a star).
-    #[arg(long, requires = "psf")]
-    psf_includes_pixel: bool,
-    /// Bad-pixel mask of the image's shape: non-zero = bad (Imfit's convention).
-    #[arg(long)]
-    mask: Option<PathBuf>,
-    /// The mask marks good pixels instead: zero = bad.
-    #[arg(long, requires = "mask")]
-    mask_zero_is_bad: bool,
-    /// Inverse-variance weight map (0 = unusable pixel).
-    #[arg(long, conflicts_with_all = ["sigma_map", "variance", "sigma", "gain", "read_noise", "sky_level"])]
-    weight: Option<PathBuf>,
-    /// Sigma map, image units.
-    #[arg(long, conflicts_with_all = ["variance", "sigma", "gain", "read_noise", "sky_level"])]
-    sigma_map: Option<PathBuf>,
-    /// Variance map, image units squared.
-    #[arg(long, conflicts_with_all = ["sigma", "gain", "read_noise", "sky_level"])]
-    variance: Option<PathBuf>,
-    /// Gain, electrons per image unit: Poisson noise on the model plus the subtracted sky (Imfit's --gain).
-    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
-    gain: Option<f64>,
-    /// Read noise, electrons (Imfit's --readnoise).
-    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
-    read_noise: Option<f64>,
-    /// The sky that was subtracted from the image, image units per pixel (Imfit's --sky).
-    #[arg(long, allow_negative_numbers = true, conflicts_with = "sigma")]
-    sky_level: Option<f64>,
-    /// Arcsec per pixel, when the image's WCS does not give it (it overrides the WCS).
-    #[arg(long, allow_negative_numbers = true)]
-    pixel_scale: Option<f64>,
+    #[command(flatten)]
+    pub(crate) inputs: ImageInputArgs,
     /// Fit a flat sky too (what the sky subtraction left).
     #[arg(long)]
     fit_sky: bool,
-    /// Catalogue of sources in a field (CSV or FITS table): id, x, y (1-based pixels), optional size.
-    #[arg(long)]
-    catalog: Option<PathBuf>,
-    /// Segmentation map of the field: pixels of other sources' labels are masked in each stamp.
-    #[arg(long, requires = "catalog")]
-    segmentation: Option<PathBuf>,
-    /// Side of the stamps cut from a field when the catalogue has no size column, pixels.
-    #[arg(long, default_value_t = 64)]
-    stamp_size: usize,
     /// Write GALFIT-style image blocks (data, model, residual), one FITS file per galaxy, into DIR.
     #[arg(long, value_name = "DIR")]
     save_models: Option<PathBuf>,
@@ -77,6 +85,24 @@ pub(crate) struct RealImageArgs {
 impl RealImageArgs {
     /// The options given that only FITS inputs take (to refuse them with an npz).
     pub(crate) fn fits_only_options(&self) -> Vec<&'static str> {
+        let mut given = self.inputs.fits_only_options();
+        given.extend(
+            [
+                (self.fit_sky, "--fit-sky"),
+                (self.save_models.is_some(), "--save-models"),
+                (self.model.is_some(), "--model"),
+            ]
+            .iter()
+            .filter(|(g, _)| *g)
+            .map(|(_, n)| *n),
+        );
+        given
+    }
+}
+
+impl ImageInputArgs {
+    /// The options given that only FITS inputs take (to refuse them with an npz).
+    pub(crate) fn fits_only_options(&self) -> Vec<&'static str> {
         let given = [
             (self.psf.is_some(), "--psf"),
             (self.mask.is_some(), "--mask"),
@@ -87,12 +113,57 @@ impl RealImageArgs {
             (self.read_noise.is_some(), "--read-noise"),
             (self.sky_level.is_some(), "--sky-level"),
             (self.pixel_scale.is_some(), "--pixel-scale"),
-            (self.fit_sky, "--fit-sky"),
             (self.catalog.is_some(), "--catalog"),
-            (self.save_models.is_some(), "--save-models"),
-            (self.model.is_some(), "--model"),
         ];
         given.iter().filter(|(g, _)| *g).map(|(_, n)| *n).collect()
+    }
+
+    /// The PSF: the image given, or a Moffat of `psf_fwhm` and `psf_beta`.
+    pub(crate) fn psf_spec(
+        &self,
+        psf_fwhm: Option<f64>,
+        psf_beta: f64,
+    ) -> Result<PsfSpec, CliError> {
+        match (&self.psf, psf_fwhm) {
+            (Some(path), _) => Ok(PsfSpec::Image {
+                path: path.clone(),
+                oversampling: self.psf_oversampling,
+                includes_pixel: self.psf_includes_pixel,
+            }),
+            (None, Some(fwhm)) => Ok(PsfSpec::Moffat {
+                beta: psf_beta,
+                fwhm,
+            }),
+            (None, None) => Err(CliError::input(
+                "a FITS input needs its PSF: --psf psf.fits, or --psf-fwhm F [--psf-beta B] for a Moffat",
+            )),
+        }
+    }
+
+    /// The request of a run on the FITS image `image`, its galaxies fitted with `fit`.
+    pub(crate) fn request(
+        &self,
+        image: &Path,
+        psf: PsfSpec,
+        sigma: Option<f64>,
+        fit: ImageFitOptions,
+    ) -> Result<MeasureRequest, CliError> {
+        Ok(MeasureRequest {
+            image: image.to_path_buf(),
+            psf,
+            noise: self.noise(sigma)?,
+            mask: self.mask.clone(),
+            mask_polarity: if self.mask_zero_is_bad {
+                MaskPolarity::ZeroIsBad
+            } else {
+                MaskPolarity::NonZeroIsBad
+            },
+            pixel_scale: self.pixel_scale,
+            catalog: self.catalog.clone(),
+            segmentation: self.segmentation.clone(),
+            stamp_size: self.stamp_size,
+            fit,
+        })
     }
 
     fn noise(&self, sigma: Option<f64>) -> Result<NoiseSpec, CliError> {
@@ -121,6 +192,8 @@ impl RealImageArgs {
 
 /// What `galaxy fit` passes on for a FITS input.
 pub(crate) struct FitsFit<'a> {
+    /// Start each single-Sérsic fit from the PSF-reading network's estimate.
+    pub start_network: bool,
     pub input: &'a Path,
     /// The part to measure and where its catalogue goes.
     pub plan: &'a ShardPlan,
@@ -136,41 +209,16 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let real = job.real;
     let output = job.plan.output.as_path();
     check_output(output)?;
-    let psf = match (&real.psf, job.psf_fwhm) {
-        (Some(path), _) => PsfSpec::Image {
-            path: path.clone(),
-            oversampling: real.psf_oversampling,
-            includes_pixel: real.psf_includes_pixel,
-        },
-        (None, Some(fwhm)) => PsfSpec::Moffat {
-            beta: job.psf_beta,
-            fwhm,
-        },
-        (None, None) => {
-            return Err(CliError::input(
-                "a FITS input needs its PSF: --psf psf.fits, or --psf-fwhm F [--psf-beta B] for a Moffat",
-            ))
-        }
-    };
-    let request = MeasureRequest {
-        image: job.input.to_path_buf(),
+    let psf = real.inputs.psf_spec(job.psf_fwhm, job.psf_beta)?;
+    let request = real.inputs.request(
+        job.input,
         psf,
-        noise: real.noise(job.sigma)?,
-        mask: real.mask.clone(),
-        mask_polarity: if real.mask_zero_is_bad {
-            MaskPolarity::ZeroIsBad
-        } else {
-            MaskPolarity::NonZeroIsBad
-        },
-        pixel_scale: real.pixel_scale,
-        catalog: real.catalog.clone(),
-        segmentation: real.segmentation.clone(),
-        stamp_size: real.stamp_size,
-        fit: ImageFitOptions {
+        job.sigma,
+        ImageFitOptions {
             fit_sky: real.fit_sky,
             ..ImageFitOptions::default()
         },
-    };
+    )?;
     let model = match &real.model {
         Some(text) => {
             let mut spec = galaxy_measure::load_model(text)?;
@@ -195,9 +243,24 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let n = survey.cutouts.len();
     let bar = progress(n as u64, "galaxies", false);
     let started = std::time::Instant::now();
+    if job.start_network && model.is_some() {
+        return Err(CliError::input(
+            "--start network starts single-Sérsic fits; a --model of several components starts from \
+             its own single-Sérsic fit",
+        ));
+    }
+    // The network's starts (its time counts in the run's).
+    let (starts, unreadable) = if job.start_network {
+        let net = galaxy_nets::builtin::PSF_READING.load(&candle_core::Device::Cpu)?;
+        let (starts, unreadable) = crate::predict_fits::network_starts(&survey, &net)?;
+        (Some(starts), unreadable)
+    } else {
+        (None, 0)
+    };
     let (columns, failed, not_converged) = match &model {
         None => {
-            let measurements = pool.install(|| survey.measure(&|| bar.inc(1)));
+            let measurements =
+                pool.install(|| survey.measure_from(starts.as_deref(), &|| bar.inc(1)));
             if let Some(dir) = &real.save_models {
                 galaxy_measure::save_models(dir, &survey, &measurements)?;
             }
@@ -242,8 +305,20 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     } else {
         galaxy_measure::write_csv_stamped(output, &columns, stamp.as_ref())?;
     }
+    let started_from = if job.start_network {
+        format!(
+            " (started from the network{})",
+            if unreadable > 0 {
+                format!("; {unreadable} it cannot read started from moments")
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "measured {n} galaxies{} in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
+        "measured {n} galaxies{}{started_from} in {seconds:.2} s ({:.1} ms per galaxy per thread); {not_converged} not converged, {failed} failed -> {}",
         job.plan.describe(total),
         seconds * 1e3 * pool.current_num_threads() as f64 / n.max(1) as f64,
         output.display()

@@ -13,7 +13,9 @@ use mle_fit::NoiseOption;
 use sersic_render::Stamp;
 
 use crate::args::{check_output, progress, NetInput, ShardArgs, ShardPlan};
+use crate::measure::ImageInputArgs;
 use crate::CliError;
+use galaxy_measure::is_fits_path;
 
 /// Arguments of `galaxy predict`.
 #[derive(Args, Debug)]
@@ -41,6 +43,14 @@ pub struct PredictArgs {
     /// the views' mean, those of a single view (docs/models.md).
     #[arg(long)]
     symmetrize: bool,
+    /// Which built-in network, without --model: auto (for an `.npz`, the one for its PSF FWHM and sigma;
+    /// for a FITS input, the one that reads the PSF) or psf (the one that reads the PSF, also on an `.npz`,
+    /// from its psf_img).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "psf"])]
+    builtin: String,
+    /// A FITS input's PSF image, noise, mask and catalogue, as `galaxy fit` takes them (docs/models.md).
+    #[command(flatten)]
+    inputs: ImageInputArgs,
     #[command(flatten)]
     shard: ShardArgs,
 }
@@ -50,6 +60,20 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     let plan = args.shard.plan(&args.output)?;
     check_output(&plan.output)?;
     let dev = args.net.device.open()?;
+    if is_fits_path(&args.net.input) {
+        return predict_fits_input(&args, &plan, &dev);
+    }
+    let fits_only = args.inputs.fits_only_options();
+    if !fits_only.is_empty() {
+        return Err(CliError::input(format!(
+            "{} go with a FITS input; {} is an .npz",
+            fits_only.join(", "),
+            args.net.input.display()
+        )));
+    }
+    if let Some((model, name)) = psf_reading_model(&args, &dev)? {
+        return predict_npz_with_psf(&args, &plan, &model, &name, &dev);
+    }
     let part = plan.net_rows(&args.net.input, args.batch)?;
     let input = Observations::read_range(
         &args.net.input,
@@ -107,6 +131,139 @@ pub fn run_predict(args: PredictArgs) -> Result<(), CliError> {
     )?;
     bar.finish_and_clear();
     write_predictions(&out, &preds, &name, started)
+}
+
+/// The PSF-reading network `galaxy predict` runs on an `.npz`: the one given with --model if it reads the
+/// PSF, or the built-in one with `--builtin psf`; `None` for the other networks.
+fn psf_reading_model(
+    args: &PredictArgs,
+    dev: &candle_core::Device,
+) -> Result<Option<(galaxy_nets::estimator::LoadedModel, String)>, CliError> {
+    match &args.net.model {
+        Some(path) if galaxy_nets::autoencoder::is_autoencoder(path) => Ok(None),
+        Some(path) => {
+            let model = galaxy_nets::load(path, dev)?;
+            Ok(model
+                .card
+                .estimator
+                .psf_channel
+                .then(|| (model, path.display().to_string())))
+        }
+        None if args.builtin == "psf" => Ok(Some((
+            builtin::PSF_READING.load(dev)?,
+            format!("built-in {}", builtin::PSF_READING.name),
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// `galaxy predict` on a FITS input: the network that reads the PSF, given or built in.
+fn predict_fits_input(
+    args: &PredictArgs,
+    plan: &ShardPlan,
+    dev: &candle_core::Device,
+) -> Result<(), CliError> {
+    if args.denoiser.is_some() || args.symmetrize {
+        return Err(CliError::input(
+            "--denoiser and --symmetrize go with the networks of the seed's stamps (.npz inputs)",
+        ));
+    }
+    let (model, name) = match psf_reading_model(args, dev)? {
+        Some(m) => m,
+        None if args.net.model.is_some() => return Err(CliError::input(format!(
+            "{} does not read a PSF image; a FITS input needs a network that does (the built-in \
+                 one, without --model)",
+            args.net
+                .model
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string())
+        ))),
+        None => (
+            builtin::PSF_READING.load(dev)?,
+            format!("built-in {}", builtin::PSF_READING.name),
+        ),
+    };
+    let job = crate::predict_fits::FitsPredict {
+        input: &args.net.input,
+        plan,
+        inputs: &args.inputs,
+        psf_fwhm: args.psf_fwhm,
+        sigma: args.sigma,
+        batch: args.batch,
+    };
+    crate::predict_fits::run(job, &model, &name)
+}
+
+/// `galaxy predict` on an `.npz` with a network that reads the PSF: its psf_img (one per image, or one for
+/// all) drawn on the images' grid, and the offsets in the output.
+fn predict_npz_with_psf(
+    args: &PredictArgs,
+    plan: &ShardPlan,
+    model: &galaxy_nets::estimator::LoadedModel,
+    name: &str,
+    dev: &candle_core::Device,
+) -> Result<(), CliError> {
+    if args.denoiser.is_some() || args.symmetrize {
+        return Err(CliError::input(
+            "--denoiser and --symmetrize do not go with a network that reads the PSF",
+        ));
+    }
+    if args.psf_fwhm.is_some() {
+        return Err(CliError::input(
+            "a network that reads the PSF takes the file's psf_img, not --psf-fwhm",
+        ));
+    }
+    let part = plan.net_rows(&args.net.input, args.batch)?;
+    let data = Dataset::read_range(&args.net.input, part.read.clone())?;
+    let sigma: Vec<f32> = match args.sigma {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(CliError::input(format!("--sigma must be > 0, got {s}")))
+        }
+        Some(s) => vec![s as f32; data.len()],
+        None => data.sigma.to_vec(),
+    };
+    let widths: Vec<f64> = data
+        .psf_img
+        .outer_iter()
+        .map(|p| galaxy_data::psf_family::stamp_psf_fwhm(p, 1.0))
+        .collect();
+    builtin::check_psf_reading_ranges(&widths, &[])?;
+    let started = std::time::Instant::now();
+    let bar = progress(data.len() as u64, "images", false);
+    let preds = galaxy_nets::estimator::predict_with_psf(
+        model,
+        data.img.view(),
+        data.psf_img.view(),
+        &sigma,
+        args.batch,
+        dev,
+        &mut |k| bar.inc(k as u64),
+    )?;
+    bar.finish_and_clear();
+    let out = Output {
+        plan,
+        total: part.total,
+        keep: part.keep(),
+    };
+    let kept = &preds[out.keep.clone()];
+    let rows: Vec<Estimate> = kept
+        .iter()
+        .map(|p| Estimate {
+            params: p.estimate.params,
+            errors: p.estimate.errors,
+        })
+        .collect();
+    let stamp = plan.stamp(part.total);
+    let extra = crate::predict_fits::offset_columns(kept);
+    estimates::write_stamped(&plan.output, &rows, &extra, stamp.as_ref())?;
+    let (n, seconds) = (kept.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "predicted {n} images{} with {name} in {seconds:.2} s ({:.0} images/s) -> {}",
+        plan.describe(part.total),
+        n as f64 / seconds.max(1e-9),
+        plan.output.display()
+    );
+    Ok(())
 }
 
 /// Where predictions go: the shard's output and the input's row count (for its stamp).

@@ -210,6 +210,11 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     };
     config.conditioning |= args.conditioning;
     config.uncertainty |= args.uncertainty;
+    if args.prior.options().psf_family {
+        // Data with a PSF image per galaxy and offsets trains a network that reads them.
+        config.psf_channel = true;
+        config.offsets = true;
+    }
     let data = match (&args.preset, &args.train) {
         (Some(_), _) => args.simulated("")?,
         (None, Some(_)) if args.prior.options().any() => return Err(CliError::input(

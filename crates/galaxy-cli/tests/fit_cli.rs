@@ -326,9 +326,21 @@ fn fits_started_from_the_network_agree_in_fewer_iterations() {
         inet < 0.6 * im,
         "iterations: {inet} from the network, {im} from the moments"
     );
+    // A model of several components starts from its own single-Sérsic fit.
     let refused = galaxy(
         &[
-            "fit", "x.fits", "--start", "network", "--sigma", "1", "-o", "f.csv",
+            "fit",
+            &common::fixture("tests/fixtures/psf_family/cube.fits").to_string_lossy(),
+            "--psf-fwhm",
+            "0.8",
+            "--sigma",
+            "300",
+            "--model",
+            "sersic+exponential",
+            "--start",
+            "network",
+            "-o",
+            "f.csv",
         ],
         dir.path(),
     );

@@ -18,6 +18,9 @@ pub const KEYS: [&str; 7] = [
     "sigma",
 ];
 
+/// The optional array of centre offsets [N, 2] (dx, dy in pixels) after the seed's arrays.
+pub const OFFSET_KEY: &str = "offset";
+
 /// Labels [N, 5] as f64 rows.
 pub(crate) fn label_rows(label: &Array2<f32>) -> Vec<[f64; 5]> {
     (0..label.nrows())
@@ -42,6 +45,10 @@ pub struct Dataset {
     pub snr: Array1<f32>,
     /// Noise sigma of each image, shape (N,).
     pub sigma: Array1<f32>,
+    /// Centre offsets [N, 2] (dx, dy) in pixels from the stamp's true centre (GalSim's
+    /// `drawImage(offset=...)`), stored as the array `offset`; `None` for centred galaxies (the seed's
+    /// files, which have no such array).
+    pub offset: Option<Array2<f32>>,
 }
 
 impl Dataset {
@@ -118,6 +125,14 @@ impl Dataset {
             ("snr", self.snr.shape()),
             ("sigma", self.sigma.shape()),
         ];
+        if let Some(offset) = &self.offset {
+            if offset.shape() != [n, 2] {
+                return Err(format!(
+                    "offset has shape {:?}, expected [{n}, 2] for {n} images",
+                    offset.shape()
+                ));
+            }
+        }
         if self.img.len_of(Axis(2)) != s {
             return Err(format!(
                 "images must be square, img has shape {:?}",
@@ -174,6 +189,14 @@ impl Dataset {
             psf_img: get!("psf_img"),
             snr: get!("snr"),
             sigma: get!("sigma"),
+            offset: if names
+                .iter()
+                .any(|n| n == OFFSET_KEY || n.strip_suffix(".npy") == Some(OFFSET_KEY))
+            {
+                Some(get!("offset"))
+            } else {
+                None
+            },
         };
         data.check_shapes()
             .map_err(|e| DataError::format(path, e))?;
@@ -213,6 +236,9 @@ impl Dataset {
         }
         let single = self.psf_img.len_of(Axis(0)) == 1 && self.len() != 1;
         let mut shapes = Self::shapes(self.len(), self.image_size(), single);
+        if self.offset.is_some() {
+            shapes.push((OFFSET_KEY, vec![self.len(), 2]));
+        }
         shapes.extend(extra.iter().map(|(name, a)| (*name, a.shape().to_vec())));
         let mut writer = NpzStreamWriter::create(path, &shapes)?;
         let arrays = [
@@ -243,13 +269,23 @@ impl Dataset {
         for (k, values) in arrays.iter().enumerate() {
             writer.append(k, values)?;
         }
+        let mut next = arrays.len();
+        if let Some(offset) = &self.offset {
+            let values = offset
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0;
+            writer.append(next, &values)?;
+            next += 1;
+        }
         for (k, (_, a)) in extra.iter().enumerate() {
             let values = a
                 .as_standard_layout()
                 .into_owned()
                 .into_raw_vec_and_offset()
                 .0;
-            writer.append(arrays.len() + k, &values)?;
+            writer.append(next + k, &values)?;
         }
         if let Some(stamp) = stamp {
             writer.set_comment(&stamp.to_string());

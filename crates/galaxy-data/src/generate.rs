@@ -75,8 +75,13 @@ pub fn write_dataset_stamped(
     }
     let size = sim.settings().stamp.width;
     let single_psf = sim.fixed_psf_image().is_some();
-    let mut writer =
-        NpzStreamWriter::create(path, &Dataset::shapes(total as usize, size, single_psf))?;
+    let offsets = sim.settings().psf_family.is_some();
+    let mut shapes = Dataset::shapes(total as usize, size, single_psf);
+    if offsets {
+        // Off-centre galaxies: their offsets follow the seed's arrays.
+        shapes.push((crate::dataset::OFFSET_KEY, vec![total as usize, 2]));
+    }
+    let mut writer = NpzStreamWriter::create(path, &shapes)?;
     if let Some(psf) = sim.fixed_psf_image() {
         writer.append(4, psf.as_slice().expect("rendered images are contiguous"))?;
     }
@@ -162,5 +167,11 @@ fn append_samples(
         })?;
     }
     put(writer, 5, &|s, b| b.push(s.snr as f32))?;
-    put(writer, 6, &|s, b| b.push(s.sigma as f32))
+    put(writer, 6, &|s, b| b.push(s.sigma as f32))?;
+    if samples.first().is_some_and(|s| s.offset.is_some()) {
+        put(writer, 7, &|s, b| {
+            b.extend(s.offset.unwrap_or_default().iter().map(|&v| v as f32))
+        })?;
+    }
+    Ok(())
 }

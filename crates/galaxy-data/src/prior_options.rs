@@ -1,6 +1,8 @@
 //! Flatter variants of a preset's prior, by name: what `generate`, `train`, `search`, `calibrate` and
 //! `posterior` offer on top of the seed's prior.
 
+use crate::prior::Dist;
+use crate::psf_family::PsfFamily;
 use crate::simulate::SimSettings;
 
 /// How the labels of simulated images depart from a preset's prior (all off: the seed's prior).
@@ -15,12 +17,28 @@ pub struct PriorOptions {
     pub disk_shear: bool,
     /// g1 and g2 independent Gaussians of this spread, cut at |g| < 0.67.
     pub gaussian_shear: Option<f64>,
+    /// Ground-based PSFs of every shape ([`PsfFamily::default`]: Moffat β 1.5–5 or Kolmogorov, FWHM
+    /// U(0.45, 1.5)", |g_psf| ≤ 0.1) drawn as pixel images, galaxies offset up to 2 pixels, sigma
+    /// U(100, 600): the world of the networks that read the PSF.
+    pub psf_family: bool,
+    /// With `psf_family`: lopsided PSFs too ([`PsfFamily::lopsided`]), whose centroids sit off their
+    /// images' centres as aberrated PSFs' do.
+    pub lopsided_psfs: bool,
 }
+
+/// The PSF FWHM range (arcsec) of the PSF family's training data.
+pub const FAMILY_PSF_FWHM: (f64, f64) = (0.45, 1.5);
+/// The noise sigma range of the PSF family's training data.
+pub const FAMILY_SIGMA: (f64, f64) = (100.0, 600.0);
 
 impl PriorOptions {
     /// Whether any option departs from the preset's prior.
     pub fn any(&self) -> bool {
-        self.continuous_n || self.log_uniform_n || self.disk_shear || self.gaussian_shear.is_some()
+        self.continuous_n
+            || self.log_uniform_n
+            || self.disk_shear
+            || self.gaussian_shear.is_some()
+            || self.psf_family
     }
 
     /// Whether n is drawn from a continuous distribution (a log-uniform n is one).
@@ -42,6 +60,21 @@ impl PriorOptions {
         if let Some(sigma) = self.gaussian_shear {
             s = s.with_gaussian_shear(sigma);
         }
+        if self.psf_family {
+            s.psf_family = Some(if self.lopsided_psfs {
+                PsfFamily::default().lopsided()
+            } else {
+                PsfFamily::default()
+            });
+            s.prior.psf_fwhm = Dist::Uniform {
+                lo: FAMILY_PSF_FWHM.0,
+                hi: FAMILY_PSF_FWHM.1,
+            };
+            s.prior.sigma = Dist::Uniform {
+                lo: FAMILY_SIGMA.0,
+                hi: FAMILY_SIGMA.1,
+            };
+        }
         s
     }
 
@@ -58,6 +91,15 @@ impl PriorOptions {
         }
         if let Some(sigma) = self.gaussian_shear {
             parts.push(format!("Gaussian shear of spread {sigma}"));
+        }
+        if self.psf_family && self.lopsided_psfs {
+            parts.push("lopsided PSFs (up to 30% of the light shifted up to 0.6 FWHM)".to_string());
+        }
+        if self.psf_family {
+            parts.push(
+                "the PSF family (Moffat beta 1.5-5 or Kolmogorov, FWHM 0.45-1.5\", |g_psf| <= 0.1), offsets up to 2 px, sigma 100-600"
+                    .to_string(),
+            );
         }
         if parts.is_empty() {
             String::new()

@@ -220,6 +220,15 @@ impl Dataset {
             psf_img: square(psf_img, "psf_img")?,
             snr: Array1::from_vec(snr.1),
             sigma: Array1::from_vec(sigma.1),
+            offset: if crate::npz::has_member(path, crate::dataset::OFFSET_KEY)? {
+                let v = read_rows(path, crate::dataset::OFFSET_KEY, to_usize(&rows))?.1;
+                Some(
+                    Array2::from_shape_vec((n, 2), v)
+                        .map_err(|e| bad(format!("array 'offset': {e}")))?,
+                )
+            } else {
+                None
+            },
         };
         data.check_shapes().map_err(bad)?;
         Ok(data)

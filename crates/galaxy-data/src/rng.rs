@@ -14,6 +14,8 @@ pub(crate) enum Domain {
     Sample = 1,
     /// The shuffle of block b of a tiled grid prior.
     GridBlock = 2,
+    /// The PSF (and its FWHM) of group g of samples drawn from a PSF family.
+    FamilyPsf = 3,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mix.

@@ -13,6 +13,7 @@ use sersic_render::{Accuracy, GalaxyParams, Psf, Renderer, Stamp};
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::prior::{Dist, Prior, ShapePrior};
+use crate::psf_family::PsfFamily;
 use crate::rng::{stream, Domain};
 
 /// Accuracy of the screening render: about 4x cheaper than the default; its SNR is within 3.1e-3
@@ -60,6 +61,9 @@ pub struct SimSettings {
     pub stamp: Stamp,
     /// Moffat beta of the PSF (the seed: 2).
     pub psf_beta: f64,
+    /// Draw each sample's PSF from this family (as a pixel image) and offset its galaxy, instead of a round
+    /// Moffat of `psf_beta` on the centre; the prior's `psf_fwhm` gives the FWHM.
+    pub psf_family: Option<PsfFamily>,
     /// A sample that draws this many parameter sets without one inside the SNR window is an error (the
     /// settings cannot reach the window) rather than an endless loop.
     pub max_attempts: u32,
@@ -73,6 +77,7 @@ impl SimSettings {
             snr_window: None,
             stamp: Stamp::default(),
             psf_beta: 2.0,
+            psf_family: None,
             max_attempts: 10_000,
         }
     }
@@ -92,6 +97,9 @@ impl SimSettings {
             .validate()
             .map_err(|e| DataError::BadSettings(e.to_string()))?;
         Psf::moffat(self.psf_beta, 1.0).map_err(|e| DataError::BadSettings(e.to_string()))?;
+        if let Some(family) = &self.psf_family {
+            family.validate()?;
+        }
         if self.max_attempts == 0 {
             return Err(DataError::BadSettings(
                 "max_attempts must be at least 1".into(),
@@ -160,6 +168,9 @@ pub struct Sample {
     pub psf_img: Arc<Array2<f32>>,
     /// Parameter draws rejected by the SNR window before this one was kept.
     pub rejected: u32,
+    /// The galaxy's offset (dx, dy) in pixels from the stamp's centre, with a PSF family; `None` when
+    /// galaxies sit on the centre.
+    pub offset: Option<[f64; 2]>,
 }
 
 impl Sample {
@@ -203,7 +214,7 @@ impl Simulator {
             screen,
             fixed_psf_img: None,
         };
-        if let Dist::Fixed(fwhm) = settings.prior.psf_fwhm {
+        if let (Dist::Fixed(fwhm), None) = (settings.prior.psf_fwhm, settings.psf_family) {
             sim.fixed_psf_img = Some(Arc::new(sim.draw_psf(fwhm)?));
         }
         Ok(sim)
@@ -326,6 +337,36 @@ impl Simulator {
         }))
     }
 
+    /// With a PSF family: draws the PSF and the offset after the galaxy, renders, and returns the noiseless
+    /// image, SNR, stamp-grid PSF image and offset if the SNR is inside the window.
+    fn render_family_if_in_window(
+        &self,
+        family: &PsfFamily,
+        rng: &mut impl Rng,
+        params: &GalaxyParams,
+        psf: &Psf,
+        sigma: f64,
+    ) -> Result<Option<(Kept, [f64; 2])>, DataError> {
+        let offset = family.draw_offset(rng);
+        let clean = self
+            .renderer
+            .render_offset(params, psf, offset)?
+            .mapv(|v| v as f32);
+        let snr = noise_model::snr::seed_snr(&clean, sigma)?;
+        if !self.settings.snr_window.is_none_or(|w| w.contains(snr)) {
+            return Ok(None);
+        }
+        let psf_img = Arc::new(self.renderer.render_psf(psf)?.mapv(|v| v as f32));
+        Ok(Some((
+            Kept {
+                clean,
+                snr,
+                psf_img,
+            },
+            offset,
+        )))
+    }
+
     /// Simulates sample `index`: draws parameters until the SNR is inside the window, then adds noise.
     ///
     /// With a tiled grid prior on n, n is fixed by the index and only the other labels are redrawn on
@@ -333,14 +374,36 @@ impl Simulator {
     pub fn sample(&self, index: u64) -> Result<Sample, DataError> {
         let mut rng = stream(self.seed, Domain::Sample, index);
         let tiled_n = self.tiled_grid_value(&self.settings.prior.sersic_index, index);
+        // A family's PSF belongs to the sample's group and comes from the group's own stream.
+        let family_psf = match &self.settings.psf_family {
+            Some(family) => {
+                let mut psf_rng = stream(self.seed, Domain::FamilyPsf, index / family.group);
+                let fwhm = self.settings.prior.psf_fwhm.sample(&mut psf_rng);
+                let drawn = family.draw_psf(&mut psf_rng, fwhm);
+                Some((fwhm, family.psf(&drawn, self.settings.stamp.scale)?))
+            }
+            None => None,
+        };
         let mut rejected = 0u32;
         loop {
-            let (params, fwhm, sigma) = self.draw(&mut rng, tiled_n);
-            let Some(Kept {
-                clean,
-                snr,
-                psf_img,
-            }) = self.render_if_in_window(&params, fwhm, sigma)?
+            let (params, drawn_fwhm, sigma) = self.draw(&mut rng, tiled_n);
+            let fwhm = family_psf.as_ref().map_or(drawn_fwhm, |f| f.0);
+            let kept = match (&self.settings.psf_family, &family_psf) {
+                (Some(family), Some((_, psf))) => self
+                    .render_family_if_in_window(family, &mut rng, &params, psf, sigma)?
+                    .map(|(k, offset)| (k, Some(offset))),
+                _ => self
+                    .render_if_in_window(&params, fwhm, sigma)?
+                    .map(|k| (k, None)),
+            };
+            let Some((
+                Kept {
+                    clean,
+                    snr,
+                    psf_img,
+                },
+                offset,
+            )) = kept
             else {
                 rejected += 1;
                 if rejected >= self.settings.max_attempts {
@@ -363,6 +426,7 @@ impl Simulator {
                 img_nonoise: clean,
                 psf_img,
                 rejected,
+                offset,
             });
         }
     }
@@ -417,6 +481,12 @@ impl Dataset {
             psf_img,
             snr: samples.iter().map(|s| s.snr as f32).collect(),
             sigma: samples.iter().map(|s| s.sigma as f32).collect(),
+            offset: samples
+                .iter()
+                .map(|s| s.offset)
+                .collect::<Option<Vec<_>>>()
+                .filter(|o| !o.is_empty())
+                .map(|o| Array2::from_shape_fn((n, 2), |(i, j)| o[i][j] as f32)),
         }
     }
 }

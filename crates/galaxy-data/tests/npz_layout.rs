@@ -29,6 +29,7 @@ fn synthetic(n: usize, size: usize, single_psf: bool) -> Dataset {
         psf_img: cube(if single_psf { 1 } else { n }, 0.125),
         snr: Array1::from(seq(n, 10.0)),
         sigma: Array1::from(seq(n, 200.0)),
+        offset: None,
     }
 }
 

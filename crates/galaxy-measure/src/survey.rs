@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use mle_fit::model_fit::{component_images, fit_model, ModelFitOptions, ModelFitResult, ModelSpec};
-use mle_fit::{fit_image, ImageFitOptions, ImageFitResult};
+use mle_fit::{fit_image_from, ImageFitOptions, ImageFitResult};
 use ndarray::Array2;
 use noise_model::{MaskPolarity, PixelNoise};
 use rayon::prelude::*;
@@ -191,22 +191,42 @@ impl Survey {
     /// Fits every stamp (in parallel on the current rayon pool), calling `progress` after each; the
     /// measurements come in the stamps' order.
     pub fn measure(&self, progress: &(dyn Fn() + Sync)) -> Vec<Measurement> {
+        self.measure_from(None, progress)
+    }
+
+    /// [`Self::measure`], each fit started from `starts[k]` (flux, n, hlr, g1, g2, dx, dy in the
+    /// stamps' units: sizes in arcsec when the pixel scale is known, offsets in pixels from the stamp's
+    /// true centre) when there is one: one solver run from there, no scouting.
+    pub fn measure_from(
+        &self,
+        starts: Option<&[Option<Vec<f64>>]>,
+        progress: &(dyn Fn() + Sync),
+    ) -> Vec<Measurement> {
         self.cutouts
             .par_iter()
-            .map(|cutout| {
-                let measurement = self.measure_one(cutout);
+            .enumerate()
+            .map(|(k, cutout)| {
+                let start = starts.and_then(|s| s.get(k)?.as_deref());
+                let measurement = self.measure_one(cutout, start);
                 progress();
                 measurement
             })
             .collect()
     }
 
-    fn measure_one(&self, cutout: &Cutout) -> Measurement {
+    fn measure_one(&self, cutout: &Cutout, start: Option<&[f64]>) -> Measurement {
         let (non_finite, masked_fraction) = stamp_stats(cutout);
         Measurement {
             window: cutout.window.clone(),
             fit: self.fit_stamp(cutout, |renderer, psf, noise| {
-                fit_image(renderer, psf, cutout.data.view(), noise, &self.options)
+                fit_image_from(
+                    renderer,
+                    psf,
+                    cutout.data.view(),
+                    noise,
+                    &self.options,
+                    start,
+                )
             }),
             non_finite,
             masked_fraction,

@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let config = EstimatorConfig {
         head_hidden: 32,
+        psf_channel: false,
+        offsets: false,
         ..EstimatorConfig::new(Architecture::Cnn(CnnConfig {
             layers: vec![layer(8, 5, 4), layer(16, 3, 2), layer(16, 3, 2)],
             ..CnnConfig::default()

@@ -41,6 +41,40 @@ pub const FIXED: BuiltIn = built_in!("default-v1");
 /// The model conditioned on PSF FWHM (0.5–1.0) and sigma (200–400) (data_v3).
 pub const CONDITIONED: BuiltIn = built_in!("default-v3");
 
+/// The network that reads the PSF: stamps of any PSF (given as an image drawn on the stamp's grid), off
+/// centre by up to 2 pixels, sigma 100–600; it estimates the offsets too.
+pub const PSF_READING: BuiltIn = built_in!("psf-v1");
+
+/// The PSF widths the PSF-reading network accepts, measured on the PSF image it reads (pixels of its
+/// stamps): its training family's ([`galaxy_data::psf_family::FAMILY_STAMP_FWHM_PIXELS`], 2.58–6.85 px,
+/// the family's 0.45–1.5" FWHM with the pixel's response) widened by 15% each way. The measure is the
+/// narrowest half-maximum radius, so an asymmetric PSF (coma, astigmatism) measures narrower than its
+/// FWHM; the margin keeps such PSFs of the family's widths, and refuses PSFs far outside it (a
+/// space-telescope PSF of a pixel or two, seeing of 2").
+pub const PSF_READING_FWHM_PIXELS: (f64, f64) = (
+    galaxy_data::psf_family::FAMILY_STAMP_FWHM_PIXELS.0 / 1.15,
+    galaxy_data::psf_family::FAMILY_STAMP_FWHM_PIXELS.1 * 1.15,
+);
+
+/// An error unless every PSF width (FWHM in stamp pixels, measured on the PSF image the network reads)
+/// lies inside the PSF-reading network's training range; the message names the first one outside.
+pub fn check_psf_reading_ranges(fwhm_pixels: &[f64], names: &[String]) -> Result<(), NetError> {
+    let (lo, hi) = PSF_READING_FWHM_PIXELS;
+    for (i, &f) in fwhm_pixels.iter().enumerate() {
+        if !(lo..=hi).contains(&f) {
+            let name = names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("image {i}"));
+            return Err(NetError::BadInput(format!(
+                "{name}: its PSF is {f:.2} pixels FWHM, outside the {lo:.2}-{hi:.2} pixels the built-in \
+                 PSF-reading network was trained over; give a model trained for it with --model"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The small EDSR denoiser, trained on (noisy, noiseless) pairs over data_v3's ranges.
 pub const DENOISER: BuiltIn = built_in!("denoiser-edsr-small-v3");
 
@@ -120,6 +154,22 @@ mod tests {
             "{err}"
         );
         assert!(choose(&[0.7], &[100.0]).is_err());
+    }
+
+    #[test]
+    fn the_psf_reading_network_loads_with_its_psf_channel_and_offsets() {
+        let m = PSF_READING.load(&Device::Cpu).unwrap();
+        let cfg = &m.card.estimator;
+        assert!(cfg.psf_channel && cfg.offsets && cfg.uncertainty && cfg.conditioning);
+        assert_eq!(m.card.error_scale.len(), 7);
+        assert!(check_psf_reading_ranges(&[2.3, 7.8], &[]).is_ok());
+        let err = check_psf_reading_ranges(&[2.6, 8.5], &["b".into(), "c".into()])
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("c: its PSF is 8.50 pixels"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -87,6 +87,12 @@ pub struct PriorRecord {
     /// Gaussian shear of this spread per component.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gaussian_shear: Option<f64>,
+    /// The PSF family, offsets and noise range of the networks that read the PSF.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub psf_family: bool,
+    /// With the PSF family: lopsided PSFs too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lopsided_psfs: bool,
 }
 
 impl From<galaxy_data::PriorOptions> for PriorRecord {
@@ -96,6 +102,8 @@ impl From<galaxy_data::PriorOptions> for PriorRecord {
             log_uniform_n: p.log_uniform_n,
             disk_shear: p.disk_shear,
             gaussian_shear: p.gaussian_shear,
+            psf_family: p.psf_family,
+            lopsided_psfs: p.lopsided_psfs,
         }
     }
 }
@@ -118,9 +126,9 @@ pub struct CalibrationRecord {
     /// Seed of the independent check set.
     pub check_seed: u64,
     /// Coverage of ±1 error per parameter on the check set, before the scales.
-    pub coverage_before: [f64; 5],
+    pub coverage_before: Vec<f64>,
     /// The same after.
-    pub coverage_after: [f64; 5],
+    pub coverage_after: Vec<f64>,
 }
 
 /// An estimator's validation when its card was written.

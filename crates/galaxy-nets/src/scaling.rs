@@ -128,6 +128,119 @@ impl Scaling {
         self.inputs(img, &psf, &sigma, device)
     }
 
+    /// The inputs of a network that reads the PSF ([`EstimatorConfig::psf_channel`](crate::EstimatorConfig)):
+    /// [B, 4, S, S] of the image / sigma, the PSF image on the stamp's grid divided by its peak, and the
+    /// pixel coordinates x and y from the stamp's true centre in units of half the stamp (−1 to 1); and the
+    /// conditioning [B, 2] of the PSF's FWHM measured on that PSF image
+    /// ([`galaxy_data::psf_family::stamp_psf_fwhm`] at the seed's 0.23"/px, whatever the file says) and
+    /// sigma. `psf` holds one PSF image per image, or one for all.
+    pub fn psf_inputs(
+        &self,
+        img: ndarray::ArrayView3<'_, f32>,
+        psf: ndarray::ArrayView3<'_, f32>,
+        sigma: &[f32],
+        device: &Device,
+    ) -> Result<(Tensor, Tensor)> {
+        let (b, s, _) = img.dim();
+        if psf.dim().1 != s || psf.dim().2 != s || !(psf.dim().0 == b || psf.dim().0 == 1) {
+            candle_core::bail!(
+                "PSF images {:?} do not match the {b} images of {s} x {s}",
+                psf.dim()
+            );
+        }
+        let half = s as f32 / 2.0;
+        let centre = (s as f32 - 1.0) / 2.0;
+        let coordinate: Vec<f32> = (0..s).map(|i| (i as f32 - centre) / half).collect();
+        let mut pixels = Vec::with_capacity(4 * b * s * s);
+        let mut cond = Vec::with_capacity(2 * b);
+        for (i, image) in img.outer_iter().enumerate() {
+            let p = psf.index_axis(ndarray::Axis(0), if psf.dim().0 == 1 { 0 } else { i });
+            let inv = 1.0 / sigma[i];
+            pixels.extend(image.iter().map(|v| v * inv));
+            let peak = p.iter().fold(f32::MIN, |a, &v| a.max(v));
+            let inv_peak = if peak > 0.0 { 1.0 / peak } else { 0.0 };
+            pixels.extend(p.iter().map(|v| v * inv_peak));
+            for _ in 0..s {
+                pixels.extend_from_slice(&coordinate);
+            }
+            for y in &coordinate {
+                pixels.extend(std::iter::repeat_n(*y, s));
+            }
+            let fwhm = galaxy_data::psf_family::stamp_psf_fwhm(p, PSF_INPUT_SCALE);
+            cond.push(((fwhm - self.psf_fwhm.0) / self.psf_fwhm.1) as f32);
+            cond.push(((f64::from(sigma[i]) - self.sigma.0) / self.sigma.1) as f32);
+        }
+        Ok((
+            Tensor::from_vec(pixels, (b, 4, s, s), device)?,
+            Tensor::from_vec(cond, (b, 2), device)?,
+        ))
+    }
+
+    /// The inputs of a network with `psf_channel` (see [`Self::psf_inputs`]) or without, for images `range`.
+    pub fn inputs_for(
+        &self,
+        psf_channel: bool,
+        data: &Dataset,
+        range: std::ops::Range<usize>,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor)> {
+        if !psf_channel {
+            return self.dataset_inputs(data, range, device);
+        }
+        let img = data.img.slice(ndarray::s![range.clone(), .., ..]);
+        let psf = if data.psf_img.len_of(ndarray::Axis(0)) == 1 {
+            data.psf_img.view()
+        } else {
+            data.psf_img.slice(ndarray::s![range.clone(), .., ..])
+        };
+        let sigma = data.sigma.slice(ndarray::s![range]).to_vec();
+        self.psf_inputs(img, psf, &sigma, device)
+    }
+
+    /// Scaled labels [B, 5], or [B, 7] with `offsets` (dx and dy divided by [`OFFSET_BOX`]), of images
+    /// `range`. A dataset without offsets has its galaxies on the centre (0, 0).
+    pub fn targets_for(
+        &self,
+        offsets: bool,
+        data: &Dataset,
+        range: std::ops::Range<usize>,
+        device: &Device,
+    ) -> Result<Tensor> {
+        if !offsets {
+            return self.targets(data, range, device);
+        }
+        let b = range.len();
+        let mut v = Vec::with_capacity(7 * b);
+        for i in range {
+            for j in 0..5 {
+                v.push(self.scale_label(j, f64::from(data.label[[i, j]])) as f32);
+            }
+            for j in 0..2 {
+                let d = data.offset.as_ref().map_or(0.0, |o| o[[i, j]]);
+                v.push(d / OFFSET_BOX as f32);
+            }
+        }
+        Tensor::from_vec(v, (b, 7), device)
+    }
+
+    /// Parameter `j` of 0..7 from its scaled value: the five labels, then the offsets.
+    pub fn unscale_parameter(&self, j: usize, u: f64) -> f64 {
+        if j < 5 {
+            self.unscale_label(j, u)
+        } else {
+            u * OFFSET_BOX
+        }
+    }
+
+    /// [`Self::physical_error`] for parameter `j` of 0..7.
+    pub fn parameter_error(&self, j: usize, u: f64, su: f64) -> f64 {
+        if j < 5 {
+            self.physical_error(j, u, su)
+        } else {
+            su * OFFSET_BOX
+        }
+    }
+
     /// Scaled labels [B, 5] of images `range`.
     pub fn targets(
         &self,
@@ -145,6 +258,12 @@ impl Scaling {
         Tensor::from_vec(v, (b, 5), device)
     }
 }
+
+/// The offsets (dx, dy) are learnt divided by this many pixels (the training family's largest offset).
+pub const OFFSET_BOX: f64 = 2.0;
+
+/// The pixel scale (arcsec) at which the PSF-reading networks measure their PSF channel's FWHM: the seed's.
+pub const PSF_INPUT_SCALE: f64 = 0.23;
 
 /// An error unless there is one sigma per image (`n`) and each is finite and > 0: the networks read
 /// images divided by their sigma.

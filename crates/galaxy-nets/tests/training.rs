@@ -21,6 +21,8 @@ fn tiny() -> EstimatorConfig {
     };
     EstimatorConfig {
         head_hidden: 32,
+        psf_channel: false,
+        offsets: false,
         ..EstimatorConfig::new(Architecture::Cnn(cnn))
     }
 }
@@ -84,7 +86,7 @@ fn save_and_load_give_bit_identical_predictions() {
         },
         validation: EstimatorValidation::default(),
         parameters: galaxy_nets::card::parameter_count(&vm),
-        error_scale: [1.0; 5],
+        error_scale: vec![1.0; 5],
     };
     let path = dir.path().join("m.safetensors");
     card::save(&path, &vm, &model_card).unwrap();
@@ -125,6 +127,8 @@ fn save_and_load_give_bit_identical_predictions() {
     let other = ModelCard {
         estimator: EstimatorConfig {
             head_hidden: 16,
+            psf_channel: false,
+            offsets: false,
             ..cfg
         },
         ..model_card

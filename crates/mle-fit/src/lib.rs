@@ -25,7 +25,9 @@ pub use bounds::Bounds;
 pub use error::FitError;
 pub use fisher::{crb, fisher_matrix, Crb};
 pub use fit::{FitOptions, FitResult, Fitter};
-pub use image_fit::{fit_image, ImageFitOptions, ImageFitResult, IMAGE_PARAM_NAMES};
+pub use image_fit::{
+    fit_image, fit_image_from, ImageFitOptions, ImageFitResult, IMAGE_PARAM_NAMES,
+};
 pub use model_fit::{fit_model, ModelFitOptions, ModelFitResult, ModelSpec};
 pub use noise_option::NoiseOption;
 pub use posterior::{LogPrior, PosteriorOptions, PosteriorSampler, PosteriorSummary};

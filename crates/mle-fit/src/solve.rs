@@ -24,6 +24,15 @@ impl Run {
         matches!(self.reason, TerminationReason::SolverConverged)
     }
 
+    /// Whether it stopped short of both convergence and its iteration cap (the line search found no
+    /// decrease along the direction its curvature memory gave): a fresh start from here may go on.
+    pub fn stalled(&self) -> bool {
+        !matches!(
+            self.reason,
+            TerminationReason::SolverConverged | TerminationReason::MaxItersReached
+        )
+    }
+
     /// Why it stopped, in words, for a run capped at `max_iterations`.
     pub fn message(&self, max_iterations: u64) -> String {
         match &self.reason {

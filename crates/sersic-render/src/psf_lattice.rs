@@ -101,14 +101,16 @@ impl ImageLattice {
         let mut rings = vec![0f64; m as usize + 1];
         // Beyond the PSF image's Nyquist frequency the transform is zero.
         let reach = m.min(self.limit);
+        // Squared moduli are compared (no hypot per point); the root is taken once per ring.
         for b in -reach..=reach {
             for a in -reach..=reach {
                 let r = (((a * a + b * b) as f64).sqrt()).floor() as usize;
                 if r <= m as usize {
-                    rings[r] = rings[r].max(self.value(a, b).norm());
+                    rings[r] = rings[r].max(self.value(a, b).norm_sqr());
                 }
             }
         }
+        rings.iter_mut().for_each(|v| *v = v.sqrt());
         rings
     }
 }

@@ -140,6 +140,14 @@ pub fn image_count(path: &Path) -> Result<u64, DataError> {
     Ok(member_rows(path, "img")? as u64)
 }
 
+/// Whether the `.npz` at `path` has a member `name` (with or without `.npy`).
+pub fn has_member(path: &Path, name: &str) -> Result<bool, DataError> {
+    let (_, names) = open_npz(path)?;
+    Ok(names
+        .iter()
+        .any(|n| n == name || n.strip_suffix(".npy") == Some(name)))
+}
+
 /// The number of rows of member `name` (its first axis).
 pub(crate) fn member_rows(path: &Path, name: &str) -> Result<usize, DataError> {
     with_member(path, name, |h, _| Ok(h.shape.first().copied().unwrap_or(0)))

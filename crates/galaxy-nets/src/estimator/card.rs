@@ -30,11 +30,11 @@ pub struct ModelCard {
     /// Calibration: the predicted 1-sigma errors are multiplied by these (one per parameter) so that 68.3%
     /// of held-out estimates fall within them (see [`crate::calibrate`]); 1 until calibrated.
     #[serde(default = "unit_scales")]
-    pub error_scale: [f64; 5],
+    pub error_scale: Vec<f64>,
 }
 
-fn unit_scales() -> [f64; 5] {
-    [1.0; 5]
+fn unit_scales() -> Vec<f64> {
+    vec![1.0; 5]
 }
 
 /// A model ready to run.

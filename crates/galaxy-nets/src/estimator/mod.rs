@@ -10,5 +10,7 @@ pub mod training;
 pub use card::{from_parts, load, save, LoadedModel, ModelCard};
 pub use network::{Architecture, Estimator, EstimatorConfig};
 pub use objective::{evaluate, loss, EstimatorObjective, Metrics};
-pub use predict::{predict, predict_dataset, predict_views, Prediction, Views};
+pub use predict::{
+    predict, predict_dataset, predict_views, predict_with_psf, Prediction, PsfPrediction, Views,
+};
 pub use training::{EstimatorTraining, Start};

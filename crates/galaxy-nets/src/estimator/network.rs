@@ -63,6 +63,14 @@ pub struct EstimatorConfig {
     pub uncertainty: bool,
     /// Width of a hidden layer in the head (0: a linear head, as the seed's).
     pub head_hidden: usize,
+    /// Read the PSF: the input has, besides the image, the PSF drawn on the stamp's grid and two channels
+    /// of pixel coordinates (so the trunk can locate an off-centre galaxy), and the conditioning's PSF
+    /// width is measured on that PSF image (see [`crate::scaling::Scaling::psf_inputs`]).
+    #[serde(default)]
+    pub psf_channel: bool,
+    /// Also estimate the galaxy's centre offset (dx, dy) in pixels: 7 parameters instead of 5.
+    #[serde(default)]
+    pub offsets: bool,
 }
 
 impl EstimatorConfig {
@@ -74,15 +82,31 @@ impl EstimatorConfig {
             conditioning: false,
             uncertainty: false,
             head_hidden: 0,
+            psf_channel: false,
+            offsets: false,
         }
     }
 
-    /// Number of outputs: 5, or 10 with uncertainties.
-    pub fn outputs(&self) -> usize {
-        if self.uncertainty {
-            10
+    /// Number of estimated parameters: 5 (flux, n, hlr, g1, g2), or 7 with the offsets (dx, dy).
+    pub fn parameters(&self) -> usize {
+        if self.offsets {
+            7
         } else {
             5
+        }
+    }
+
+    /// Number of outputs: the parameters, and as many log-variances with uncertainties.
+    pub fn outputs(&self) -> usize {
+        self.parameters() * if self.uncertainty { 2 } else { 1 }
+    }
+
+    /// Input channels: the image alone, or with the PSF image and the x and y coordinate planes.
+    pub fn in_channels(&self) -> usize {
+        if self.psf_channel {
+            4
+        } else {
+            1
         }
     }
 }
@@ -94,7 +118,8 @@ enum Trunk {
     Cnn(Cnn),
 }
 
-/// The network: images (scaled) [N, 1, S, S] and conditioning [N, 2] → [N, 5] or [N, 10].
+/// The network: inputs [N, C, S, S] (C from [`EstimatorConfig::in_channels`]) and conditioning [N, 2] →
+/// [N, P] or [N, 2P] (P from [`EstimatorConfig::parameters`]).
 #[derive(Debug, Clone)]
 pub struct Estimator {
     cfg: EstimatorConfig,
@@ -109,17 +134,17 @@ impl Estimator {
     pub fn new(cfg: &EstimatorConfig, vb: VarBuilder) -> Result<Self> {
         let (trunk, features) = match &cfg.architecture {
             Architecture::Xception(c) => {
-                let t = Xception::new(c, 1, cfg.image_size, vb.pp("trunk"))?;
+                let t = Xception::new(c, cfg.in_channels(), cfg.image_size, vb.pp("trunk"))?;
                 let f = t.features();
                 (Trunk::Xception(Box::new(t)), f)
             }
             Architecture::Resnet(c) => {
-                let t = ResNet::new(c, 1, cfg.image_size, vb.pp("trunk"))?;
+                let t = ResNet::new(c, cfg.in_channels(), cfg.image_size, vb.pp("trunk"))?;
                 let f = t.features();
                 (Trunk::Resnet(t), f)
             }
             Architecture::Cnn(c) => {
-                let t = Cnn::new(c, 1, cfg.image_size, vb.pp("trunk"))?;
+                let t = Cnn::new(c, cfg.in_channels(), cfg.image_size, vb.pp("trunk"))?;
                 let f = t.features();
                 (Trunk::Cnn(t), f)
             }

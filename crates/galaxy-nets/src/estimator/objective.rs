@@ -14,8 +14,9 @@ use crate::train::{LossKind, Objective};
 pub struct Metrics {
     /// Mean loss.
     pub loss: f64,
-    /// RMSE per parameter, physical units.
-    pub rmse: [f64; 5],
+    /// RMSE per parameter, physical units: (flux, n, hlr, g1, g2), then (dx, dy) in pixels for a network
+    /// that estimates the offsets (0 otherwise).
+    pub rmse: [f64; 7],
 }
 
 /// An estimator's objective: scaled labels, the MSE or one of the [`LossKind`]s.
@@ -48,7 +49,9 @@ impl<'a> EstimatorObjective<'a> {
         range: std::ops::Range<usize>,
         device: &Device,
     ) -> Result<(Tensor, Tensor), NetError> {
-        let (x, c) = self.scaling.dataset_inputs(data, range, device)?;
+        let (x, c) = self
+            .scaling
+            .inputs_for(self.net.config().psf_channel, data, range, device)?;
         let x = match self.denoiser {
             Some(d) => candle_core::Module::forward(d, &x)?.detach(),
             None => x,
@@ -65,7 +68,11 @@ impl std::fmt::Display for Metrics {
             f,
             "loss {:.4}, RMSE flux {:.0} n {:.3} hlr {:.4} g1 {:.4} g2 {:.4}",
             self.loss, r[0], r[1], r[2], r[3], r[4]
-        )
+        )?;
+        if r[5] != 0.0 || r[6] != 0.0 {
+            write!(f, " dx {:.4} dy {:.4}", r[5], r[6])?;
+        }
+        Ok(())
     }
 }
 
@@ -73,27 +80,40 @@ impl Objective for EstimatorObjective<'_> {
     type Metrics = Metrics;
     fn batch_loss(&self, data: &Dataset, device: &Device) -> Result<Tensor, NetError> {
         let (x, c) = self.inputs(data, 0..data.len(), device)?;
-        let y = self.scaling.targets(data, 0..data.len(), device)?;
+        let offsets = self.net.config().offsets;
+        let y = self
+            .scaling
+            .targets_for(offsets, data, 0..data.len(), device)?;
         let out = self.net.forward_t(&x, Some(&c), true)?;
         Ok(loss(&out, &y, self.net.config().uncertainty, self.kind)?)
     }
     fn validate(&self, data: &Dataset, device: &Device) -> Result<Metrics, NetError> {
         let n = data.len();
-        let (mut total, mut sq) = (0.0, [0.0f64; 5]);
+        let (mut total, mut sq) = (0.0, [0.0f64; 7]);
+        let (offsets, params) = (self.net.config().offsets, self.net.config().parameters());
         let mut start = 0;
         while start < n {
             let end = (start + 256).min(n);
             let (x, c) = self.inputs(data, start..end, device)?;
-            let y = self.scaling.targets(data, start..end, device)?;
+            let y = self
+                .scaling
+                .targets_for(offsets, data, start..end, device)?;
             let out = self.net.forward_t(&x, Some(&c), false)?;
             total += loss(&out, &y, self.net.config().uncertainty, self.kind)?.to_scalar::<f32>()?
                 as f64
                 * (end - start) as f64;
-            let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, 5)?.to_vec2()?;
+            let pred: Vec<Vec<f32>> = out.narrow(D::Minus1, 0, params)?.to_vec2()?;
             for (k, row) in pred.iter().enumerate() {
-                for j in 0..5 {
-                    let est = self.scaling.unscale_label(j, f64::from(row[j]));
-                    sq[j] += (est - f64::from(data.label[[start + k, j]])).powi(2);
+                for j in 0..params {
+                    let est = self.scaling.unscale_parameter(j, f64::from(row[j]));
+                    let truth = if j < 5 {
+                        f64::from(data.label[[start + k, j]])
+                    } else {
+                        data.offset
+                            .as_ref()
+                            .map_or(0.0, |o| f64::from(o[[start + k, j - 5]]))
+                    };
+                    sq[j] += (est - truth).powi(2);
                 }
             }
             start = end;
@@ -120,8 +140,9 @@ pub fn loss(
     if !uncertainty {
         return (output - target)?.sqr()?.mean_all();
     }
-    let mu = output.narrow(D::Minus1, 0, 5)?;
-    let s = output.narrow(D::Minus1, 5, 5)?.clamp(-12.0, 12.0)?;
+    let p = target.dim(D::Minus1)?;
+    let mu = output.narrow(D::Minus1, 0, p)?;
+    let s = output.narrow(D::Minus1, p, p)?.clamp(-12.0, 12.0)?;
     let diff = (mu - target)?;
     let r2 = diff.sqr()?;
     match kind {

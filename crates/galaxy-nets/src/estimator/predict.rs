@@ -197,3 +197,101 @@ pub fn predict_views(
     }
     Ok(out)
 }
+
+/// One image's estimate by a network that reads the PSF: the five parameters, the centre offset (dx, dy)
+/// in pixels from the stamp's true centre, and their calibrated 1-sigma errors when the model has them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PsfPrediction {
+    /// (flux, n, hlr, g1, g2) and their errors.
+    pub estimate: Prediction,
+    /// (dx, dy), pixels (0 for a model that does not estimate them).
+    pub offset: [f64; 2],
+    /// Their 1-sigma errors.
+    pub offset_errors: Option<[f64; 2]>,
+}
+
+/// Predicts every image with a network that reads the PSF ([`EstimatorConfig::psf_channel`]): img
+/// [N, S, S], the PSF drawn on each image's pixel grid `psf` [N, S, S] (or [1, S, S] for all) and the noise
+/// sigma of each image, in batches of `batch`.
+///
+/// [`EstimatorConfig::psf_channel`]: crate::EstimatorConfig::psf_channel
+#[allow(clippy::too_many_arguments)]
+pub fn predict_with_psf(
+    model: &LoadedModel,
+    img: ArrayView3<'_, f32>,
+    psf: ArrayView3<'_, f32>,
+    sigma: &[f32],
+    batch: usize,
+    device: &Device,
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<PsfPrediction>, NetError> {
+    let cfg = &model.card.estimator;
+    if !cfg.psf_channel {
+        return Err(NetError::BadInput(
+            "this model does not read a PSF image; use predict".into(),
+        ));
+    }
+    let (n, h, w) = img.dim();
+    let size = cfg.image_size;
+    if h != size || w != size {
+        return Err(NetError::BadInput(format!(
+            "images are {h} x {w}; this model reads {size} x {size}"
+        )));
+    }
+    let (np, ph, pw) = psf.dim();
+    if ph != size || pw != size || !(np == n || np == 1) {
+        return Err(NetError::BadInput(format!(
+            "PSF images are {np} x {ph} x {pw}; this model needs one {size} x {size} PSF image per \
+             image, or one for all"
+        )));
+    }
+    crate::scaling::check_sigmas(n, sigma)?;
+    if model.denoiser.is_some() {
+        return Err(NetError::BadInput(
+            "a network that reads the PSF takes no denoiser".into(),
+        ));
+    }
+    let scaling = &model.card.scaling;
+    let params = cfg.parameters();
+    let scale = |j: usize| model.card.error_scale.get(j).copied().unwrap_or(1.0);
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < n {
+        let end = (start + batch.max(1)).min(n);
+        let psf_part = if np == 1 {
+            psf.view()
+        } else {
+            psf.slice(s![start..end, .., ..])
+        };
+        let (x, c) = scaling.psf_inputs(
+            img.slice(s![start..end, .., ..]),
+            psf_part,
+            &sigma[start..end],
+            device,
+        )?;
+        let y: Vec<Vec<f32>> = model.estimator.forward_t(&x, Some(&c), false)?.to_vec2()?;
+        for row in y {
+            let value = |j: usize| scaling.unscale_parameter(j, f64::from(row[j]));
+            let error = |j: usize| {
+                let su = (0.5 * f64::from(row[params + j]).clamp(-12.0, 12.0)).exp();
+                scaling.parameter_error(j, f64::from(row[j]), su) * scale(j)
+            };
+            let with_errors = row.len() == 2 * params;
+            out.push(PsfPrediction {
+                estimate: Prediction {
+                    params: std::array::from_fn(value),
+                    errors: with_errors.then(|| std::array::from_fn(error)),
+                },
+                offset: if params == 7 {
+                    [value(5), value(6)]
+                } else {
+                    [0.0; 2]
+                },
+                offset_errors: (with_errors && params == 7).then(|| [error(5), error(6)]),
+            });
+        }
+        on_batch(end - start);
+        start = end;
+    }
+    Ok(out)
+}

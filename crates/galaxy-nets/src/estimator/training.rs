@@ -129,7 +129,7 @@ impl TrainingRun for EstimatorTraining {
             },
             validation: validation_record(images, m),
             parameters,
-            error_scale: [1.0; 5],
+            error_scale: vec![1.0; self.config.parameters()],
         };
         Trainer::new(&objective, &varmap, device)
             .options(options)
@@ -164,11 +164,15 @@ pub fn validation_record(images: usize, m: &Metrics) -> EstimatorValidation {
     EstimatorValidation {
         images,
         loss: m.loss,
+        // The offsets' RMSEs are 0 for a network that does not estimate them: left out.
         rmse: Some(
             PARAM_NAMES
                 .iter()
+                .chain(["dx_pixels", "dy_pixels"].iter())
                 .zip(m.rmse)
-                .map(|(k, v)| (k.to_string(), v))
+                .enumerate()
+                .filter(|&(j, (_, v))| j < 5 || v != 0.0)
+                .map(|(_, (k, v))| (k.to_string(), v))
                 .collect(),
         ),
     }

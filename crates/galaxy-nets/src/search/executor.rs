@@ -346,7 +346,7 @@ impl Bench<'_> {
                 rmse: None,
             },
             parameters,
-            error_scale: [1.0; 5],
+            error_scale: vec![1.0; 5],
         };
         save(&weights, &varmap, &model_card)?;
         Ok(TrialRecord {
@@ -360,7 +360,7 @@ impl Bench<'_> {
             choices,
             config: cfg,
             val_loss: best.loss,
-            val_rmse: best.rmse,
+            val_rmse: std::array::from_fn(|j| best.rmse[j]),
             curve,
         })
     }

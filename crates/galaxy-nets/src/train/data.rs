@@ -95,7 +95,8 @@ pub fn check_training_preset(preset: Preset) -> Result<(), NetError> {
     Ok(())
 }
 
-/// The samples `idx` of a dataset (PSF images dropped to one: training does not use them).
+/// The samples `idx` of a dataset (PSF images dropped to one unless every image has its own: only the
+/// networks that read the PSF use them, and those are trained on data with one per image).
 pub fn subset(data: &Dataset, idx: &[usize]) -> Dataset {
     use ndarray::Axis;
     Dataset {
@@ -103,8 +104,13 @@ pub fn subset(data: &Dataset, idx: &[usize]) -> Dataset {
         img_nonoise: data.img_nonoise.select(Axis(0), idx),
         label: data.label.select(Axis(0), idx),
         psf_r: data.psf_r.select(Axis(0), idx),
-        psf_img: data.psf_img.select(Axis(0), &[0]),
+        psf_img: if data.psf_img.len_of(Axis(0)) == data.len() && data.len() > 1 {
+            data.psf_img.select(Axis(0), idx)
+        } else {
+            data.psf_img.select(Axis(0), &[0])
+        },
         snr: data.snr.select(Axis(0), idx),
         sigma: data.sigma.select(Axis(0), idx),
+        offset: data.offset.as_ref().map(|o| o.select(Axis(0), idx)),
     }
 }

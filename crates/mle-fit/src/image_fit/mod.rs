@@ -89,6 +89,20 @@ pub fn fit_image<'d>(
     noise: &'d PixelNoise,
     options: &ImageFitOptions,
 ) -> Result<ImageFitResult, FitError> {
+    fit_image_from(renderer, psf, data, noise, options, None)
+}
+
+/// [`fit_image`] from a given start (flux, n, hlr, g1, g2, dx, dy, and the sky when it is fitted; e.g. a
+/// network's estimate), clamped into the image's box: one solver run from there instead of the scouted
+/// starts in n. `None` scouts as [`fit_image`] does.
+pub fn fit_image_from<'d>(
+    renderer: &Renderer,
+    psf: &Psf,
+    data: ArrayView2<'d, f64>,
+    noise: &'d PixelNoise,
+    options: &ImageFitOptions,
+    given: Option<&[f64]>,
+) -> Result<ImageFitResult, FitError> {
     let stamp = renderer.stamp();
     if data.dim() != stamp.dim() || noise.shape() != stamp.dim() {
         return Err(FitError::BadInput(format!(
@@ -119,25 +133,53 @@ pub fn fit_image<'d>(
     };
     let lattice_at =
         |theta: &[f64]| renderer.lattice_for_offset(&galaxy_of(theta), psf, [theta[5], theta[6]]);
-    let mut best: Option<(Run, Lattice)> = None;
     let mut iterations = 0;
-    for &n in &options.n_starts {
-        let mut theta = start.theta.clone();
-        theta[1] = n.clamp(start.lower[1], start.upper[1]);
-        let lattice = lattice_at(&theta)?;
-        let run = solve(
-            problem(lattice),
-            to_unit(&theta),
-            options.scout_iterations,
-            options,
-        )?;
-        iterations += run.iterations;
-        if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
-            best = Some((run, lattice));
+    let (from, lattice) = match given {
+        Some(given) => {
+            if given.len() < 7 || given.iter().any(|v| !v.is_finite()) {
+                return Err(FitError::BadInput(format!(
+                    "a start needs 7 finite values (flux, n, hlr, g1, g2, dx, dy), got {given:?}"
+                )));
+            }
+            // Inside the box by a hair, so that no parameter starts pinned to a bound.
+            let theta: Vec<f64> = start
+                .theta
+                .iter()
+                .enumerate()
+                .map(|(j, &t)| {
+                    let (lo, hi) = (start.lower[j], start.upper[j]);
+                    let margin = 1e-6 * (hi - lo);
+                    given
+                        .get(j)
+                        .copied()
+                        .unwrap_or(t)
+                        .clamp(lo + margin, hi - margin)
+                })
+                .collect();
+            (to_unit(&theta), lattice_at(&theta)?)
         }
-    }
-    let (scout, lattice) = best.expect("at least one start");
-    let mut run = solve(problem(lattice), scout.u, options.max_iterations, options)?;
+        None => {
+            let mut best: Option<(Run, Lattice)> = None;
+            for &n in &options.n_starts {
+                let mut theta = start.theta.clone();
+                theta[1] = n.clamp(start.lower[1], start.upper[1]);
+                let lattice = lattice_at(&theta)?;
+                let run = solve(
+                    problem(lattice),
+                    to_unit(&theta),
+                    options.scout_iterations,
+                    options,
+                )?;
+                iterations += run.iterations;
+                if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
+                    best = Some((run, lattice));
+                }
+            }
+            let (scout, lattice) = best.expect("at least one start");
+            (scout.u, lattice)
+        }
+    };
+    let mut run = solve(problem(lattice), from, options.max_iterations, options)?;
     iterations += run.iterations;
     let mut lattice = lattice;
     // Runs on from `u` on another lattice (one the estimate needs, or a wider period).

@@ -211,6 +211,22 @@ pub fn fit_model<'d>(
             iterations += run.iterations;
             on = wider;
         }
+        // A run whose line search gave up (its curvature memory pointed uphill along the box) starts
+        // afresh from where it stopped, with the Fisher matrix there: degenerate models (an unresolved
+        // bulge) can need it, and a run that cannot improve ends as it was.
+        for _ in 0..MAX_RESTARTS {
+            if !run.stalled() {
+                break;
+            }
+            let again = polish(on, run.u.clone())?;
+            iterations += again.iterations;
+            let improved = again.nll < run.nll || again.converged();
+            if improved {
+                run = again;
+            } else {
+                break;
+            }
+        }
         converged = run.converged();
         message = run.message(options.max_iterations);
         lattice = Some(on);
@@ -504,6 +520,9 @@ fn lattice_of(
     let (parts, _) = layout.parts(values);
     Ok(renderer.model_lattice(&parts, psf)?)
 }
+
+/// Fresh solver starts after a stalled line search.
+const MAX_RESTARTS: usize = 2;
 
 /// The free parameters at unit-box point u.
 fn unit_to_free(layout: &Layout, u: &[f64]) -> Vec<f64> {
