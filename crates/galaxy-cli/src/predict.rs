@@ -170,14 +170,16 @@ fn predict_fits_input(
     }
     let (model, name) = match psf_reading_model(args, dev)? {
         Some(m) => m,
-        None if args.net.model.is_some() => return Err(CliError::input(format!(
+        None if args.net.model.is_some() => {
+            return Err(CliError::input(format!(
             "{} does not read a PSF image; a FITS input needs a network that does (the built-in \
                  one, without --model)",
             args.net
                 .model
                 .as_ref()
                 .map_or(String::new(), |p| p.display().to_string())
-        ))),
+        )))
+        }
         None => (
             builtin::PSF_READING.load(dev)?,
             format!("built-in {}", builtin::PSF_READING.name),
