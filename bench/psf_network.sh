@@ -5,7 +5,8 @@
 #      and from the network's estimate (`--start network`), their iterations, times and agreement;
 #   2. the same network on the seed's GalSim test sets (PSF image from the file's Moffat) beside the
 #      built-in specialists;
-#   3. speed: `galaxy predict` against `galaxy fit` in galaxies/s on 10,000 stamps (the 2,000 five times).
+#   3. the same on the seed's PSF family (data_v3) and on the training family;
+#   4. speed: `galaxy predict` against `galaxy fit` in galaxies/s on 10,000 stamps (the 2,000 five times).
 #
 #   bench/psf_network.sh [STAMPS_DIR (target/psf-family)] [OUT_DIR (target/psf-network)]
 #
@@ -38,8 +39,39 @@ for set in snr60:crates/galaxy-data/tests/fixtures/galsim_snr60_compressed.npz \
     "$G" evaluate "$OUT/$name-specialist.csv" --truth "$file"
 done
 
-echo "== 3. speed on 10,000 stamps (the 2,000 five times)"
-python3 - "$D" "$OUT" <<'EOF'
+echo "== 3. the seed's PSF family and the training family (2,000 of ours each)"
+"$G" generate --preset data_v3 --continuous-n --size 2000 --seed 991 -o "$OUT/seed_family.npz" 2>&1 | tail -1
+"$G" predict "$OUT/seed_family.npz" --builtin psf -o "$OUT/seed_family-psf.csv" 2>&1 | tail -1
+"$G" predict "$OUT/seed_family.npz" -o "$OUT/seed_family-specialist.csv" 2>&1 | tail -1
+"$G" fit "$OUT/seed_family.npz" -o "$OUT/seed_family-fit.csv" 2>&1 | tail -1
+for who in psf specialist fit; do
+    echo "-- the seed's family (data_v3: Moffat beta 2, FWHM 0.5-1.0\", sigma 200-400, centred), $who"
+    "$G" evaluate "$OUT/seed_family-$who.csv" --truth "$OUT/seed_family.npz"
+done
+"$G" generate --preset data_v3 --continuous-n --psf-family --lopsided-psfs --size 2000 --seed 992 \
+    -o "$OUT/train_family.npz" 2>&1 | tail -1
+python3 - "$OUT" <<'PY'
+import sys
+import numpy as np
+from astropy.io import fits
+out = sys.argv[1]
+d = np.load(f"{out}/train_family.npz")
+wcs = fits.Header()
+wcs["CDELT1"], wcs["CDELT2"] = -0.23 / 3600, 0.23 / 3600
+fits.writeto(f"{out}/train_cube.fits", d["img"].astype(np.float64), wcs, overwrite=True)
+fits.writeto(f"{out}/train_psfs.fits", d["psf_img"].astype(np.float64), overwrite=True)
+variance = d["sigma"][:, None, None].astype(np.float64) ** 2 + np.clip(d["img_nonoise"], 0, None)
+fits.writeto(f"{out}/train_variance.fits", variance, wcs, overwrite=True)
+PY
+train=("$OUT/train_cube.fits" --psf "$OUT/train_psfs.fits" --psf-includes-pixel --variance "$OUT/train_variance.fits")
+"$G" predict "${train[@]}" -o "$OUT/train_family-psf.csv" 2>&1 | tail -1
+"$G" fit "${train[@]}" -o "$OUT/train_family-fit.csv" 2>&1 | tail -1
+echo "-- the training family (lopsided PSFs), network and fit"
+python3 bench/psf_network_table.py "$OUT/train_family.npz" network="$OUT/train_family-psf.csv" \
+    fit="$OUT/train_family-fit.csv"
+
+echo "== 4. speed on 10,000 stamps (the 2,000 five times)"
+python3 - "$D" "$OUT" <<'PY'
 import sys
 import numpy as np
 from astropy.io import fits
@@ -47,7 +79,7 @@ d, out = sys.argv[1], sys.argv[2]
 for name in ["cube", "psfs", "variance"]:
     with fits.open(f"{d}/{name}.fits") as f:
         fits.writeto(f"{out}/{name}10k.fits", np.concatenate([f[0].data] * 5), f[0].header, overwrite=True)
-EOF
+PY
 big=("$OUT/cube10k.fits" --psf "$OUT/psfs10k.fits" --psf-includes-pixel --variance "$OUT/variance10k.fits")
 t0=$(date +%s.%N)
 "$G" predict "${big[@]}" -o "$OUT/net10k.csv" 2>&1 | tail -1

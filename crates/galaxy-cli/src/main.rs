@@ -12,6 +12,7 @@ mod error;
 mod explore;
 mod fit;
 mod generate;
+mod image_inputs;
 mod measure;
 mod posterior;
 mod predict;

@@ -13,7 +13,7 @@ use mle_fit::NoiseOption;
 use sersic_render::Stamp;
 
 use crate::args::{check_output, progress, NetInput, ShardArgs, ShardPlan};
-use crate::measure::ImageInputArgs;
+use crate::image_inputs::ImageInputArgs;
 use crate::CliError;
 use galaxy_measure::is_fits_path;
 

@@ -27,7 +27,7 @@ use ndarray::{s, Array2, Array3};
 use sersic_render::{Renderer, Stamp};
 
 use crate::args::{check_output, progress, ShardPlan};
-use crate::measure::ImageInputArgs;
+use crate::image_inputs::ImageInputArgs;
 use crate::CliError;
 
 /// The pixel scale the PSF-reading networks were trained at, arcsec.
@@ -325,7 +325,36 @@ fn prediction_columns(
         }),
         real("psf_fwhm_pixels", "pixel", &|s, _| s.psf_fwhm_pixels),
         real("masked_fraction", "", &|s, _| s.masked_fraction),
+        Column {
+            name: "outside_training".into(),
+            unit: String::new(),
+            values: Values::Flag(
+                stamps
+                    .iter()
+                    .zip(preds)
+                    .map(|(_, p)| outside_training(p))
+                    .collect(),
+            ),
+        },
     ]
+}
+
+/// Whether an estimate lies outside the box the network was trained over (flux 3e4–4e5 counts in the
+/// network's units, the image as scaled to its noise range, n 0.5–6, hlr 0.1–0.6" at 0.23"/px, |g| < 0.67, offsets within 2 px), by more than
+/// 5% of the box: the galaxy is unlike any the network saw (a bright, large, resolved galaxy, a star, an
+/// artefact), and its estimate is an extrapolation to be checked, by `galaxy fit` for one.
+fn outside_training(p: &PsfPrediction) -> bool {
+    let q = &p.estimate.params;
+    let beyond = |v: f64, lo: f64, hi: f64| {
+        let margin = 0.05 * (hi - lo);
+        !(lo - margin..=hi + margin).contains(&v)
+    };
+    beyond(q[0], 3e4, 4e5)
+        || beyond(q[1], 0.5, 6.0)
+        || beyond(q[2], 0.1, 0.6)
+        || q[3].hypot(q[4]) > 0.67 + 0.05 * 1.34
+        || beyond(p.offset[0], -2.0, 2.0)
+        || beyond(p.offset[1], -2.0, 2.0)
 }
 
 /// The columns a PSF-reading network adds to an `.npz` prediction: the offsets and their errors.

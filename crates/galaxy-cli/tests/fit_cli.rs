@@ -284,18 +284,7 @@ fn posterior_writes_means_and_spreads_and_refuses_bad_input() {
 
 /// Rows of a fit CSV as (header → value) maps.
 fn fit_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .map(String::from)
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
+    common::csv_rows(path)
 }
 
 #[test]

@@ -316,6 +316,36 @@ mod tests {
     }
 
     #[test]
+    fn psf_inputs_hold_the_image_the_psf_and_the_coordinates() {
+        let s = Scaling::default();
+        let size = 8;
+        let img = ndarray::Array3::from_shape_fn((2, size, size), |(k, j, i)| (k + j + i) as f32);
+        let mut psf = ndarray::Array3::<f32>::zeros((1, size, size));
+        psf[[0, 3, 4]] = 0.5;
+        psf[[0, 4, 4]] = 0.25;
+        let (x, c) = s
+            .psf_inputs(img.view(), psf.view(), &[2.0, 4.0], &Device::Cpu)
+            .unwrap();
+        assert_eq!(x.dims(), &[2, 4, size, size]);
+        let x: Vec<Vec<Vec<Vec<f32>>>> = (0..2)
+            .map(|k| x.get(k).unwrap().to_vec3::<f32>().unwrap())
+            .collect();
+        // Image / sigma, the PSF over its peak (one PSF for both images), then x and y from the centre.
+        assert_eq!(x[1][0][2][3], (1 + 2 + 3) as f32 / 4.0);
+        assert_eq!(x[0][1][3][4], 1.0);
+        assert_eq!(x[1][1][4][4], 0.5);
+        assert_eq!(x[0][2][5][0], -3.5 / 4.0);
+        assert_eq!(x[0][2][5][7], 3.5 / 4.0);
+        assert_eq!(x[0][3][0][6], -3.5 / 4.0);
+        assert_eq!(c.dims(), &[2, 2]);
+        // A PSF image that does not fit the images is an error, not a panic.
+        let wrong = ndarray::Array3::<f32>::zeros((3, size, size));
+        assert!(s
+            .psf_inputs(img.view(), wrong.view(), &[2.0, 4.0], &Device::Cpu)
+            .is_err());
+    }
+
+    #[test]
     fn a_box_through_zero_cannot_be_logged() {
         let err = Scaling::default().with_log_label(3).unwrap_err();
         assert!(err.to_string().contains("label 3"), "{err}");

@@ -184,3 +184,30 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The rows of a CSV table (no stamp line) as (header → value) maps.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .map(String::from)
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `galaxy args` in `dir` and asserts it was refused: exit status 2 and `needle` in its message.
+pub fn assert_refused(args: &[&str], dir: &Path, needle: &str) {
+    let out = galaxy(args, dir);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains(needle),
+        "{args:?}: no '{needle}' in {}",
+        stderr(&out)
+    );
+}
