@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use galaxy_measure::{MeasureRequest, NoiseSpec, PsfSpec};
+use galaxy_measure::{MeasureRequest, NoiseSpec, PsfSpec, Survey};
 use mle_fit::ImageFitOptions;
 use noise_model::MaskPolarity;
 
+use crate::args::ShardPlan;
 use crate::CliError;
 
 /// The inputs that come with a FITS image, shared by `galaxy fit` and `galaxy predict`: its PSF, noise,
@@ -149,4 +150,20 @@ impl ImageInputArgs {
             ));
         })
     }
+}
+
+/// The inputs of `request` loaded and cut into stamps, keeping the shard's part of them (in the input's
+/// order), with the number of stamps of the whole input (for the part's stamp).
+pub(crate) fn survey_part(
+    request: &MeasureRequest,
+    plan: &ShardPlan,
+) -> Result<(Survey, u64), CliError> {
+    let mut survey = Survey::prepare(request)?;
+    let total = survey.cutouts.len() as u64;
+    let rows = galaxy_data::shard_rows(plan.shard, total, &request.image)?;
+    survey.cutouts = survey
+        .cutouts
+        .drain(rows.start as usize..rows.end as usize)
+        .collect();
+    Ok((survey, total))
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use galaxy_fits::Key;
-use galaxy_measure::{is_fits_path, Survey};
+use galaxy_measure::is_fits_path;
 use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions};
 use mle_fit::ImageFitOptions;
 
@@ -89,14 +89,8 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
         }
         None => None,
     };
-    let mut survey = Survey::prepare(&request)?;
     // A shard measures its slice of the galaxies, in the input's order.
-    let total = survey.cutouts.len() as u64;
-    let rows = galaxy_data::shard_rows(job.plan.shard, total, job.input)?;
-    survey.cutouts = survey
-        .cutouts
-        .drain(rows.start as usize..rows.end as usize)
-        .collect();
+    let (survey, total) = crate::image_inputs::survey_part(&request, job.plan)?;
     let stamp = job.plan.stamp(total);
     let pool = thread_pool(job.threads)?;
     let n = survey.cutouts.len();

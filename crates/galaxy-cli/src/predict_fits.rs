@@ -46,7 +46,6 @@ pub(crate) struct FitsPredict<'a> {
 }
 
 /// One stamp as the network reads it.
-#[derive(Clone)]
 struct NetStamp {
     window: Window,
     /// Image × `flux_factor`.
@@ -70,13 +69,8 @@ pub(crate) fn run(job: FitsPredict<'_>, model: &LoadedModel, name: &str) -> Resu
     let request = job
         .inputs
         .request(job.input, psf, job.sigma, ImageFitOptions::default())?;
-    let mut survey = Survey::prepare(&request)?;
-    let total = survey.cutouts.len() as u64;
-    let rows = galaxy_data::shard_rows(job.plan.shard, total, job.input)?;
-    survey.cutouts = survey
-        .cutouts
-        .drain(rows.start as usize..rows.end as usize)
-        .collect();
+    // A shard measures its slice of the galaxies, in the input's order.
+    let (survey, total) = crate::image_inputs::survey_part(&request, job.plan)?;
     let stamps = net_stamps(&survey, model.card.estimator.image_size)?
         .into_iter()
         .collect::<Result<Vec<_>, String>>()
@@ -84,7 +78,8 @@ pub(crate) fn run(job: FitsPredict<'_>, model: &LoadedModel, name: &str) -> Resu
     let n = stamps.len();
     let bar = progress(n as u64, "galaxies", false);
     let started = std::time::Instant::now();
-    let preds = predict_stamps(model, &stamps, job.batch, &mut |k| bar.inc(k as u64))?;
+    let refs: Vec<&NetStamp> = stamps.iter().collect();
+    let preds = predict_stamps(model, &refs, job.batch, &mut |k| bar.inc(k as u64))?;
     bar.finish_and_clear();
     let columns = prediction_columns(&stamps, &preds, survey.pixel_scale);
     let stamp = job.plan.stamp(total);
@@ -201,7 +196,7 @@ fn net_stamps(survey: &Survey, size: usize) -> Result<Vec<Result<NetStamp, Strin
 /// Runs `model` over stamps, in batches of `batch`.
 fn predict_stamps(
     model: &LoadedModel,
-    stamps: &[NetStamp],
+    stamps: &[&NetStamp],
     batch: usize,
     on_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<PsfPrediction>, CliError> {
@@ -238,14 +233,10 @@ pub(crate) fn network_starts(
     model: &LoadedModel,
 ) -> Result<(Vec<FitStart>, usize), CliError> {
     let stamps = net_stamps(survey, model.card.estimator.image_size)?;
-    let readable: Vec<NetStamp> = stamps
-        .iter()
-        .filter_map(|s| s.as_ref().ok())
-        .cloned()
-        .collect();
+    let readable: Vec<&NetStamp> = stamps.iter().filter_map(|s| s.as_ref().ok()).collect();
     let preds = predict_stamps(model, &readable, START_BATCH, &mut |_| {})?;
     let render_scale = survey.pixel_scale.unwrap_or(1.0);
-    let mut preds = preds.into_iter().zip(&readable);
+    let mut preds = preds.into_iter().zip(readable);
     let mut unreadable = 0;
     let starts = stamps
         .iter()

@@ -162,10 +162,7 @@ impl Dataset {
     pub fn read(path: &Path) -> Result<Dataset, DataError> {
         let (mut npz, names) = crate::npz::open_npz(path)?;
         for key in KEYS {
-            if !names
-                .iter()
-                .any(|n| n == key || n.strip_suffix(".npy") == Some(key))
-            {
+            if !crate::npz::names_member(&names, key) {
                 return Err(DataError::format(
                     path,
                     format!(
@@ -189,10 +186,7 @@ impl Dataset {
             psf_img: get!("psf_img"),
             snr: get!("snr"),
             sigma: get!("sigma"),
-            offset: if names
-                .iter()
-                .any(|n| n == OFFSET_KEY || n.strip_suffix(".npy") == Some(OFFSET_KEY))
-            {
+            offset: if crate::npz::names_member(&names, OFFSET_KEY) {
                 Some(get!("offset"))
             } else {
                 None

@@ -151,14 +151,23 @@ impl Scaling {
         let half = s as f32 / 2.0;
         let centre = (s as f32 - 1.0) / 2.0;
         let coordinate: Vec<f32> = (0..s).map(|i| (i as f32 - centre) / half).collect();
+        // Each PSF plane's peak and width, once (a file with one PSF for all has one plane).
+        let planes: Vec<(f32, f64)> = psf
+            .outer_iter()
+            .map(|p| {
+                let peak = p.iter().fold(f32::MIN, |a, &v| a.max(v));
+                let inv_peak = if peak > 0.0 { 1.0 / peak } else { 0.0 };
+                let fwhm = galaxy_data::psf_family::stamp_psf_fwhm(p, PSF_INPUT_SCALE);
+                (inv_peak, fwhm)
+            })
+            .collect();
         let mut pixels = Vec::with_capacity(4 * b * s * s);
         let mut cond = Vec::with_capacity(2 * b);
         for (i, image) in img.outer_iter().enumerate() {
-            let p = psf.index_axis(ndarray::Axis(0), if psf.dim().0 == 1 { 0 } else { i });
+            let k = if planes.len() == 1 { 0 } else { i };
+            let (p, (inv_peak, fwhm)) = (psf.index_axis(ndarray::Axis(0), k), planes[k]);
             let inv = 1.0 / sigma[i];
             pixels.extend(image.iter().map(|v| v * inv));
-            let peak = p.iter().fold(f32::MIN, |a, &v| a.max(v));
-            let inv_peak = if peak > 0.0 { 1.0 / peak } else { 0.0 };
             pixels.extend(p.iter().map(|v| v * inv_peak));
             for _ in 0..s {
                 pixels.extend_from_slice(&coordinate);
@@ -166,7 +175,6 @@ impl Scaling {
             for y in &coordinate {
                 pixels.extend(std::iter::repeat_n(*y, s));
             }
-            let fwhm = galaxy_data::psf_family::stamp_psf_fwhm(p, PSF_INPUT_SCALE);
             cond.push(((fwhm - self.psf_fwhm.0) / self.psf_fwhm.1) as f32);
             cond.push(((f64::from(sigma[i]) - self.sigma.0) / self.sigma.1) as f32);
         }

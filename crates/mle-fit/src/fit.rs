@@ -1,7 +1,7 @@
 //! Fitting one image: robust start, bounded L-BFGS, errors from the Fisher matrix at the estimate.
 
 use ndarray::ArrayView2;
-use sersic_render::{GalaxyParams, Lattice, Psf, Renderer};
+use sersic_render::{GalaxyParams, Psf, Renderer};
 
 use crate::bounds::Bounds;
 use crate::error::FitError;
@@ -177,8 +177,7 @@ impl<'r> Fitter<'r> {
                 let psf_image = self.renderer.render_psf(psf)?;
                 let [flux, hlr, g1, g2] = initial_guess(&data, &psf_image.view(), stamp.scale)
                     .unwrap_or([data.sum(), 0.3, 0.0, 0.0]);
-                let mut best: Option<(Run, Lattice)> = None;
-                for &n in &self.options.n_starts {
+                solve::best_scout(&self.options.n_starts, &mut iterations, |&n| {
                     let theta = bounds.clamp([flux, n, hlr, g1, g2]);
                     let lattice = self
                         .renderer
@@ -188,13 +187,8 @@ impl<'r> Fitter<'r> {
                         bounds.to_unit(theta).to_vec(),
                         self.options.scout_iterations,
                     )?;
-                    iterations += run.iterations;
-                    if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
-                        best = Some((run, lattice));
-                    }
-                }
-                let (scout, lattice) = best.expect("at least one start");
-                (scout.u, lattice)
+                    Ok((run, lattice))
+                })?
             }
         };
         let mut run = self.run(nll(lattice), start, self.options.max_iterations)?;

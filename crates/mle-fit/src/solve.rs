@@ -3,6 +3,8 @@
 
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
 
+use sersic_render::Lattice;
+
 use crate::error::FitError;
 use crate::lbfgsb::ProjectedLbfgs;
 
@@ -43,6 +45,26 @@ impl Run {
             other => format!("not converged: {}", other.text()),
         }
     }
+}
+
+/// The best of several scouting runs (lowest −ln L) as the unit-box point to continue from, with its
+/// lattice; `scout` runs one start, and `iterations` gains every run's. No start at all is an error.
+pub(crate) fn best_scout<S>(
+    starts: impl IntoIterator<Item = S>,
+    iterations: &mut u64,
+    mut scout: impl FnMut(S) -> Result<(Run, Lattice), FitError>,
+) -> Result<(Vec<f64>, Lattice), FitError> {
+    let mut best: Option<(Run, Lattice)> = None;
+    for start in starts {
+        let (run, lattice) = scout(start)?;
+        *iterations += run.iterations;
+        if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
+            best = Some((run, lattice));
+        }
+    }
+    let (run, lattice) =
+        best.ok_or_else(|| FitError::BadInput("at least one starting n is needed".into()))?;
+    Ok((run.u, lattice))
 }
 
 /// How long and how finely to run.

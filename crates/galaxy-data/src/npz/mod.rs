@@ -143,9 +143,14 @@ pub fn image_count(path: &Path) -> Result<u64, DataError> {
 /// Whether the `.npz` at `path` has a member `name` (with or without `.npy`).
 pub fn has_member(path: &Path, name: &str) -> Result<bool, DataError> {
     let (_, names) = open_npz(path)?;
-    Ok(names
+    Ok(names_member(&names, name))
+}
+
+/// Whether `name` is among an archive's member `names` (which numpy writes with `.npy` or without).
+pub fn names_member(names: &[String], name: &str) -> bool {
+    names
         .iter()
-        .any(|n| n == name || n.strip_suffix(".npy") == Some(name)))
+        .any(|n| n == name || n.strip_suffix(".npy") == Some(name))
 }
 
 /// The number of rows of member `name` (its first axis).

@@ -158,26 +158,18 @@ pub fn fit_image_from<'d>(
                 .collect();
             (to_unit(&theta), lattice_at(&theta)?)
         }
-        None => {
-            let mut best: Option<(Run, Lattice)> = None;
-            for &n in &options.n_starts {
-                let mut theta = start.theta.clone();
-                theta[1] = n.clamp(start.lower[1], start.upper[1]);
-                let lattice = lattice_at(&theta)?;
-                let run = solve(
-                    problem(lattice),
-                    to_unit(&theta),
-                    options.scout_iterations,
-                    options,
-                )?;
-                iterations += run.iterations;
-                if best.as_ref().is_none_or(|(b, _)| run.nll < b.nll) {
-                    best = Some((run, lattice));
-                }
-            }
-            let (scout, lattice) = best.expect("at least one start");
-            (scout.u, lattice)
-        }
+        None => solve::best_scout(&options.n_starts, &mut iterations, |&n| {
+            let mut theta = start.theta.clone();
+            theta[1] = n.clamp(start.lower[1], start.upper[1]);
+            let lattice = lattice_at(&theta)?;
+            let run = solve(
+                problem(lattice),
+                to_unit(&theta),
+                options.scout_iterations,
+                options,
+            )?;
+            Ok((run, lattice))
+        })?,
     };
     let mut run = solve(problem(lattice), from, options.max_iterations, options)?;
     iterations += run.iterations;
