@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Imfit (pyimfit 1.1) on the bulge + disk stamps of make_bulge_disk_cutouts.py, beside `galaxy fit --model
 sersic+exponential`'s catalogue of the same field, in the same run: RMSE to the truth of B/T, each size and
-each shape, and fits per CPU second.
+each shape, and fits per CPU second. Ours runs twice: maximum likelihood (its default; DIR/ours.csv) and
+with weak priors, `--shape-prior 0.3 --bulge-inside` (DIR/ours_priors.csv).
 
     compare_imfit_bulge_disk.py DIR GALAXY_BINARY [--reuse-imfit] [--all-splits]
 
@@ -15,7 +16,7 @@ iterations each) before the best runs on; that costs Imfit about 4x its time. Im
 off (the profile sampled at pixel centres through a PSF that holds the pixel: the exact model of these
 stamps, and ours), its model-based variance (use_model_for_errors: gain 2, read noise 8 e-, subtracted sky
 1.25e5 ADU) and one thread. Time is CPU time: Imfit's fits alone (two worker processes share the stamps, each
-fit timed in its own process), ours the whole `galaxy fit --threads 1`, run after Imfit. Imfit's estimates and
+fit timed in its own process), ours each whole `galaxy fit --threads 1`, run after Imfit. Imfit's estimates and
 times go to DIR/imfit.csv; --reuse-imfit reads them from there instead of fitting again (the run then says so).
 """
 import csv
@@ -152,13 +153,11 @@ for r in csv.DictReader(open(cache)):
 if len(list(csv.DictReader(open(cache)))) != len(truth):
     sys.exit(f"{cache} does not hold one row per galaxy: run without --reuse-imfit")
 
-before = child_cpu()
-subprocess.run([binary, "fit", str(root / "field.fits"), "--catalog", str(root / "catalog.csv"),
-                "--psf", str(root / "psf_effective.fits"), "--psf-includes-pixel", "--gain", str(GAIN),
-                "--read-noise", str(READ_NOISE), "--sky-level", str(SKY), "--threads", "1",
-                "--model", "sersic+exponential", "-o", str(root / "ours.csv")], check=True)
-ours_seconds = child_cpu() - before
-ours = {r["id"]: r for r in csv.DictReader(open(root / "ours.csv"))}
+# Ours twice, each timed alone: maximum likelihood (the default), and with the weak priors
+# (--shape-prior 0.3 --bulge-inside) that keep what the image cannot constrain near round and the bulge
+# inside its disk.
+VARIANTS = [("ours (ML)", "ours.csv", []),
+            ("ours (priors)", "ours_priors.csv", ["--shape-prior", "0.3", "--bulge-inside"])]
 
 
 def ours_est(r):
@@ -168,25 +167,39 @@ def ours_est(r):
                 disk_g1=float(r["disk_g1"]), disk_g2=float(r["disk_g2"]), flux=float(r["flux"]))
 
 
-ours_ok = {i: ours_est(r) for i, r in ours.items() if r["converged"] == "true"}
 count = len(truth)
 print(f"{count} GalSim bulge + disk stamps (64-96 px at 0.2\", B/T 0.1-0.9, SNR 30-300, offsets up to 1.5 px, "
       f"Kolmogorov x Airy PSF image), one core each")
-degenerate = sum(1 for r in ours.values() if r["degenerate"] == "true")
-print(f"  ours: {len(ours_ok)} converged of {count} ({degenerate} flagged degenerate); "
-      f"{count / ours_seconds:.2f} fits per CPU second ({1e3 * ours_seconds / count:.0f} ms per galaxy, whole command)")
 print(f"  Imfit: {len(imfit_fits)} converged of {count}; {count / imfit_seconds:.3f} fits per CPU second "
-      f"({1e3 * imfit_seconds / count:.0f} ms per galaxy, fits alone); ours {imfit_seconds / ours_seconds:.1f}x faster per core")
+      f"({1e3 * imfit_seconds / count:.0f} ms per galaxy, fits alone)")
+runs = []
+for label, out, extra in VARIANTS:
+    before = child_cpu()
+    subprocess.run([binary, "fit", str(root / "field.fits"), "--catalog", str(root / "catalog.csv"),
+                    "--psf", str(root / "psf_effective.fits"), "--psf-includes-pixel", "--gain", str(GAIN),
+                    "--read-noise", str(READ_NOISE), "--sky-level", str(SKY), "--threads", "1",
+                    "--model", "sersic+exponential", "-o", str(root / out)] + extra, check=True)
+    seconds = child_cpu() - before
+    rows = {r["id"]: r for r in csv.DictReader(open(root / out))}
+    ok = {i: ours_est(r) for i, r in rows.items() if r["converged"] == "true"}
+    degenerate = sum(1 for r in rows.values() if r["degenerate"] == "true")
+    print(f"  {label}: {len(ok)} converged of {count} ({degenerate} flagged degenerate); "
+          f"{count / seconds:.2f} fits per CPU second ({1e3 * seconds / count:.0f} ms per galaxy, whole command); "
+          f"{imfit_seconds / seconds:.1f}x faster per core than Imfit")
+    runs.append((label, ok))
 truth_by = {t["id"]: t for t in truth}
 for t in truth:
     t["flux"] = float(t["bulge_flux"]) + float(t["disk_flux"])
-common = sorted(set(imfit_fits) & set(ours_ok), key=int)
-print(f"\nRMSE to the truth over the {len(common)} galaxies both fitted:")
-print(f"  {'parameter':<26} {'ours':>12} {'Imfit':>12}  ours/Imfit")
+common = sorted(set(imfit_fits).intersection(*[set(ok) for _, ok in runs]), key=int)
+print(f"\nRMSE to the truth over the {len(common)} galaxies all fitted:")
+print(f"  {'parameter':<26}" + "".join(f" {label:>14}" for label, _ in runs) + f" {'Imfit':>12}"
+      + "".join(f"  {label + '/Imfit':>20}" for label, _ in runs))
 for name in ["bulge_to_total", "bulge_half_light_radius", "disk_half_light_radius", "bulge_g1", "bulge_g2",
              "disk_g1", "disk_g2", "flux", "bulge_sersic_index"]:
     def rmse(est):
         d = [est[i][name] - float(truth_by[i][name]) for i in common]
         return math.sqrt(sum(v * v for v in d) / len(d))
-    a, b = rmse(ours_ok), rmse(imfit_fits)
-    print(f"  {name:<26} {a:12.5g} {b:12.5g}  {a / b:8.3f}")
+    ours_rmse = [rmse(ok) for _, ok in runs]
+    b = rmse(imfit_fits)
+    print(f"  {name:<26}" + "".join(f" {a:14.5g}" for a in ours_rmse) + f" {b:12.5g}"
+          + "".join(f"  {a / b:20.3f}" for a in ours_rmse))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use galaxy_fits::Key;
 use galaxy_measure::is_fits_path;
-use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions};
+use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions, Priors};
 use mle_fit::ImageFitOptions;
 
 use crate::args::{check_output, progress, thread_pool, ShardPlan};
@@ -29,6 +29,16 @@ pub(crate) struct RealImageArgs {
     /// +sky adds a flat sky). Columns are then named `component_parameter` (bulge_flux, disk_g1, ...).
     #[arg(long, value_name = "FILE|SHORTHAND")]
     pub(crate) model: Option<String>,
+    /// With --model: a zero-mean Gaussian prior of this sigma on each component's g1 and g2 (one the
+    /// model file sets wins), so that the fit maximises the posterior: a shape the image cannot constrain
+    /// (an unresolved bulge, a faint disk) stays near round instead of running to the box's edge.
+    #[arg(long, value_name = "SIGMA", requires = "model")]
+    pub(crate) shape_prior: Option<f64>,
+    /// With --model: keep the bulge (the most concentrated component) no larger than the other extended
+    /// components (a one-sided prior on the ratio of half-light radii), so that at low signal-to-noise a
+    /// large, flat "bulge" cannot take the disk's role.
+    #[arg(long, requires = "model")]
+    pub(crate) bulge_inside: bool,
 }
 
 impl RealImageArgs {
@@ -40,6 +50,8 @@ impl RealImageArgs {
                 (self.fit_sky, "--fit-sky"),
                 (self.save_models.is_some(), "--save-models"),
                 (self.model.is_some(), "--model"),
+                (self.shape_prior.is_some(), "--shape-prior"),
+                (self.bulge_inside, "--bulge-inside"),
             ]
             .iter()
             .filter(|(g, _)| *g)
@@ -78,6 +90,13 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             ..ImageFitOptions::default()
         },
     )?;
+    if let Some(sigma) = real.shape_prior {
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(CliError::input(format!(
+                "--shape-prior {sigma}: the prior's sigma must be positive and finite"
+            )));
+        }
+    }
     let model = match &real.model {
         Some(text) => {
             let mut spec = galaxy_measure::load_model(text)?;
@@ -126,7 +145,13 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             (columns, failed, not_converged)
         }
         Some(spec) => {
-            let options = ModelFitOptions::default();
+            let options = ModelFitOptions {
+                priors: Priors {
+                    shape: real.shape_prior,
+                    bulge_inside: real.bulge_inside,
+                },
+                ..ModelFitOptions::default()
+            };
             let measurements =
                 pool.install(|| survey.measure_models(spec, &options, &|| bar.inc(1)));
             if let Some(dir) = &real.save_models {

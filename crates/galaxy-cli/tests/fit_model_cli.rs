@@ -112,6 +112,74 @@ fn a_bulge_and_disk_stamp_gives_per_component_columns_and_blocks() {
 }
 
 #[test]
+fn priors_leave_a_clear_stamp_at_its_truth_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, psf) = inputs(dir.path());
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "fit",
+            &image,
+            "--psf",
+            &psf,
+            "--psf-includes-pixel",
+            "--sigma",
+            "3",
+            "-o",
+            "p.csv",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        galaxy(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            dir.path(),
+        )
+    };
+    let out = run(&[
+        "--model",
+        "sersic+exponential",
+        "--shape-prior",
+        "0.3",
+        "--bulge-inside",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = common::csv_rows(&dir.path().join("p.csv"));
+    let get = |name: &str| rows[0][name].parse::<f64>().unwrap();
+    for (name, want) in [
+        ("bulge_half_light_radius_arcsec", 0.3),
+        ("disk_half_light_radius_arcsec", 0.9),
+        ("disk_g1", 0.3),
+        ("bulge_g1", 0.05),
+        ("bulge_to_total", 0.3),
+    ] {
+        assert!(
+            (get(name) - want).abs() < 2e-3,
+            "{name}: {} vs {want}",
+            get(name)
+        );
+    }
+    for bad in ["0", "-0.2", "nan", "inf"] {
+        let flag = format!("--shape-prior={bad}");
+        let out = run(&["--model", "sersic+exponential", &flag]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--shape-prior"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+    // Priors belong to models of several components.
+    let out = run(&["--shape-prior", "0.3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+}
+
+#[test]
 fn model_files_with_mistakes_are_refused_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let (image, psf) = inputs(dir.path());

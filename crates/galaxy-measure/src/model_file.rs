@@ -17,7 +17,8 @@
 //! dx = { start = 0.0, min = -3.0, max = 3.0 }
 //! ```
 //!
-//! A parameter is a number (its start) or a table with `start` (or `value`), `fixed`, `min`, `max`. A
+//! A parameter is a number (its start) or a table with `start` (or `value`), `fixed`, `min`, `max` and
+//! `prior = [mean, sigma]` (a Gaussian prior: the fit then maximises the posterior in it). A
 //! component with `own_centre = true` takes `dx`, `dy` of its own. Anything the file leaves out comes from
 //! the image. Mistakes (an unknown type or parameter, two components of one name, a fixed parameter with no
 //! value, bounds that exclude the start) are refused with the file's name and the line.
@@ -201,9 +202,16 @@ fn param_spec(value: &toml::Value) -> Result<ParamSpec, String> {
                     "min" | "lower" => spec.lower = Some(number(v)?),
                     "max" | "upper" => spec.upper = Some(number(v)?),
                     "fixed" => spec.fixed = v.as_bool().ok_or("fixed must be true or false")?,
+                    "prior" => {
+                        let pair = v
+                            .as_array()
+                            .filter(|a| a.len() == 2)
+                            .ok_or("prior must be [mean, sigma]")?;
+                        spec.prior = Some([number(&pair[0])?, number(&pair[1])?]);
+                    }
                     other => {
                         return Err(format!(
-                            "unknown setting {other:?} (start, value, fixed, min, max)"
+                            "unknown setting {other:?} (start, value, fixed, min, max, prior)"
                         ))
                     }
                 }
@@ -304,6 +312,7 @@ half_light_radius = 1.5
 name = "disk"
 type = "exponential"
 g1 = { value = 0.0, fixed = true }
+g2 = { prior = [0.0, 0.3] }
 
 [centre]
 dx = { start = 0.5, min = -3, max = 3 }
@@ -323,13 +332,14 @@ dx = { start = 0.5, min = -3, max = 3 }
         assert_eq!(bulge.param("half_light_radius").start, Some(1.5));
         let g1 = spec.components[1].param("g1");
         assert!(g1.fixed && g1.start == Some(0.0));
+        assert_eq!(spec.components[1].param("g2").prior, Some([0.0, 0.3]));
         assert_eq!(spec.centre[0].start, Some(0.5));
     }
 
     /// Each mistake, and the line it must be reported on.
     #[test]
     fn mistakes_are_refused_naming_the_line() {
-        let cases: [(&str, &str, usize, &str); 6] = [
+        let cases: [(&str, &str, usize, &str); 8] = [
             (
                 "type = \"exponential\"",
                 "type = \"spiral\"",
@@ -360,7 +370,9 @@ dx = { start = 0.5, min = -3, max = 3 }
                 6,
                 "has no parameter \"radius\"",
             ),
-            ("[centre]", "[centre\n", 13, "not valid TOML"),
+            ("[0.0, 0.3]", "[0.0, -0.3]", 12, "positive, finite sigma"),
+            ("[0.0, 0.3]", "0.3", 12, "prior must be [mean, sigma]"),
+            ("[centre]", "[centre\n", 14, "not valid TOML"),
         ];
         for (from, to, line, says) in cases {
             let text = GOOD.replacen(from, to, 1);

@@ -24,6 +24,8 @@ pub struct Slot {
     pub lower: f64,
     /// Upper bound.
     pub upper: f64,
+    /// A Gaussian prior `[mean, sigma]`, if the fit is to maximise the posterior in this parameter.
+    pub prior: Option<[f64; 2]>,
 }
 
 /// How the components read the parameter vector: per component its kind, and per plane of its Jacobian
@@ -38,6 +40,9 @@ pub struct Layout {
     /// The component that is the bulge, with two or more components of light: the most concentrated by
     /// the model's own description (a point source, then the highest n its kind fixes or it starts from).
     pub bulge: Option<usize>,
+    /// Pairs of half-light-radius slots [inner, outer] held in that order by the bulge-inside prior
+    /// ([`super::Priors::bulge_inside`]).
+    pub inside: Vec<[usize; 2]>,
 }
 
 impl Layout {
@@ -82,6 +87,47 @@ impl Layout {
             values[i] = v;
         }
         values
+    }
+
+    /// −ln of the priors at `values` (every slot's value), up to a constant, with its gradient and its
+    /// Hessian (Gauss-Newton) in the free parameters, in [`Self::free`] order; zero without priors.
+    pub fn prior_terms(&self, values: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        let free = self.free();
+        let at = |slot: usize| free.iter().position(|&f| f == slot);
+        let mut value = 0.0;
+        let mut gradient = vec![0.0; free.len()];
+        let mut curvature = vec![vec![0.0; free.len()]; free.len()];
+        for (i, &slot) in free.iter().enumerate() {
+            if let Some([mean, sigma]) = self.slots[slot].prior {
+                let z = (values[slot] - mean) / sigma;
+                value += 0.5 * z * z;
+                gradient[i] = z / sigma;
+                curvature[i][i] = 1.0 / (sigma * sigma);
+            }
+        }
+        // One-sided: z = ln(inner / outer) / σ where positive. ∂z/∂r = ±1/(σ r).
+        for &[inner, outer] in &self.inside {
+            let (a, b) = (values[inner].max(1e-300), values[outer].max(1e-300));
+            let z = (a / b).ln() / super::INSIDE_SIGMA;
+            if z <= 0.0 {
+                continue;
+            }
+            value += 0.5 * z * z;
+            let dz = [
+                (at(inner), 1.0 / (super::INSIDE_SIGMA * a)),
+                (at(outer), -1.0 / (super::INSIDE_SIGMA * b)),
+            ];
+            for &(i, di) in &dz {
+                let Some(i) = i else { continue };
+                gradient[i] += z * di;
+                for &(j, dj) in &dz {
+                    if let Some(j) = j {
+                        curvature[i][j] += di * dj;
+                    }
+                }
+            }
+        }
+        (value, gradient, curvature)
     }
 
     /// The drawable parts (the sky aside) and the total sky level at `values`.
@@ -186,13 +232,26 @@ impl<'r, 'd> ModelNll<'r, 'd> {
                 part += 1;
             }
         }
-        let (gradient, fisher) =
+        let (mut gradient, mut fisher) =
             gradient_and_fisher(self.noise, &model, &d_model, free_slots.len(), |k, d| {
                 for (v, plane) in d.iter_mut().zip(&planes) {
                     *v = plane[k];
                 }
             });
-        let e = Evaluation::new(free, log_l, (gradient, fisher), model, &values)?;
+        // With priors the solver minimises −ln L − ln prior, and the Fisher matrix becomes the
+        // posterior's curvature (its inverse the Laplace approximation's covariance).
+        let (penalty, prior_gradient, prior_curvature) = layout.prior_terms(&values);
+        for ((g, row), (pg, prow)) in gradient
+            .iter_mut()
+            .zip(fisher.iter_mut())
+            .zip(prior_gradient.iter().zip(&prior_curvature))
+        {
+            *g += pg;
+            for (f, c) in row.iter_mut().zip(prow) {
+                *f += c;
+            }
+        }
+        let e = Evaluation::new(free, log_l - penalty, (gradient, fisher), model, &values)?;
         Ok(self.last.keep(e))
     }
 }

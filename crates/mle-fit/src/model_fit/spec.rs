@@ -80,6 +80,9 @@ pub struct ParamSpec {
     pub lower: Option<f64>,
     /// Upper bound.
     pub upper: Option<f64>,
+    /// A Gaussian prior `[mean, sigma]` on the parameter: the fit then maximises the likelihood times
+    /// the prior (a MAP estimate) instead of the likelihood alone.
+    pub prior: Option<[f64; 2]>,
 }
 
 /// One component: a name (the prefix of its output columns), a kind, the parameters the user set.
@@ -280,6 +283,13 @@ pub fn check_param(name: &str, spec: &ParamSpec) -> Result<(), FitError> {
     ] {
         if v.is_some_and(|v| !v.is_finite()) {
             return bad(format!("{name}: the {what} value is not finite"));
+        }
+    }
+    if let Some([mean, sigma]) = spec.prior {
+        if !mean.is_finite() || !sigma.is_finite() || sigma <= 0.0 {
+            return bad(format!(
+                "{name}: a prior needs a finite mean and a positive, finite sigma (got [{mean}, {sigma}])"
+            ));
         }
     }
     if spec.fixed && spec.start.is_none() {
