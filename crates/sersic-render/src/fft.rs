@@ -23,14 +23,14 @@ impl FftPlans {
     }
 
     /// Turns the column-major folded spectrum `grid` ((N/2+1) columns of N rows; destroyed) into the
-    /// `width` x `height` stamp, row-major, multiplied by `factor`. Stamp pixel (r, c) is sample
+    /// `width` x `height` stamp, row-major, multiplied by `factor`, appended to `out`. Stamp pixel (r, c) is sample
     /// ((r - height/2) mod N, (c - width/2) mod N) of the period.
     pub fn to_stamp(
         &self,
         grid: &mut [Complex64],
         dims: (usize, usize),
         factor: f64,
-        out: &mut [f64],
+        out: &mut Vec<f64>,
     ) {
         let n = self.period;
         debug_assert_eq!(grid.len(), (n / 2 + 1) * n);
@@ -43,7 +43,7 @@ impl FftPlans {
             kept[at..at + wrapped].copy_from_slice(&col[n - wrapped..]);
             kept[at + wrapped..at + height].copy_from_slice(&col[..height - wrapped]);
         }
-        self.rows_to_stamp(&kept, dims, factor, out);
+        self.rows_onto(&kept, dims, factor, out);
     }
 
     /// A scratch buffer for [`Self::inverse_column`].
@@ -59,18 +59,33 @@ impl FftPlans {
 
     /// The second pass, kx -> x, on the rows the stamp shows: `grid` holds, column after column, the
     /// `height` stamp rows (rows (r − height/2) mod N, r = 0..height) of the N/2 + 1 fold columns after
-    /// [`Self::inverse_column`]; writes the `width` x `height` stamp, row-major, times `factor`.
-    pub fn rows_to_stamp(
+    /// [`Self::inverse_column`]; appends the `width` x `height` stamp, row-major, times `factor`, to `out`
+    /// (appended rather than written over a zeroed slice: seven planes of a Jacobian are 230 kB).
+    pub fn rows_onto(
         &self,
         grid: &[Complex64],
         (width, height): (usize, usize),
         factor: f64,
-        out: &mut [f64],
+        out: &mut Vec<f64>,
+    ) {
+        out.reserve(width * height);
+        self.rows_with(grid, (width, height), |wrapped, direct| {
+            out.extend(wrapped.iter().map(|v| v * factor));
+            out.extend(direct.iter().map(|v| v * factor));
+        });
+    }
+
+    /// The row pass of [`Self::rows_onto`]: `row(wrapped, direct)` is given each stamp row in turn as
+    /// the period's samples that wrap round (the stamp's first columns) and those that follow directly.
+    fn rows_with(
+        &self,
+        grid: &[Complex64],
+        (width, height): (usize, usize),
+        mut row: impl FnMut(&[f64], &[f64]),
     ) {
         let n = self.period;
         let half = n / 2 + 1;
         debug_assert_eq!(grid.len(), half * height);
-        debug_assert_eq!(out.len(), width * height);
         let mut row_in = vec![Complex64::default(); half];
         let mut row_out = vec![0.0; n];
         let mut row_scratch = vec![Complex64::default(); self.rows.get_scratch_len()];
@@ -88,13 +103,7 @@ impl FftPlans {
             self.rows
                 .process_with_scratch(&mut row_in, &mut row_out, &mut row_scratch)
                 .expect("buffer sizes match the plan");
-            let dst = &mut out[r * width..(r + 1) * width];
-            for (d, v) in dst[..wrapped].iter_mut().zip(&row_out[n - wrapped..]) {
-                *d = v * factor;
-            }
-            for (d, v) in dst[wrapped..].iter_mut().zip(&row_out[..direct]) {
-                *d = v * factor;
-            }
+            row(&row_out[n - wrapped..], &row_out[..direct]);
         }
     }
 }
