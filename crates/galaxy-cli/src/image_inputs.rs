@@ -125,6 +125,7 @@ impl ImageInputArgs {
             segmentation: self.segmentation.clone(),
             stamp_size: self.stamp_size,
             fit,
+            statistic: Default::default(),
         })
     }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use galaxy_fits::Key;
 use galaxy_measure::is_fits_path;
+use galaxy_measure::Statistic;
 use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions, Priors};
 use mle_fit::ImageFitOptions;
 
@@ -34,6 +35,11 @@ pub(crate) struct RealImageArgs {
     /// (an unresolved bulge, a faint disk) stays near round instead of running to the box's edge.
     #[arg(long, value_name = "SIGMA", requires = "model")]
     pub(crate) shape_prior: Option<f64>,
+    /// What each fit minimises: likelihood (−ln L, with the variance's ln V term: the maximum-likelihood
+    /// fit; default) or chi-square (χ² alone with the same variance, as Imfit with --model-errors and
+    /// GALFIT do).
+    #[arg(long, value_enum, default_value_t = StatisticArg::Likelihood)]
+    statistic: StatisticArg,
     /// With --model: keep the bulge (the most concentrated component) no larger than the other extended
     /// components (a one-sided prior on the ratio of half-light radii), so that at low signal-to-noise a
     /// large, flat "bulge" cannot take the disk's role.
@@ -52,6 +58,10 @@ impl RealImageArgs {
                 (self.model.is_some(), "--model"),
                 (self.shape_prior.is_some(), "--shape-prior"),
                 (self.bulge_inside, "--bulge-inside"),
+                (
+                    self.statistic != StatisticArg::Likelihood,
+                    "--statistic chi-square",
+                ),
             ]
             .iter()
             .filter(|(g, _)| *g)
@@ -59,6 +69,16 @@ impl RealImageArgs {
         );
         given
     }
+}
+
+/// `--statistic`'s values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum StatisticArg {
+    /// −ln L (maximum likelihood).
+    #[default]
+    Likelihood,
+    /// χ² with the same variance.
+    ChiSquare,
 }
 
 /// What `galaxy fit` passes on for a FITS input.
@@ -81,7 +101,7 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let output = job.plan.output.as_path();
     check_output(output)?;
     let psf = real.inputs.psf_spec(job.psf_fwhm, job.psf_beta)?;
-    let request = real.inputs.request(
+    let mut request = real.inputs.request(
         job.input,
         psf,
         job.sigma,
@@ -90,6 +110,10 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             ..ImageFitOptions::default()
         },
     )?;
+    request.statistic = match real.statistic {
+        StatisticArg::Likelihood => Statistic::Likelihood,
+        StatisticArg::ChiSquare => Statistic::ChiSquare,
+    };
     if let Some(sigma) = real.shape_prior {
         if !(sigma.is_finite() && sigma > 0.0) {
             return Err(CliError::input(format!(

@@ -173,6 +173,28 @@ fn priors_leave_a_clear_stamp_at_its_truth_and_bad_ones_are_refused() {
             stderr(&out)
         );
     }
+    // χ² as the statistic, with CCD noise (the variance follows the model): on noiseless data its fit
+    // comes back to the truth (χ² ≈ 0), where the likelihood's (χ² + Σ ln V) is pulled off it.
+    let chi2_of = |statistic: &str| {
+        let mut a = args(&["--model", "sersic+exponential", "--statistic", statistic]);
+        let at = a.iter().position(|x| x == "--sigma").unwrap();
+        a.splice(
+            at..at + 2,
+            ["--gain", "2", "--read-noise", "5", "--sky-level", "100"].map(String::from),
+        );
+        let out = galaxy(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = common::csv_rows(&dir.path().join("p.csv"));
+        rows[0]["chi_square"].parse::<f64>().unwrap()
+    };
+    let (by_likelihood, by_chi2) = (chi2_of("likelihood"), chi2_of("chi-square"));
+    assert!(
+        by_chi2 < 1e-3 && by_likelihood > 0.1,
+        "χ² {by_chi2} vs likelihood's {by_likelihood}"
+    );
     // Priors belong to models of several components.
     let out = run(&["--shape-prior", "0.3"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -16,6 +16,7 @@
 //!     segmentation: Some("seg.fits".into()),
 //!     stamp_size: 64,
 //!     fit: Default::default(),
+//!     statistic: Default::default(),
 //! };
 //! let survey = Survey::prepare(&request)?;
 //! let measurements = survey.measure(&|| {});
@@ -47,6 +48,7 @@ pub use merge_catalogs::{merge_catalogs, stamp_keys};
 pub use model_file::{load_model, parse_model};
 pub use model_output::model_catalog_columns;
 pub use noise::{NoiseSource, NoiseSpec};
+pub use noise_model::Statistic;
 pub use output::{
     catalog_columns, position_angle, save_model_blocks, save_models, write_csv, write_csv_stamped,
     write_fits_table, Column, Values,

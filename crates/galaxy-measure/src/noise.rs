@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ndarray::{s, Array2, ArrayView2};
-use noise_model::{CcdNoise, MaskPolarity, PixelNoise};
+use noise_model::{CcdNoise, MaskPolarity, PixelNoise, Statistic};
 
 use crate::error::MeasureError;
 use crate::planes::Planes;
@@ -56,6 +56,7 @@ pub struct NoiseSource {
     kind: Source,
     mask: Option<Planes>,
     polarity: MaskPolarity,
+    statistic: Statistic,
 }
 
 #[derive(Clone, Debug)]
@@ -65,13 +66,14 @@ enum Source {
 }
 
 impl NoiseSource {
-    /// Loads and checks the maps of `spec` and the `mask` for `count` images of `shape` read from `image`:
+    /// Loads and checks the maps of `spec` and the `mask` for `count` images of `shape` read from `image`
+    /// (each stamp's noise to be fitted by minimising `statistic`):
     /// each map has the image's shape (one plane for all, or one per image); a weight map is finite and
     /// non-negative and not zero everywhere; a sigma or variance map is positive (infinite = unusable).
     pub fn load(
         spec: &NoiseSpec,
-        mask: Option<&Path>,
-        polarity: MaskPolarity,
+        (mask, polarity): (Option<&Path>, MaskPolarity),
+        statistic: Statistic,
         image: &Path,
         shape: (usize, usize),
         count: usize,
@@ -120,6 +122,7 @@ impl NoiseSource {
             kind,
             mask,
             polarity,
+            statistic,
         })
     }
 
@@ -136,7 +139,7 @@ impl NoiseSource {
         let (h, w) = data.dim();
         let window = s![row..row + h, column..column + w];
         let noise = match &self.kind {
-            Source::Ccd(ccd) => PixelNoise::from_ccd(*ccd, (h, w)),
+            Source::Ccd(ccd) => PixelNoise::from_ccd(*ccd, (h, w)).with_statistic(self.statistic),
             Source::Map { kind, planes } => {
                 let plane = planes.for_image(k).slice(window);
                 match kind {
@@ -145,6 +148,7 @@ impl NoiseSource {
                     MapKind::Variance => PixelNoise::from_variance_map(plane),
                 }
                 .map_err(|e| e.to_string())?
+                .with_statistic(self.statistic)
             }
         };
         let mut noise = match &self.mask {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use mle_fit::model_fit::{component_images, fit_model, ModelFitOptions, ModelFitResult, ModelSpec};
 use mle_fit::{fit_image_from, ImageFitOptions, ImageFitResult};
 use ndarray::Array2;
-use noise_model::{MaskPolarity, PixelNoise};
+use noise_model::{MaskPolarity, PixelNoise, Statistic};
 use rayon::prelude::*;
 use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
 
@@ -43,6 +43,8 @@ pub struct MeasureRequest {
     pub stamp_size: usize,
     /// How each galaxy is fitted.
     pub fit: ImageFitOptions,
+    /// What each fit minimises: the likelihood (default), or χ² with the same variance as Imfit and GALFIT.
+    pub statistic: Statistic,
 }
 
 /// A stamp ready to fit: its window in the input, its pixels and its noise (or why it has none usable).
@@ -124,8 +126,8 @@ impl Survey {
         }
         let noise = NoiseSource::load(
             &request.noise,
-            request.mask.as_deref(),
-            request.mask_polarity,
+            (request.mask.as_deref(), request.mask_polarity),
+            request.statistic,
             &request.image,
             shape,
             count,

@@ -11,7 +11,7 @@ use noise_model::PixelNoise;
 use crate::error::FitError;
 
 /// The gradient of −ln L and the Fisher matrix Σ (∂μ/∂θ_i)(∂μ/∂θ_j)(1/V + ½ (∂V/∂μ)²/V²) over the usable
-/// pixels, from `d_log_l` (∂ ln L/∂μ per pixel, at `model`) and `derivatives(pixel, d)`, which fills d
+/// pixels (the weight 1/V alone when the noise's statistic is χ²; see [`PixelNoise::fisher_weight`]), from `d_log_l` (∂ ln L/∂μ per pixel, at `model`) and `derivatives(pixel, d)`, which fills d
 /// with ∂μ/∂θ at that pixel (`dims` values).
 pub(crate) fn gradient_and_fisher(
     noise: &PixelNoise,
@@ -29,7 +29,7 @@ pub(crate) fn gradient_and_fisher(
             continue;
         }
         let (v, dv) = noise.variance(k.0, k.1, model[k]);
-        let weight = 1.0 / v + 0.5 * dv * dv / (v * v);
+        let weight = noise.fisher_weight(v, dv);
         derivatives(k, &mut d);
         for (i, (di, row)) in d.iter().zip(fisher.iter_mut()).enumerate() {
             gradient[i] -= g * di;

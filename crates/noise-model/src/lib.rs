@@ -11,4 +11,4 @@ pub mod snr;
 pub use ccd::CcdNoise;
 pub use error::NoiseError;
 pub use pixel::Pixel;
-pub use pixel_noise::{MaskPolarity, PixelNoise, VarianceSource};
+pub use pixel_noise::{MaskPolarity, PixelNoise, Statistic, VarianceSource};

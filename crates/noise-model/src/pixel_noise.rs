@@ -37,6 +37,18 @@ pub enum MaskPolarity {
     ZeroIsBad,
 }
 
+/// What a fit minimises over the usable pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Statistic {
+    /// −ln L of the Gaussian likelihood: ½ Σ [(d − m)²/V + ln(2π V)]. With a variance that follows the
+    /// model (CCD noise) the ln V term matters, and this is the maximum-likelihood fit.
+    #[default]
+    Likelihood,
+    /// ½ χ² = ½ Σ (d − m)²/V alone, V still following the model where it does: the statistic Imfit
+    /// (`--model-errors`) and GALFIT minimise. Its minimum differs from the likelihood's by the ln V term.
+    ChiSquare,
+}
+
 /// The noise of one image: each pixel's variance and whether it is used.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelNoise {
@@ -44,6 +56,7 @@ pub struct PixelNoise {
     usable: Array2<bool>,
     masked: usize,
     non_finite: usize,
+    statistic: Statistic,
 }
 
 impl PixelNoise {
@@ -107,6 +120,30 @@ impl PixelNoise {
             usable,
             masked,
             non_finite: 0,
+            statistic: Statistic::default(),
+        }
+    }
+
+    /// The same noise, fitted by minimising `statistic` (the likelihood by default).
+    pub fn with_statistic(mut self, statistic: Statistic) -> PixelNoise {
+        self.statistic = statistic;
+        self
+    }
+
+    /// What a fit with this noise minimises.
+    pub fn statistic(&self) -> Statistic {
+        self.statistic
+    }
+
+    /// A pixel's weight in the Fisher matrix Σ (∂μ/∂θ_i)(∂μ/∂θ_j)·w, from its variance V and dV/dμ: the
+    /// likelihood's 1/V + ½ (dV/dμ)²/V², or χ²'s 1/V (whose inverse gives Imfit's model-based errors).
+    #[inline]
+    pub fn fisher_weight(&self, variance: f64, d_variance: f64) -> f64 {
+        match self.statistic {
+            Statistic::Likelihood => {
+                1.0 / variance + 0.5 * d_variance * d_variance / (variance * variance)
+            }
+            Statistic::ChiSquare => 1.0 / variance,
         }
     }
 
@@ -197,7 +234,8 @@ impl PixelNoise {
     }
 
     /// The Gaussian log-likelihood of `data` given `model` over the usable pixels, and its gradient with
-    /// respect to every model pixel (0 at the pixels left out). Left-out pixels may hold anything.
+    /// respect to every model pixel (0 at the pixels left out). Left-out pixels may hold anything. With
+    /// [`Statistic::ChiSquare`] it is −½ χ² instead (no ln V term), with its gradient.
     pub fn log_likelihood_with_gradient(
         &self,
         data: ArrayView2<'_, f64>,
@@ -213,8 +251,16 @@ impl PixelNoise {
             let (d, m) = (data[[row, column]], model[[row, column]]);
             let (v, dv) = self.variance(row, column, m);
             let r = d - m;
-            total += -0.5 * (r * r / v + (2.0 * std::f64::consts::PI * v).ln());
-            *g = r / v + 0.5 * dv * (r * r / (v * v) - 1.0 / v);
+            match self.statistic {
+                Statistic::Likelihood => {
+                    total += -0.5 * (r * r / v + (2.0 * std::f64::consts::PI * v).ln());
+                    *g = r / v + 0.5 * dv * (r * r / (v * v) - 1.0 / v);
+                }
+                Statistic::ChiSquare => {
+                    total += -0.5 * r * r / v;
+                    *g = r / v + 0.5 * dv * r * r / (v * v);
+                }
+            }
         }
         Ok((total, gradient))
     }

@@ -1,7 +1,7 @@
 //! The noise of a real image: maps, masks and non-finite pixels, and the likelihood over what is left.
 use ndarray::Array2;
 use noise_model::likelihood::Likelihood;
-use noise_model::{CcdNoise, MaskPolarity, NoiseError, PixelNoise};
+use noise_model::{CcdNoise, MaskPolarity, NoiseError, PixelNoise, Statistic};
 
 fn images() -> (Array2<f64>, Array2<f64>) {
     let model = Array2::from_shape_fn((6, 7), |(r, c)| 50.0 + 10.0 * r as f64 - 3.0 * c as f64);
@@ -81,6 +81,49 @@ fn the_gradient_is_that_of_the_likelihood() {
             gradient[[r, c]]
         );
     }
+}
+
+#[test]
+fn the_chi_square_statistic_is_minus_half_chi_square_with_its_gradient() {
+    let (data, model) = images();
+    let ccd = CcdNoise::new(20.0, 2.0, 3.0).unwrap();
+    let noise = PixelNoise::from_ccd(ccd, data.dim()).with_statistic(Statistic::ChiSquare);
+    assert_eq!(noise.statistic(), Statistic::ChiSquare);
+    let (value, gradient) = noise
+        .log_likelihood_with_gradient(data.view(), model.view())
+        .unwrap();
+    let (chi2, _) = noise.chi_square(data.view(), model.view()).unwrap();
+    assert!(
+        (value + 0.5 * chi2).abs() < 1e-12 * chi2,
+        "{value} vs {chi2}"
+    );
+    // Not the likelihood: that one has the ln V term.
+    let likelihood = PixelNoise::from_ccd(ccd, data.dim());
+    let (log_l, _) = likelihood
+        .log_likelihood_with_gradient(data.view(), model.view())
+        .unwrap();
+    assert!((log_l - value).abs() > 1.0);
+    for (r, c) in [(0, 0), (2, 5), (5, 6)] {
+        let h = 1e-4;
+        let at = |delta: f64| {
+            let mut m = model.clone();
+            m[[r, c]] += delta;
+            noise
+                .log_likelihood_with_gradient(data.view(), m.view())
+                .unwrap()
+                .0
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!(
+            (fd - gradient[[r, c]]).abs() < 1e-6,
+            "{fd} vs {}",
+            gradient[[r, c]]
+        );
+    }
+    // Its Fisher weight is 1/V (Imfit's model-based errors); the likelihood's adds the variance's term.
+    let (v, dv) = noise.variance(0, 0, 40.0);
+    assert_eq!(noise.fisher_weight(v, dv), 1.0 / v);
+    assert!(likelihood.fisher_weight(v, dv) > 1.0 / v);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 mod problem;
 pub mod spec;
 
-pub use problem::{Layout, ModelNll, ScaledModelNll, Slot};
+pub use problem::{Layout, ModelNll, ScaledModelNll, Slot, INSIDE_SIGMA};
 pub use spec::{ComponentKind, ComponentSpec, ModelSpec, ParamSpec, SHORTHANDS};
 
 use ndarray::{Array2, ArrayView2};
@@ -60,10 +60,6 @@ pub struct Priors {
     /// "disk").
     pub bulge_inside: bool,
 }
-
-/// Width of the bulge-inside prior in ln(radius ratio): a bulge 10% larger than its disk costs 1.8 in
-/// −ln posterior, one twice as large about 96.
-pub const INSIDE_SIGMA: f64 = 0.05;
 
 impl Default for ModelFitOptions {
     fn default() -> Self {

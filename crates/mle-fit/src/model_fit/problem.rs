@@ -11,6 +11,10 @@ use super::spec::ComponentKind;
 use crate::error::FitError;
 use crate::unit_box::{gradient_and_fisher, Evaluation, LastEvaluation, UnitBox, ValueAndGradient};
 
+/// Width of the bulge-inside prior ([`super::Priors::bulge_inside`]) in ln(radius ratio): a bulge 10%
+/// larger than its disk costs 1.8 in −ln posterior, one twice as large about 96.
+pub const INSIDE_SIGMA: f64 = 0.05;
+
 /// One parameter of the model, free or fixed, with its box.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
@@ -108,14 +112,14 @@ impl Layout {
         // One-sided: z = ln(inner / outer) / σ where positive. ∂z/∂r = ±1/(σ r).
         for &[inner, outer] in &self.inside {
             let (a, b) = (values[inner].max(1e-300), values[outer].max(1e-300));
-            let z = (a / b).ln() / super::INSIDE_SIGMA;
+            let z = (a / b).ln() / INSIDE_SIGMA;
             if z <= 0.0 {
                 continue;
             }
             value += 0.5 * z * z;
             let dz = [
-                (at(inner), 1.0 / (super::INSIDE_SIGMA * a)),
-                (at(outer), -1.0 / (super::INSIDE_SIGMA * b)),
+                (at(inner), 1.0 / (INSIDE_SIGMA * a)),
+                (at(outer), -1.0 / (INSIDE_SIGMA * b)),
             ];
             for &(i, di) in &dz {
                 let Some(i) = i else { continue };
