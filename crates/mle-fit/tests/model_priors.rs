@@ -224,11 +224,6 @@ fn a_degeneracy_is_reported_when_a_prior_bounds_its_errors() {
         );
     }
     // The shape's error is now the prior's (the posterior's), not infinite.
-    let g1 = fit
-        .layout
-        .slots
-        .iter()
-        .position(|s| s.name == "bulge_g1")
-        .unwrap();
-    assert!((fit.errors[g1] - 0.3).abs() < 1e-6, "{}", fit.errors[g1]);
+    let error = fit.error("bulge_g1").unwrap();
+    assert!((error - 0.3).abs() < 1e-6, "{error}");
 }

@@ -11,6 +11,32 @@ fn images() -> (Array2<f64>, Array2<f64>) {
     (data, model)
 }
 
+/// The gradient `gradient` of `noise`'s statistic at `model` against central differences at a few pixels.
+fn assert_gradient_matches_differences(
+    noise: &PixelNoise,
+    data: &Array2<f64>,
+    model: &Array2<f64>,
+    gradient: &Array2<f64>,
+) {
+    for (r, c) in [(0, 0), (2, 5), (5, 6)] {
+        let h = 1e-4;
+        let at = |delta: f64| {
+            let mut m = model.clone();
+            m[[r, c]] += delta;
+            noise
+                .log_likelihood_with_gradient(data.view(), m.view())
+                .unwrap()
+                .0
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!(
+            (fd - gradient[[r, c]]).abs() < 1e-6,
+            "{fd} vs {}",
+            gradient[[r, c]]
+        );
+    }
+}
+
 #[test]
 fn a_ccd_source_gives_the_gaussian_likelihood_of_ccd_noise() {
     let (data, model) = images();
@@ -64,23 +90,7 @@ fn the_gradient_is_that_of_the_likelihood() {
     let (_, gradient) = noise
         .log_likelihood_with_gradient(data.view(), model.view())
         .unwrap();
-    for (r, c) in [(0, 0), (2, 5), (5, 6)] {
-        let h = 1e-4;
-        let at = |delta: f64| {
-            let mut m = model.clone();
-            m[[r, c]] += delta;
-            noise
-                .log_likelihood_with_gradient(data.view(), m.view())
-                .unwrap()
-                .0
-        };
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!(
-            (fd - gradient[[r, c]]).abs() < 1e-6,
-            "{fd} vs {}",
-            gradient[[r, c]]
-        );
-    }
+    assert_gradient_matches_differences(&noise, &data, &model, &gradient);
 }
 
 #[test]
@@ -103,23 +113,7 @@ fn the_chi_square_statistic_is_minus_half_chi_square_with_its_gradient() {
         .log_likelihood_with_gradient(data.view(), model.view())
         .unwrap();
     assert!((log_l - value).abs() > 1.0);
-    for (r, c) in [(0, 0), (2, 5), (5, 6)] {
-        let h = 1e-4;
-        let at = |delta: f64| {
-            let mut m = model.clone();
-            m[[r, c]] += delta;
-            noise
-                .log_likelihood_with_gradient(data.view(), m.view())
-                .unwrap()
-                .0
-        };
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!(
-            (fd - gradient[[r, c]]).abs() < 1e-6,
-            "{fd} vs {}",
-            gradient[[r, c]]
-        );
-    }
+    assert_gradient_matches_differences(&noise, &data, &model, &gradient);
     // Its Fisher weight is 1/V (Imfit's model-based errors); the likelihood's adds the variance's term.
     let (v, dv) = noise.variance(0, 0, 40.0);
     assert_eq!(noise.fisher_weight(v, dv), 1.0 / v);

@@ -114,6 +114,12 @@ impl ModelFitResult {
         let i = self.layout.slots.iter().position(|s| s.name == name)?;
         Some(self.values[i])
     }
+
+    /// The 1-sigma error of the parameter named `name` (see [`Self::errors`]).
+    pub fn error(&self, name: &str) -> Option<f64> {
+        let i = self.layout.slots.iter().position(|s| s.name == name)?;
+        Some(self.errors[i])
+    }
 }
 
 /// Fits `data` (the renderer's stamp shape) seen through `psf` with `noise` by the model `spec`.
