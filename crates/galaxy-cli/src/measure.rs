@@ -124,6 +124,18 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
     let model = match &real.model {
         Some(text) => {
             let mut spec = galaxy_measure::load_model(text)?;
+            let extended = spec
+                .components
+                .iter()
+                .filter(|c| !matches!(c.kind, ComponentKind::Point | ComponentKind::Sky))
+                .count();
+            if real.bulge_inside && extended < 2 {
+                return Err(CliError::input(format!(
+                    "--bulge-inside holds a bulge inside another extended component, and --model {text} \
+                     has {extended} (a Sérsic, exponential or de Vaucouleurs component; points and skies \
+                     have no size)"
+                )));
+            }
             if real.fit_sky && !spec.components.iter().any(|c| c.kind == ComponentKind::Sky) {
                 spec.components
                     .push(ComponentSpec::new("sky", ComponentKind::Sky));

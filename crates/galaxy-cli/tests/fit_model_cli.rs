@@ -195,6 +195,10 @@ fn priors_leave_a_clear_stamp_at_its_truth_and_bad_ones_are_refused() {
         by_chi2 < 1e-3 && by_likelihood > 0.1,
         "χ² {by_chi2} vs likelihood's {by_likelihood}"
     );
+    // The bulge-inside prior needs two extended components.
+    let out = run(&["--model", "sersic+point", "--bulge-inside"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--bulge-inside"), "{}", stderr(&out));
     // Priors belong to models of several components.
     let out = run(&["--shape-prior", "0.3"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -6,7 +6,8 @@ use noise_model::{CcdNoise, PixelNoise};
 use sersic_render::{GalaxyParams, ModelPart, Psf, PsfImage, Renderer, Stamp};
 
 use mle_fit::model_fit::{
-    fit_model, Layout, ModelFitOptions, ModelFitResult, ModelSpec, ParamSpec, Priors, Slot,
+    fit_model, ComponentKind, ComponentSpec, Layout, ModelFitOptions, ModelFitResult, ModelSpec,
+    ParamSpec, Priors, Slot,
 };
 
 /// A bulge (Sérsic n, hlr) and an exponential disk (hlr, g1) sharing the centre (0.3, -0.2), drawn
@@ -196,6 +197,24 @@ fn the_bulge_inside_prior_keeps_the_bulge_the_smaller() {
         "with the prior: ratio {}",
         ratio(&held)
     );
+    let slot = |f: &ModelFitResult, name: &str| {
+        f.layout.slots.iter().position(|s| s.name == name).unwrap()
+    };
+    let pair = |f: &ModelFitResult| {
+        vec![[
+            slot(f, "bulge_half_light_radius"),
+            slot(f, "disk_half_light_radius"),
+        ]]
+    };
+    assert_eq!(held.layout.inside, pair(&held));
+    // A point source is the most concentrated component but has no radius: the prior still holds the
+    // free-n Sérsic inside the disk.
+    let mut with_nucleus = spec.clone();
+    with_nucleus
+        .components
+        .push(ComponentSpec::new("nucleus", ComponentKind::Point));
+    let nucleus = fit_with_noise(&with_nucleus, inside, &scene, 100.0);
+    assert_eq!(nucleus.layout.inside, pair(&nucleus));
 }
 
 #[test]

@@ -54,7 +54,8 @@ pub struct Priors {
     /// prior of its own): a shape the image cannot constrain (an unresolved bulge, a faint disk) stays
     /// near round instead of running to the box's edge.
     pub shape: Option<f64>,
-    /// The bulge (the model's most concentrated component) no larger than each other extended component:
+    /// The bulge (the model's most concentrated extended component) no larger than each other extended
+    /// component:
     /// a one-sided Gaussian prior of width [`INSIDE_SIGMA`] on ln(bulge radius / other radius) above 0, so
     /// that at low signal-to-noise the components cannot trade roles (a large, flat "bulge" under a small
     /// "disk").
@@ -559,16 +560,28 @@ fn layout(
         }
         components.push((c.kind, planes));
     }
-    // The bulge's half-light radius against each other extended component's (plane 2 of a Sérsic kind).
-    let radius = |i: usize| match spec.components[i].kind {
-        ComponentKind::Point | ComponentKind::Sky => None,
-        _ => components[i].1[2],
-    };
-    let inside = match (bulge_inside, lights.len() > 1) {
-        (true, true) => lights
+    // The most concentrated extended component's half-light radius against each other extended
+    // component's (plane 2 of a Sérsic kind); a point source has no radius to hold.
+    let extended: Vec<usize> = lights
+        .iter()
+        .zip(&ranks)
+        .filter(|(&i, _)| spec.components[i].kind != ComponentKind::Point)
+        .map(|(&i, _)| i)
+        .collect();
+    let rank_of = |i: usize| ranks[lights.iter().position(|&l| l == i).expect("a light")];
+    let inner = extended
+        .iter()
+        .copied()
+        .fold(None, |b: Option<usize>, i| match b {
+            Some(b) if rank_of(b) >= rank_of(i) => Some(b),
+            _ => Some(i),
+        });
+    let radius = |i: usize| components[i].1[2];
+    let inside = match (bulge_inside, inner) {
+        (true, Some(inner)) => extended
             .iter()
-            .filter(|&&i| i != bulge_at)
-            .filter_map(|&i| Some([radius(bulge_at)?, radius(i)?]))
+            .filter(|&&i| i != inner)
+            .filter_map(|&i| Some([radius(inner)?, radius(i)?]))
             .collect(),
         _ => Vec::new(),
     };
