@@ -40,9 +40,9 @@ pub(crate) struct RealImageArgs {
     /// GALFIT do).
     #[arg(long, value_enum, default_value_t = StatisticArg::Likelihood)]
     statistic: StatisticArg,
-    /// With --model: keep the bulge (the most concentrated component) no larger than the other extended
-    /// components (a one-sided prior on the ratio of half-light radii), so that at low signal-to-noise a
-    /// large, flat "bulge" cannot take the disk's role.
+    /// With --model: keep the bulge (the most concentrated extended component) no larger than the other
+    /// extended components (a one-sided prior on the ratio of half-light radii), so that at low
+    /// signal-to-noise a large, flat "bulge" cannot take the disk's role.
     #[arg(long, requires = "model")]
     pub(crate) bulge_inside: bool,
 }
