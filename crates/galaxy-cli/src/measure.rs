@@ -114,28 +114,25 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
         StatisticArg::Likelihood => Statistic::Likelihood,
         StatisticArg::ChiSquare => Statistic::ChiSquare,
     };
-    if let Some(sigma) = real.shape_prior {
-        if !(sigma.is_finite() && sigma > 0.0) {
-            return Err(CliError::input(format!(
-                "--shape-prior {sigma}: the prior's sigma must be positive and finite"
-            )));
-        }
-    }
+    let priors = Priors {
+        shape: real.shape_prior,
+        bulge_inside: real.bulge_inside,
+    };
     let model = match &real.model {
         Some(text) => {
             let mut spec = galaxy_measure::load_model(text)?;
-            let extended = spec
-                .components
-                .iter()
-                .filter(|c| !matches!(c.kind, ComponentKind::Point | ComponentKind::Sky))
-                .count();
-            if real.bulge_inside && extended < 2 {
-                return Err(CliError::input(format!(
-                    "--bulge-inside holds a bulge inside another extended component, and --model {text} \
-                     has {extended} (a Sérsic, exponential or de Vaucouleurs component; points and skies \
-                     have no size)"
-                )));
-            }
+            // Refused before any galaxy is fitted (each fit would refuse them too).
+            priors.validate(&spec).map_err(|e| {
+                let mut given: Vec<String> = real
+                    .shape_prior
+                    .map(|sigma| format!("--shape-prior {sigma}"))
+                    .into_iter()
+                    .collect();
+                if real.bulge_inside {
+                    given.push("--bulge-inside".into());
+                }
+                CliError::input(format!("{} with --model {text}: {e}", given.join(" ")))
+            })?;
             if real.fit_sky && !spec.components.iter().any(|c| c.kind == ComponentKind::Sky) {
                 spec.components
                     .push(ComponentSpec::new("sky", ComponentKind::Sky));
@@ -182,10 +179,7 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
         }
         Some(spec) => {
             let options = ModelFitOptions {
-                priors: Priors {
-                    shape: real.shape_prior,
-                    bulge_inside: real.bulge_inside,
-                },
+                priors,
                 ..ModelFitOptions::default()
             };
             let measurements =

@@ -139,7 +139,7 @@ impl NoiseSource {
         let (h, w) = data.dim();
         let window = s![row..row + h, column..column + w];
         let noise = match &self.kind {
-            Source::Ccd(ccd) => PixelNoise::from_ccd(*ccd, (h, w)).with_statistic(self.statistic),
+            Source::Ccd(ccd) => PixelNoise::from_ccd(*ccd, (h, w)),
             Source::Map { kind, planes } => {
                 let plane = planes.for_image(k).slice(window);
                 match kind {
@@ -148,9 +148,9 @@ impl NoiseSource {
                     MapKind::Variance => PixelNoise::from_variance_map(plane),
                 }
                 .map_err(|e| e.to_string())?
-                .with_statistic(self.statistic)
             }
-        };
+        }
+        .with_statistic(self.statistic);
         let mut noise = match &self.mask {
             Some(planes) => noise
                 .with_mask(planes.for_image(k).slice(window), self.polarity)

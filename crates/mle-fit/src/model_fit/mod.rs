@@ -62,6 +62,29 @@ pub struct Priors {
     pub bulge_inside: bool,
 }
 
+impl Priors {
+    /// Checks what the priors need of `spec`: a positive, finite shape sigma, and for the bulge-inside
+    /// prior two components with a size (a point source or a sky has none).
+    pub fn validate(&self, spec: &ModelSpec) -> Result<(), FitError> {
+        if let Some(sigma) = self.shape {
+            if !(sigma.is_finite() && sigma > 0.0) {
+                return Err(FitError::BadInput(format!(
+                    "the shape prior's sigma must be positive and finite (got {sigma})"
+                )));
+            }
+        }
+        let sized = spec.components.iter().filter(|c| c.kind.has_size()).count();
+        if self.bulge_inside && sized < 2 {
+            return Err(FitError::BadInput(format!(
+                "the bulge-inside prior holds a bulge inside another component with a size, and the \
+                 model has {sized} (a Sérsic, exponential or de Vaucouleurs component; points and skies \
+                 have no size)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ModelFitOptions {
     fn default() -> Self {
         ModelFitOptions {
@@ -133,13 +156,7 @@ pub fn fit_model<'d>(
     options: &ModelFitOptions,
 ) -> Result<ModelFitResult, FitError> {
     spec.validate()?;
-    if let Some(sigma) = options.priors.shape {
-        if !(sigma.is_finite() && sigma > 0.0) {
-            return Err(FitError::BadInput(format!(
-                "the shape prior's sigma must be positive and finite (got {sigma})"
-            )));
-        }
-    }
+    options.priors.validate(spec)?;
     let has_sky = spec.components.iter().any(|c| c.kind == ComponentKind::Sky);
     let single_options = ImageFitOptions {
         fit_sky: has_sky,
@@ -561,27 +578,27 @@ fn layout(
         components.push((c.kind, planes));
     }
     // The most concentrated extended component's half-light radius against each other extended
-    // component's (plane 2 of a Sérsic kind); a point source has no radius to hold.
-    let extended: Vec<usize> = lights
+    // component's (plane 2 of a Sérsic kind); a point source has no radius to hold. Among equals the
+    // first is the inner one, as for the bulge.
+    let extended: Vec<(usize, f64)> = lights
         .iter()
         .zip(&ranks)
-        .filter(|(&i, _)| spec.components[i].kind != ComponentKind::Point)
-        .map(|(&i, _)| i)
+        .filter(|(&i, _)| spec.components[i].kind.has_size())
+        .map(|(&i, &rank)| (i, rank))
         .collect();
-    let rank_of = |i: usize| ranks[lights.iter().position(|&l| l == i).expect("a light")];
     let inner = extended
         .iter()
-        .copied()
-        .fold(None, |b: Option<usize>, i| match b {
-            Some(b) if rank_of(b) >= rank_of(i) => Some(b),
-            _ => Some(i),
-        });
+        .fold(None, |best: Option<(usize, f64)>, &(i, rank)| match best {
+            Some((_, r)) if r >= rank => best,
+            _ => Some((i, rank)),
+        })
+        .map(|(i, _)| i);
     let radius = |i: usize| components[i].1[2];
     let inside = match (bulge_inside, inner) {
         (true, Some(inner)) => extended
             .iter()
-            .filter(|&&i| i != inner)
-            .filter_map(|&i| Some([radius(inner)?, radius(i)?]))
+            .filter(|&&(i, _)| i != inner)
+            .filter_map(|&(i, _)| Some([radius(inner)?, radius(i)?]))
             .collect(),
         _ => Vec::new(),
     };

@@ -67,6 +67,11 @@ impl ComponentKind {
     pub fn has_centre(&self) -> bool {
         !matches!(self, ComponentKind::Sky)
     }
+
+    /// Whether the component has a size (a half-light radius): the Sérsic kinds, not a point or a sky.
+    pub fn has_size(&self) -> bool {
+        !matches!(self, ComponentKind::Point | ComponentKind::Sky)
+    }
 }
 
 /// What the user says about one parameter; anything left `None` comes from the image.

@@ -76,11 +76,11 @@ impl PsfGrid {
                 if let Some((j_lo, weights, row)) = self.within(col, r2) {
                     aliased |= CENTRE && col.i != col.fold_col as i64;
                     if first {
-                        let reach = weights.len().min(n);
+                        // It reaches the cells row.. (row + its length), wrapping at n.
+                        let end = row + weights.len().min(n);
+                        let (wrapped, after) = (end.saturating_sub(n), end.min(n));
                         for buffer in buffers.iter_mut() {
-                            let (before, after) = (row, (row + reach).min(n));
-                            let wrapped = (row + reach).saturating_sub(n);
-                            buffer[wrapped..before].fill(Complex64::default());
+                            buffer[wrapped..row].fill(Complex64::default());
                             buffer[after..].fill(Complex64::default());
                         }
                     }
