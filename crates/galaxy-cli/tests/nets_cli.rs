@@ -236,13 +236,7 @@ fn bad_input_exits_2() {
         ),
     ];
     for (args, expect) in cases {
-        let out = galaxy(args, d);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(expect),
-            "{args:?}: expected '{expect}' in {}",
-            stderr(&out)
-        );
+        common::assert_refused(args, d, expect);
         assert!(!d.join("p.csv").exists());
     }
 }

@@ -95,11 +95,7 @@ fn a_noisy_bulge_and_disk_is_measured_within_its_errors_and_fixed_values_stay() 
     // The de Vaucouleurs bulge's n is its kind's; the disk's ellipticity is held at a wrong value on
     // purpose: it must stay there.
     let mut spec = ModelSpec::shorthand("de_vaucouleurs+exponential").unwrap();
-    let hold = ParamSpec {
-        start: Some(0.3),
-        fixed: true,
-        ..ParamSpec::default()
-    };
+    let hold = ParamSpec::fixed_at(0.3);
     spec.components[1].params.push(("g1".into(), hold));
     let fit = fit_model(
         &renderer,
@@ -157,14 +153,9 @@ fn a_bulge_with_no_light_is_reported_as_degenerate() {
     let noise = PixelNoise::from_ccd(CcdNoise::gaussian(5.0).unwrap(), image.dim());
     let mut spec = ModelSpec::shorthand("sersic+exponential").unwrap();
     // The bulge's flux held at zero: its size, shape and n are then unconstrained.
-    spec.components[0].params.push((
-        "flux".into(),
-        ParamSpec {
-            start: Some(0.0),
-            fixed: true,
-            ..ParamSpec::default()
-        },
-    ));
+    spec.components[0]
+        .params
+        .push(("flux".into(), ParamSpec::fixed_at(0.0)));
     let fit = fit_model(
         &renderer,
         &psf,

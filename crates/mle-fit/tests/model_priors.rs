@@ -221,11 +221,7 @@ fn the_bulge_inside_prior_keeps_the_bulge_the_smaller() {
 fn a_degeneracy_is_reported_when_a_prior_bounds_its_errors() {
     let scene = scene((4.0, 0.3), (1.0, 0.35));
     let mut spec = ModelSpec::shorthand("sersic+exponential").unwrap();
-    let no_light = ParamSpec {
-        start: Some(0.0),
-        fixed: true,
-        ..ParamSpec::default()
-    };
+    let no_light = ParamSpec::fixed_at(0.0);
     spec.components[0].params.push(("flux".into(), no_light));
     let fit = fit(
         &spec,

@@ -90,6 +90,17 @@ pub struct ParamSpec {
     pub prior: Option<[f64; 2]>,
 }
 
+impl ParamSpec {
+    /// A parameter held at `value` instead of fitted.
+    pub fn fixed_at(value: f64) -> Self {
+        ParamSpec {
+            start: Some(value),
+            fixed: true,
+            ..ParamSpec::default()
+        }
+    }
+}
+
 /// One component: a name (the prefix of its output columns), a kind, the parameters the user set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentSpec {
