@@ -126,6 +126,7 @@ impl ImageInputArgs {
             stamp_size: self.stamp_size,
             fit,
             statistic: Default::default(),
+            convolution: Default::default(),
         })
     }
 

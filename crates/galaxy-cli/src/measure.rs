@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use galaxy_fits::Key;
 use galaxy_measure::is_fits_path;
-use galaxy_measure::Statistic;
+use galaxy_measure::{PsfSpec, Statistic};
 use mle_fit::model_fit::{ComponentKind, ComponentSpec, ModelFitOptions, Priors};
 use mle_fit::ImageFitOptions;
+use sersic_render::Convolution;
 
 use crate::args::{check_output, progress, thread_pool, ShardPlan};
 use crate::image_inputs::ImageInputArgs;
@@ -45,6 +46,13 @@ pub(crate) struct RealImageArgs {
     /// signal-to-noise a large, flat "bulge" cannot take the disk's role.
     #[arg(long, requires = "model")]
     pub(crate) bulge_inside: bool,
+    /// With --model: how the components meet the PSF image. continuous (default): the profile
+    /// convolved with the interpolated PSF, then sampled (GalSim's drawing); discrete: each profile sampled
+    /// at the pixel centres, then summed over the PSF image's pixels, which is Imfit's and GALFIT's model
+    /// without their sub-pixel sampling (for comparing with them; needs an effective PSF image,
+    /// --psf-includes-pixel, at the image's pixel scale, and Sérsic-family components only).
+    #[arg(long, value_enum, default_value_t = ConvolutionArg::Continuous, requires = "model")]
+    convolution: ConvolutionArg,
 }
 
 impl RealImageArgs {
@@ -58,6 +66,10 @@ impl RealImageArgs {
                 (self.model.is_some(), "--model"),
                 (self.shape_prior.is_some(), "--shape-prior"),
                 (self.bulge_inside, "--bulge-inside"),
+                (
+                    self.convolution != ConvolutionArg::Continuous,
+                    "--convolution discrete",
+                ),
                 (
                     self.statistic != StatisticArg::Likelihood,
                     "--statistic chi-square",
@@ -79,6 +91,25 @@ pub(crate) enum StatisticArg {
     Likelihood,
     /// χ² with the same variance.
     ChiSquare,
+}
+
+/// `--convolution`'s values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ConvolutionArg {
+    /// The continuous profile through the interpolated PSF (GalSim's drawing).
+    #[default]
+    Continuous,
+    /// Pixel-centre samples summed over the PSF image (Imfit's and GALFIT's model).
+    Discrete,
+}
+
+impl From<ConvolutionArg> for Convolution {
+    fn from(arg: ConvolutionArg) -> Convolution {
+        match arg {
+            ConvolutionArg::Continuous => Convolution::Continuous,
+            ConvolutionArg::Discrete => Convolution::Discrete,
+        }
+    }
 }
 
 /// What `galaxy fit` passes on for a FITS input.
@@ -114,6 +145,7 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
         StatisticArg::Likelihood => Statistic::Likelihood,
         StatisticArg::ChiSquare => Statistic::ChiSquare,
     };
+    request.convolution = real.convolution.into();
     let priors = Priors {
         shape: real.shape_prior,
         bulge_inside: real.bulge_inside,
@@ -133,6 +165,9 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
                 }
                 CliError::input(format!("{} with --model {text}: {e}", given.join(" ")))
             })?;
+            if real.convolution == ConvolutionArg::Discrete {
+                check_discrete(&request.psf, &spec, text)?;
+            }
             if real.fit_sky && !spec.components.iter().any(|c| c.kind == ComponentKind::Sky) {
                 spec.components
                     .push(ComponentSpec::new("sky", ComponentKind::Sky));
@@ -238,4 +273,46 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Refuses, before any fit, what `--convolution discrete` cannot draw: an analytic or optical PSF, an
+/// oversampled PSF image, a point source.
+fn check_discrete(
+    psf: &PsfSpec,
+    spec: &mle_fit::model_fit::ModelSpec,
+    model: &str,
+) -> Result<(), CliError> {
+    let why = match psf {
+        PsfSpec::Image {
+            oversampling,
+            includes_pixel,
+            ..
+        } => {
+            if *oversampling != 1 {
+                Some(format!(
+                    "needs the PSF image at the image's pixel scale, not --psf-oversampling {oversampling}"
+                ))
+            } else if !includes_pixel {
+                Some("needs an effective PSF image (--psf-includes-pixel)".to_string())
+            } else {
+                None
+            }
+        }
+        _ => Some("needs a PSF image (--psf), not an analytic PSF".to_string()),
+    };
+    let why = why.or_else(|| {
+        spec.components
+            .iter()
+            .find(|c| c.kind == ComponentKind::Point)
+            .map(|c| {
+                format!(
+                    "draws Sérsic components only; --model {model} has the point source {}",
+                    c.name
+                )
+            })
+    });
+    match why {
+        Some(why) => Err(CliError::input(format!("--convolution discrete {why}"))),
+        None => Ok(()),
+    }
 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 use galaxy_data::atomic::write_npy;
 use ndarray::{Array3, Axis};
-use sersic_render::{GalaxyParams, Psf, RenderJob, Renderer, Stamp};
+use sersic_render::{GalaxyParams, Psf, RenderError, RenderJob, Renderer, Stamp};
 
 use crate::args::progress;
+use crate::measure::ConvolutionArg;
 use crate::CliError;
 use galaxy_measure::{load_psf_images, PsfSampling};
 
@@ -78,6 +79,11 @@ pub struct RenderArgs {
     /// parameter at its value (`start`); g1, g2 default to 0 and the centre to --dx, --dy.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["params", "flux", "sersic_index", "half_light_radius", "psf_only"])]
     model: Option<PathBuf>,
+    /// With --model: continuous (GalSim's drawing, default) or discrete (each profile sampled at the
+    /// pixel centres and summed over the PSF image: Imfit's and GALFIT's model; see `galaxy fit
+    /// --convolution`).
+    #[arg(long, value_enum, default_value_t = ConvolutionArg::Continuous, requires = "model")]
+    convolution: ConvolutionArg,
     /// Draw the PSF alone (unit flux).
     #[arg(long, conflicts_with = "params")]
     psf_only: bool,
@@ -249,7 +255,14 @@ fn render_model(args: &RenderArgs, path: &std::path::Path, stamp: Stamp) -> Resu
             args.analytic_psf(fwhm)?
         }
     };
-    let image = Renderer::new(stamp)?.render_model(None, &parts, &psf)? + sky;
+    let image = Renderer::new(stamp)?
+        .with_convolution(args.convolution.into())
+        .render_model(None, &parts, &psf)
+        .map_err(|e| match e {
+            RenderError::Discrete(why) => CliError::input(format!("--convolution discrete: {why}")),
+            other => other.into(),
+        })?
+        + sky;
     write_npy(&args.output, &image.mapv(|v| v as f32))?;
     eprintln!(
         "rendered a model of {} component(s) on {}x{} to {}",

@@ -360,3 +360,210 @@ fn render_draws_a_model_file_and_refuses_one_with_a_missing_value() {
     );
     assert!(!dir.path().join("x.npy").exists());
 }
+
+#[test]
+fn discrete_convolution_fits_imfits_model_back_and_refuses_what_it_cannot_draw() {
+    // A noiseless stamp of the discrete model (each profile sampled at the pixel centres, summed over the
+    // PSF image): fitted by it, the bulge + disk comes back (χ² ≈ 0); fitted by the continuous drawing,
+    // whose model differs at the bulge's core, it cannot reach χ² ≈ 0.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, psf_path) = inputs(dir.path());
+    let psf_pixels = galaxy_fits::read_image(std::path::Path::new(&psf_path))
+        .unwrap()
+        .data
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap();
+    let psf = Psf::image(PsfImage::new(psf_pixels.view(), SCALE, 1, true).unwrap());
+    let parts = [
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(3e4, 3.0, 0.3, 0.05, 0.0),
+            offset: [0.6, -0.3],
+        },
+        ModelPart::Sersic {
+            galaxy: GalaxyParams::new(7e4, 1.0, 0.9, 0.3, -0.1),
+            offset: [0.6, -0.3],
+        },
+    ];
+    let image: Array2<f64> = Renderer::new(Stamp::new(48, 44, SCALE))
+        .unwrap()
+        .with_convolution(sersic_render::Convolution::Discrete)
+        .render_model(None, &parts, &psf)
+        .unwrap();
+    let wcs = [
+        Key::real("CDELT1", -SCALE / 3600.0, "deg"),
+        Key::real("CDELT2", SCALE / 3600.0, "deg"),
+    ];
+    let image_path = dir.path().join("discrete.fits");
+    write_image(&image_path, image.view().into_dyn(), &wcs).unwrap();
+    let image_path = image_path.to_string_lossy().into_owned();
+    let fit = |extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            &image_path,
+            "--psf",
+            &psf_path,
+            "--gain",
+            "2",
+            "--read-noise",
+            "5",
+            "--sky-level",
+            "100",
+            "--model",
+            "sersic+exponential",
+            "--statistic",
+            "chi-square",
+            "-o",
+            "d.csv",
+        ];
+        args.extend_from_slice(extra);
+        galaxy(&args, dir.path())
+    };
+    let out = fit(&["--psf-includes-pixel", "--convolution", "discrete"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = common::csv_rows(&dir.path().join("d.csv"));
+    let get = |name: &str| rows[0][name].parse::<f64>().unwrap();
+    assert!(get("chi_square") < 1e-3, "χ² {}", get("chi_square"));
+    for (name, want, tolerance) in [
+        ("bulge_sersic_index", 3.0, 1e-3),
+        ("bulge_half_light_radius_arcsec", 0.3, 1e-4),
+        ("disk_half_light_radius_arcsec", 0.9, 1e-4),
+        ("bulge_g1", 0.05, 1e-4),
+        ("disk_g2", -0.1, 1e-4),
+        ("bulge_to_total", 0.3, 1e-4),
+        ("x", 0.6 + 24.5, 1e-4),
+    ] {
+        let got = get(name);
+        assert!((got - want).abs() <= tolerance, "{name}: {got} vs {want}");
+    }
+    let out = fit(&["--psf-includes-pixel"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let continuous = common::csv_rows(&dir.path().join("d.csv"))[0]["chi_square"]
+        .parse::<f64>()
+        .unwrap();
+    assert!(continuous > 0.1, "continuous χ² {continuous}");
+    // What it cannot draw is refused before any fit, naming the option.
+    for (extra, needle) in [
+        (vec!["--convolution", "discrete"], "--psf-includes-pixel"),
+        (
+            vec![
+                "--psf-includes-pixel",
+                "--psf-oversampling",
+                "2",
+                "--convolution",
+                "discrete",
+            ],
+            "--psf-oversampling 2",
+        ),
+    ] {
+        let out = fit(&extra);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--convolution discrete"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = galaxy(
+        &[
+            "fit",
+            &image_path,
+            "--psf-fwhm",
+            "0.6",
+            "--sigma",
+            "3",
+            "--model",
+            "sersic+point",
+            "--convolution",
+            "discrete",
+            "-o",
+            "p.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--convolution discrete needs a PSF image"),
+        "{}",
+        stderr(&out)
+    );
+    let out = galaxy(
+        &[
+            "fit",
+            &image_path,
+            "--psf",
+            &psf_path,
+            "--psf-includes-pixel",
+            "--sigma",
+            "3",
+            "--model",
+            "sersic+point",
+            "--convolution",
+            "discrete",
+            "-o",
+            "p.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("point source"), "{}", stderr(&out));
+    // It belongs to models.
+    let out = galaxy(
+        &[
+            "fit",
+            &image_path,
+            "--psf",
+            &psf_path,
+            "--psf-includes-pixel",
+            "--sigma",
+            "3",
+            "--convolution",
+            "discrete",
+            "-o",
+            "p.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+    assert!(!dir.path().join("p.csv").exists());
+    // `galaxy render --model --convolution discrete` draws what the library draws, and refuses an
+    // analytic PSF by name.
+    std::fs::write(
+        dir.path().join("bd.toml"),
+        "[[component]]\nname = \"bulge\"\ntype = \"sersic\"\nflux = 3e4\nsersic_index = 3\n\
+         half_light_radius = 0.3\ng1 = 0.05\n\n[[component]]\nname = \"disk\"\ntype = \"exponential\"\n\
+         flux = 7e4\nhalf_light_radius = 0.9\ng1 = 0.3\ng2 = -0.1\n",
+    )
+    .unwrap();
+    let render = |psf: &[&str]| {
+        let mut args = vec!["render", "--model", "bd.toml", "--convolution", "discrete"];
+        args.extend_from_slice(psf);
+        args.extend_from_slice(&[
+            "--width", "48", "--height", "44", "--scale", "0.2", "--dx", "0.6", "--dy", "-0.3",
+            "-o", "r.npy",
+        ]);
+        galaxy(&args, dir.path())
+    };
+    let out = render(&["--psf", &psf_path, "--psf-includes-pixel"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let drawn: Array2<f32> = ndarray_npy::read_npy(dir.path().join("r.npy")).unwrap();
+    let peak = image.iter().cloned().fold(0.0, f64::max);
+    let worst = drawn
+        .iter()
+        .zip(&image)
+        .map(|(a, b)| (f64::from(*a) - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 1e-6 * peak,
+        "max |cli - library| / peak = {:e}",
+        worst / peak
+    );
+    let out = render(&["--psf-fwhm", "0.7"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--convolution discrete: discrete convolution needs a PSF image"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -17,6 +17,7 @@
 //!     stamp_size: 64,
 //!     fit: Default::default(),
 //!     statistic: Default::default(),
+//!     convolution: Default::default(),
 //! };
 //! let survey = Survey::prepare(&request)?;
 //! let measurements = survey.measure(&|| {});

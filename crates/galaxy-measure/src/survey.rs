@@ -10,7 +10,7 @@ use mle_fit::{fit_image_from, ImageFitOptions, ImageFitResult};
 use ndarray::Array2;
 use noise_model::{MaskPolarity, PixelNoise, Statistic};
 use rayon::prelude::*;
-use sersic_render::{GalaxyParams, Psf, Renderer, Stamp};
+use sersic_render::{Convolution, GalaxyParams, Psf, Renderer, Stamp};
 
 use crate::catalog::read_catalog;
 use crate::cutouts::{windows_around, Window};
@@ -45,6 +45,10 @@ pub struct MeasureRequest {
     pub fit: ImageFitOptions,
     /// What each fit minimises: the likelihood (default), or χ² with the same variance as Imfit and GALFIT.
     pub statistic: Statistic,
+    /// How models of several components meet the PSF: continuously (GalSim's drawing, the default), or
+    /// as Imfit and GALFIT do, each profile sampled at the pixel centres and summed over the PSF image's
+    /// pixels (for comparing with them; it needs an effective PSF image at the image's scale).
+    pub convolution: Convolution,
 }
 
 /// A stamp ready to fit: its window in the input, its pixels and its noise (or why it has none usable).
@@ -69,6 +73,7 @@ pub struct Survey {
     /// Arcsec per pixel, when known (then sizes are in arcsec, else in pixels).
     pub pixel_scale: Option<f64>,
     options: ImageFitOptions,
+    convolution: Convolution,
     renderers: Mutex<HashMap<(usize, usize), Arc<Renderer>>>,
 }
 
@@ -186,6 +191,7 @@ impl Survey {
             psfs,
             pixel_scale,
             options: request.fit.clone(),
+            convolution: request.convolution,
             renderers: Mutex::new(HashMap::new()),
         })
     }
@@ -255,7 +261,11 @@ impl Survey {
             return Ok(r.clone());
         }
         let stamp = Stamp::new(columns, rows, self.pixel_scale.unwrap_or(1.0));
-        let renderer = Arc::new(Renderer::new(stamp).map_err(|e| e.to_string())?);
+        let renderer = Arc::new(
+            Renderer::new(stamp)
+                .map_err(|e| e.to_string())?
+                .with_convolution(self.convolution),
+        );
         map.insert((rows, columns), renderer.clone());
         Ok(renderer)
     }

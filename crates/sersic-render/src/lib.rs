@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+pub mod discrete;
 mod fft;
 pub mod hankel;
 mod lattice;
@@ -13,6 +14,7 @@ pub mod sersic;
 pub mod sersic_table;
 pub mod shear;
 
+pub use discrete::{Convolution, DiscreteError};
 pub use lattice::Lattice;
 pub use params::{GalaxyParams, ParamError, Stamp, PARAM_NAMES, PARAM_NAMES_WITH_CENTRE};
 pub use psf::{Psf, PsfError};

@@ -7,6 +7,7 @@
 //! the phase of the galaxy's offset, and (4) inverse-transforms the rows of the stamp. See
 //! docs/rendering.md for the accuracy this reaches.
 
+mod discrete_draw;
 mod grids;
 pub(crate) mod model;
 mod sizing;
@@ -63,6 +64,9 @@ pub enum RenderError {
     /// Bad point-source flux.
     #[error("a point source's flux must be finite, got {0}")]
     PointFlux(f64),
+    /// A model discrete convolution cannot draw.
+    #[error(transparent)]
+    Discrete(#[from] crate::discrete::DiscreteError),
 }
 
 /// An image and its derivatives with respect to (flux, n, hlr, g1, g2) and, when asked for, the centre
@@ -98,6 +102,10 @@ pub struct Renderer {
     psf_tables: Mutex<Vec<([u64; 3], Arc<RadialTable>)>>,
     /// Most recently used first.
     grids: Mutex<Vec<(grids::GridKey, Arc<PsfGrid>)>>,
+    /// How models meet the PSF ([`Self::with_convolution`]).
+    convolution: crate::discrete::Convolution,
+    /// The last PSF image's kernel for discrete convolution, under its key.
+    discrete: Mutex<Option<(u64, Arc<crate::discrete::Kernel>)>>,
 }
 
 impl Renderer {
@@ -116,7 +124,22 @@ impl Renderer {
             plans: Mutex::new(HashMap::new()),
             psf_tables: Mutex::new(Vec::new()),
             grids: Mutex::new(Vec::new()),
+            convolution: crate::discrete::Convolution::Continuous,
+            discrete: Mutex::new(None),
         })
+    }
+
+    /// This renderer drawing models ([`Self::render_model`], [`Self::render_model_with_jacobian`]) by
+    /// `convolution`: [`crate::Convolution::Discrete`] draws Imfit's and GALFIT's model, for comparisons with
+    /// them. Single-profile draws are always continuous.
+    pub fn with_convolution(mut self, convolution: crate::discrete::Convolution) -> Self {
+        self.convolution = convolution;
+        self
+    }
+
+    /// How this renderer draws models.
+    pub fn convolution(&self) -> crate::discrete::Convolution {
+        self.convolution
     }
 
     /// The stamp geometry.

@@ -93,6 +93,9 @@ impl Renderer {
         parts: &[ModelPart],
         psf: &Psf,
     ) -> Result<Array2<f64>, RenderError> {
+        if self.convolution == crate::discrete::Convolution::Discrete {
+            return self.render_model_discrete(parts, psf);
+        }
         let lattice = self.usable_model_lattice(lattice, parts, psf)?;
         let plans = parts
             .iter()
@@ -127,6 +130,9 @@ impl Renderer {
         parts: &[ModelPart],
         psf: &Psf,
     ) -> Result<ModelWithJacobian, RenderError> {
+        if self.convolution == crate::discrete::Convolution::Discrete {
+            return self.render_model_discrete_with_jacobian(parts, psf);
+        }
         let lattice = self.usable_model_lattice(lattice, parts, psf)?;
         let mut image = Array2::zeros(self.stamp.dim());
         let mut planes = Vec::with_capacity(parts.len());
