@@ -47,6 +47,21 @@ fn inputs(dir: &std::path::Path) -> (String, String) {
     )
 }
 
+/// Asserts that the CLI's float32 image is the library's within 1e-6 of the peak.
+fn assert_drawn_as(drawn: &Array2<f32>, expected: &Array2<f64>) {
+    let peak = expected.iter().cloned().fold(0.0, f64::max);
+    let worst = drawn
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (f64::from(*a) - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 1e-6 * peak,
+        "max |cli - library| / peak = {:e}",
+        worst / peak
+    );
+}
+
 #[test]
 fn a_bulge_and_disk_stamp_gives_per_component_columns_and_blocks() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,17 +339,7 @@ fn render_draws_a_model_file_and_refuses_one_with_a_missing_value() {
         .render_model(None, &parts, &Psf::moffat(2.0, 0.7).unwrap())
         .unwrap()
         + 2.5;
-    let peak = expected.iter().cloned().fold(0.0, f64::max);
-    let worst = drawn
-        .iter()
-        .zip(&expected)
-        .map(|(a, b)| (f64::from(*a) - b).abs())
-        .fold(0.0, f64::max);
-    assert!(
-        worst <= 1e-6 * peak,
-        "max |cli - library| / peak = {:e}",
-        worst / peak
-    );
+    assert_drawn_as(&drawn, &expected);
     std::fs::write(
         &file,
         "[[component]]\nname = \"disk\"\ntype = \"exponential\"\nflux = 7e4\n",
@@ -464,68 +469,22 @@ fn discrete_convolution_fits_imfits_model_back_and_refuses_what_it_cannot_draw()
             stderr(&out)
         );
     }
-    let out = galaxy(
-        &[
-            "fit",
-            &image_path,
-            "--psf-fwhm",
-            "0.6",
-            "--sigma",
-            "3",
-            "--model",
-            "sersic+point",
-            "--convolution",
-            "discrete",
-            "-o",
-            "p.csv",
-        ],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("--convolution discrete needs a PSF image"),
-        "{}",
-        stderr(&out)
-    );
-    let out = galaxy(
-        &[
-            "fit",
-            &image_path,
-            "--psf",
-            &psf_path,
-            "--psf-includes-pixel",
-            "--sigma",
-            "3",
-            "--model",
-            "sersic+point",
-            "--convolution",
-            "discrete",
-            "-o",
-            "p.csv",
-        ],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("point source"), "{}", stderr(&out));
-    // It belongs to models.
-    let out = galaxy(
-        &[
-            "fit",
-            &image_path,
-            "--psf",
-            &psf_path,
-            "--psf-includes-pixel",
-            "--sigma",
-            "3",
-            "--convolution",
-            "discrete",
-            "-o",
-            "p.csv",
-        ],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+    let psf_image = ["--psf", psf_path.as_str(), "--psf-includes-pixel"];
+    for (psf, model, needle) in [
+        (
+            &["--psf-fwhm", "0.6"][..],
+            "--model=sersic+exponential",
+            "--convolution discrete needs a PSF image",
+        ),
+        (&psf_image[..], "--model=sersic+point", "point source"),
+        // It belongs to models.
+        (&psf_image[..], "--fit-sky", "--model"),
+    ] {
+        let mut args = vec!["fit", &image_path, "--sigma", "3", model, "-o", "p.csv"];
+        args.extend_from_slice(&["--convolution", "discrete"]);
+        args.extend_from_slice(psf);
+        common::assert_refused(&args, dir.path(), needle);
+    }
     assert!(!dir.path().join("p.csv").exists());
     // `galaxy render --model --convolution discrete` draws what the library draws, and refuses an
     // analytic PSF by name.
@@ -548,17 +507,7 @@ fn discrete_convolution_fits_imfits_model_back_and_refuses_what_it_cannot_draw()
     let out = render(&["--psf", &psf_path, "--psf-includes-pixel"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let drawn: Array2<f32> = ndarray_npy::read_npy(dir.path().join("r.npy")).unwrap();
-    let peak = image.iter().cloned().fold(0.0, f64::max);
-    let worst = drawn
-        .iter()
-        .zip(&image)
-        .map(|(a, b)| (f64::from(*a) - b).abs())
-        .fold(0.0, f64::max);
-    assert!(
-        worst <= 1e-6 * peak,
-        "max |cli - library| / peak = {:e}",
-        worst / peak
-    );
+    assert_drawn_as(&drawn, &image);
     let out = render(&["--psf-fwhm", "0.7"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(

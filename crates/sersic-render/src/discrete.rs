@@ -75,15 +75,7 @@ pub(crate) struct Kernel {
 /// The smallest n' >= n whose only prime factors are 2, 3 and 5.
 fn smooth_size(n: usize) -> usize {
     (n.max(1)..)
-        .find(|&m| {
-            let mut m = m;
-            for p in [2, 3, 5] {
-                while m % p == 0 {
-                    m /= p;
-                }
-            }
-            m == 1
-        })
+        .find(|&m| crate::fft::is_5_smooth(m))
         .expect("some size is 5-smooth")
 }
 

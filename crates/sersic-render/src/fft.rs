@@ -5,6 +5,19 @@ use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
+/// Whether n's only prime factors are 2, 3 and 5 (the sizes the FFTs are fastest at).
+pub(crate) fn is_5_smooth(mut n: usize) -> bool {
+    if n == 0 {
+        return false;
+    }
+    for p in [2, 3, 5] {
+        while n.is_multiple_of(p) {
+            n /= p;
+        }
+    }
+    n == 1
+}
+
 /// FFT plans for one period N (shareable across threads).
 pub(crate) struct FftPlans {
     period: usize,

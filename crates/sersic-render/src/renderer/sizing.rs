@@ -16,15 +16,7 @@ fn good_periods() -> &'static [usize] {
     SIZES.get_or_init(|| {
         let mut v: Vec<usize> = (8..=16384)
             .step_by(2)
-            .filter(|&n| {
-                let mut m = n;
-                for p in [2, 3, 5] {
-                    while m % p == 0 {
-                        m /= p;
-                    }
-                }
-                m == 1
-            })
+            .filter(|&n| crate::fft::is_5_smooth(n))
             .collect();
         v.sort_unstable();
         v
