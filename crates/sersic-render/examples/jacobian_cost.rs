@@ -4,7 +4,7 @@
 //!
 //! Galaxies of the pixel-PSF benchmark's prior (`benches/pixel_psf.rs`: 64 x 64 stamps of 0.23", n in
 //! [0.5, 6], hlr in [0.1, 0.6]", |g| < 0.67, offsets up to 1.5 px) are grouped by the period their image
-//! is drawn on, and each group is drawn as images and as image + Jacobian in turn (CPU time, best of five
+//! is drawn on, and each group is drawn as images and as image + Jacobian in turn (wall time, best of five
 //! rounds). The PSF is the 41 x 41 `.npy` given (an effective PSF image), else a Moffat(3.5, 0.7") drawn
 //! with the pixel. Periods grow with the galaxy's wings (high n); the Jacobian's seven inverse FFTs weigh
 //! more there, so its ratio to one image rises with the period.

@@ -10,17 +10,13 @@ use crate::psf::Psf;
 use crate::radial_table::RadialTable;
 use crate::sersic::unit_profile_constants;
 
-/// The periods tried, smallest first: even sizes whose only prime factors are 2, 3 and 5, less those
-/// divisible by 25. rustfft is slow on those: an inverse transform's column and row passes for a 64-pixel
-/// stamp took 30.1 µs at N = 150 against 21.0 µs at 160, 17.3 at 100 against 11.4 at 108, 87.8 at 250
-/// against 39.0 at 256 (2026-11-30), so the next size up draws faster despite its larger lattice, the
-/// Jacobian's seven planes most (`examples/jacobian_cost.rs`, docs/rendering.md).
+/// The periods tried, smallest first: even sizes whose only prime factors are 2, 3 and 5.
 fn good_periods() -> &'static [usize] {
     static SIZES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
     SIZES.get_or_init(|| {
         let mut v: Vec<usize> = (8..=16384)
             .step_by(2)
-            .filter(|&n| crate::fft::is_5_smooth(n) && n % 25 != 0)
+            .filter(|&n| crate::fft::is_5_smooth(n))
             .collect();
         v.sort_unstable();
         v
