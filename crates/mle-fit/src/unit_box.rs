@@ -69,9 +69,7 @@ impl Evaluation {
     ) -> Result<Self, FitError> {
         let nll = -log_l;
         if !nll.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
-            return Err(FitError::Solver(format!(
-                "the likelihood is not finite at {shown:?}"
-            )));
+            return Err(not_finite(shown));
         }
         Ok(Evaluation {
             point: point.to_vec(),
@@ -83,32 +81,121 @@ impl Evaluation {
     }
 }
 
-/// The last evaluation, kept: the line search's accepted trial is also where the gradient is wanted.
-#[derive(Default)]
-pub(crate) struct LastEvaluation(RefCell<Option<Rc<Evaluation>>>);
+/// The last evaluation of some kind, kept: the line search's accepted trial is also where the gradient is
+/// wanted.
+pub(crate) struct Last<T>(RefCell<Option<Rc<T>>>);
 
-impl LastEvaluation {
+impl<T> Default for Last<T> {
+    fn default() -> Self {
+        Last(RefCell::new(None))
+    }
+}
+
+/// What was evaluated at a point.
+pub(crate) trait AtPoint {
+    /// The point.
+    fn point(&self) -> &[f64];
+}
+
+impl AtPoint for Evaluation {
+    fn point(&self) -> &[f64] {
+        &self.point
+    }
+}
+
+impl AtPoint for ValueAt {
+    fn point(&self) -> &[f64] {
+        &self.point
+    }
+}
+
+impl<T: AtPoint> Last<T> {
     /// The kept evaluation if it was made at `point`.
-    pub(crate) fn at(&self, point: &[f64]) -> Option<Rc<Evaluation>> {
+    pub(crate) fn at(&self, point: &[f64]) -> Option<Rc<T>> {
         self.0
             .borrow()
             .as_ref()
-            .filter(|e| e.point == point)
+            .filter(|e| e.point() == point)
             .map(Rc::clone)
     }
 
     /// Keeps `evaluation` (replacing the last) and returns it.
-    pub(crate) fn keep(&self, evaluation: Evaluation) -> Rc<Evaluation> {
+    pub(crate) fn keep(&self, evaluation: T) -> Rc<T> {
         let e = Rc::new(evaluation);
         *self.0.borrow_mut() = Some(Rc::clone(&e));
         e
     }
 }
 
+/// The last whole evaluation (with the Jacobian and the Fisher matrix).
+pub(crate) type LastEvaluation = Last<Evaluation>;
+
+/// The last value alone.
+pub(crate) type LastValue = Last<ValueAt>;
+
 /// A function with a gradient, in natural units.
 pub trait ValueAndGradient {
     /// The value and gradient at θ.
     fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError>;
+
+    /// The value alone (what a line search's trial needs); by default from [`Self::value_and_gradient`].
+    fn value(&self, theta: &[f64]) -> Result<f64, FitError> {
+        Ok(self.value_and_gradient(theta)?.0)
+    }
+
+    /// The gradient alone; by default from [`Self::value_and_gradient`].
+    fn gradient(&self, theta: &[f64]) -> Result<Vec<f64>, FitError> {
+        Ok(self.value_and_gradient(theta)?.1)
+    }
+}
+
+/// −ln L at a point without its gradient or Fisher matrix, and what its gradient is made from: the weights
+/// ∂(−ln L)/∂pixel (zero on the pixels left out), which the renderer contracts with the model's Jacobian
+/// without drawing it ([`sersic_render::Renderer::jacobian_dot`]).
+pub(crate) struct ValueAt {
+    point: Vec<f64>,
+    pub(crate) nll: f64,
+    pub(crate) weights: Array2<f64>,
+}
+
+impl ValueAt {
+    /// The value at `point` from ln L and ∂ ln L/∂μ at `model`; an error naming the parameters `shown` when
+    /// −ln L is not finite.
+    pub(crate) fn new(
+        noise: &PixelNoise,
+        point: &[f64],
+        log_l: f64,
+        d_log_l: &Array2<f64>,
+        shown: &[f64],
+    ) -> Result<Self, FitError> {
+        let nll = -log_l;
+        if !nll.is_finite() {
+            return Err(not_finite(shown));
+        }
+        let usable = noise.usable();
+        let weights = ndarray::Zip::from(d_log_l)
+            .and(usable)
+            .map_collect(|&g, &ok| if ok { -g } else { 0.0 });
+        Ok(ValueAt {
+            point: point.to_vec(),
+            nll,
+            weights,
+        })
+    }
+}
+
+/// The error for a likelihood or gradient that is not finite at the parameters `shown`.
+pub(crate) fn not_finite(shown: &[f64]) -> FitError {
+    FitError::Solver(format!("the likelihood is not finite at {shown:?}"))
+}
+
+/// Checks a gradient made from a [`ValueAt`].
+pub(crate) fn finite_gradient(gradient: Vec<f64>, shown: &[f64]) -> Result<Vec<f64>, FitError> {
+    if gradient.iter().all(|g| g.is_finite()) {
+        Ok(gradient)
+    } else {
+        Err(not_finite(shown))
+    }
 }
 
 /// A likelihood seen through the unit-box scaling u ↦ θ = lower + u·(upper − lower), which the solver
@@ -141,7 +228,7 @@ impl<N: ValueAndGradient> CostFunction for UnitBox<N> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, u: &Vec<f64>) -> Result<f64, Error> {
-        Ok(self.nll.value_and_gradient(&self.theta(u))?.0)
+        Ok(self.nll.value(&self.theta(u))?)
     }
 }
 
@@ -149,7 +236,7 @@ impl<N: ValueAndGradient> Gradient for UnitBox<N> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, u: &Vec<f64>) -> Result<Vec<f64>, Error> {
-        let (_, g) = self.nll.value_and_gradient(&self.theta(u))?;
+        let g = self.nll.gradient(&self.theta(u))?;
         Ok(g.iter()
             .zip(self.lower.iter().zip(&self.upper))
             .map(|(g, (l, h))| g * (h - l))

@@ -1,6 +1,6 @@
 //! The inverse transform from a folded half-plane spectrum to the stamp, pruned to the rows it needs.
 
-use realfft::{ComplexToReal, RealFftPlanner};
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -23,6 +23,9 @@ pub(crate) struct FftPlans {
     period: usize,
     columns: Arc<dyn Fft<f64>>,
     rows: Arc<dyn ComplexToReal<f64>>,
+    /// The forward transforms, for [`Self::stamp_spectrum`] (the adjoint of the inverse's draw).
+    columns_forward: Arc<dyn Fft<f64>>,
+    rows_forward: Arc<dyn RealToComplex<f64>>,
 }
 
 impl FftPlans {
@@ -32,6 +35,8 @@ impl FftPlans {
             period,
             columns: FftPlanner::new().plan_fft_inverse(period),
             rows: RealFftPlanner::new().plan_fft_inverse(period),
+            columns_forward: FftPlanner::new().plan_fft_forward(period),
+            rows_forward: RealFftPlanner::new().plan_fft_forward(period),
         }
     }
 
@@ -57,6 +62,47 @@ impl FftPlans {
             kept[at + wrapped..at + height].copy_from_slice(&col[..height - wrapped]);
         }
         self.rows_onto(&kept, dims, factor, out);
+    }
+
+    /// The forward transform of a `width` x `height` stamp (row-major) laid on the period as the draws lay
+    /// it (stamp pixel (r, c) at sample ((r − height/2) mod N, (c − width/2) mod N), zero elsewhere):
+    /// R[c][j] = Σ_y,x r(y, x) e^{−2πi(c·x + j·y)/N} for the fold columns c = 0..=N/2, column after column
+    /// (N cells each), into `out`. Σ_pixels r · (an image drawn from sums S) is then
+    /// Σ_c m_c Σ_j Re(S[c][j] · conj R[c][j]) with m_c = 1 at c = 0 and N/2 and 2 between.
+    pub fn stamp_spectrum(
+        &self,
+        stamp: &[f64],
+        (width, height): (usize, usize),
+        out: &mut Vec<Complex64>,
+    ) {
+        let n = self.period;
+        let half = n / 2 + 1;
+        debug_assert_eq!(stamp.len(), width * height);
+        out.clear();
+        out.resize(half * n, Complex64::default());
+        let mut row_in = vec![0.0; n];
+        let mut row_out = vec![Complex64::default(); half];
+        let mut scratch = vec![Complex64::default(); self.rows_forward.get_scratch_len()];
+        let (x0, y0) = (width / 2, height / 2);
+        for (r, pixels) in stamp.chunks_exact(width).enumerate() {
+            row_in.fill(0.0);
+            for (c, &v) in pixels.iter().enumerate() {
+                row_in[(c + n - x0 % n) % n] = v;
+            }
+            self.rows_forward
+                .process_with_scratch(&mut row_in, &mut row_out, &mut scratch)
+                .expect("buffer sizes match the plan");
+            let y = (r + n - y0 % n) % n;
+            for (c, v) in row_out.iter().enumerate() {
+                out[c * n + y] = *v;
+            }
+        }
+        let mut scratch =
+            vec![Complex64::default(); self.columns_forward.get_inplace_scratch_len()];
+        for column in out.chunks_exact_mut(n) {
+            self.columns_forward
+                .process_with_scratch(column, &mut scratch);
+        }
     }
 
     /// A scratch buffer for [`Self::inverse_column`].

@@ -8,7 +8,10 @@ use noise_model::PixelNoise;
 use sersic_render::{GalaxyParams, Lattice, Psf, Renderer, PARAM_NAMES_WITH_CENTRE};
 
 use crate::error::FitError;
-use crate::unit_box::{gradient_and_fisher, Evaluation, LastEvaluation, UnitBox, ValueAndGradient};
+use crate::unit_box::{
+    finite_gradient, gradient_and_fisher, Evaluation, LastEvaluation, LastValue, UnitBox,
+    ValueAndGradient, ValueAt,
+};
 
 /// The parameters of a real-image fit, in order: the renderer's seven ([`PARAM_NAMES_WITH_CENTRE`]: the
 /// galaxy's five and its centre offset (dx, dy) in pixels from the stamp's true centre), then a flat sky
@@ -31,8 +34,10 @@ pub struct ImageNll<'r, 'd> {
     data: ArrayView2<'d, f64>,
     noise: &'d PixelNoise,
     lattice: Lattice,
-    /// The last evaluation: the line search's accepted trial is also where the gradient is wanted.
+    /// The last evaluation with the Jacobian and Fisher matrix (the start's and the estimate's).
     last: LastEvaluation,
+    /// The last value alone: the line search's accepted trial is also where the gradient is wanted.
+    last_value: LastValue,
 }
 
 impl<'r, 'd> ImageNll<'r, 'd> {
@@ -52,7 +57,32 @@ impl<'r, 'd> ImageNll<'r, 'd> {
             noise,
             lattice,
             last: LastEvaluation::default(),
+            last_value: LastValue::default(),
         }
+    }
+
+    /// θ's galaxy, offset and sky.
+    fn read(theta: &[f64]) -> (GalaxyParams, [f64; 2], f64) {
+        let galaxy = GalaxyParams::new(theta[0], theta[1], theta[2], theta[3], theta[4]);
+        let sky = if theta.len() == 8 { theta[7] } else { 0.0 };
+        (galaxy, [theta[5], theta[6]], sky)
+    }
+
+    /// −ln L at θ from the image alone (no Jacobian), kept for the gradient there.
+    fn value_at(&self, theta: &[f64]) -> Result<Rc<ValueAt>, FitError> {
+        if let Some(v) = self.last_value.at(theta) {
+            return Ok(v);
+        }
+        let (galaxy, offset, sky) = Self::read(theta);
+        let image = self
+            .renderer
+            .render_on(Some(self.lattice), &galaxy, &self.psf, offset)?;
+        let model = image.mapv(|v| v + sky);
+        let (log_l, d_model) = self
+            .noise
+            .log_likelihood_with_gradient(self.data, model.view())?;
+        let v = ValueAt::new(self.noise, theta, log_l, &d_model, theta)?;
+        Ok(self.last_value.keep(v))
     }
 
     /// NLL and its gradient at θ.
@@ -76,9 +106,7 @@ impl<'r, 'd> ImageNll<'r, 'd> {
             return Ok(e);
         }
         let dims = theta.len();
-        let galaxy = GalaxyParams::new(theta[0], theta[1], theta[2], theta[3], theta[4]);
-        let offset = [theta[5], theta[6]];
-        let sky = if dims == 8 { theta[7] } else { 0.0 };
+        let (galaxy, offset, sky) = Self::read(theta);
         let drawn = self.renderer.render_with_centre_jacobian(
             Some(self.lattice),
             &galaxy,
@@ -108,6 +136,37 @@ impl<'r, 'd> ImageNll<'r, 'd> {
 impl ValueAndGradient for ImageNll<'_, '_> {
     fn value_and_gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
         ImageNll::value_and_gradient(self, theta)
+    }
+
+    /// −ln L from the image alone.
+    fn value(&self, theta: &[f64]) -> Result<f64, FitError> {
+        if let Some(e) = self.last.at(theta) {
+            return Ok(e.nll);
+        }
+        Ok(self.value_at(theta)?.nll)
+    }
+
+    /// The gradient as the Jacobian's transpose applied to ∂(−ln L)/∂pixel, without the Jacobian's planes
+    /// (the sky's component is the weights' sum): the same sums as [`Self::value_and_gradient`]'s, in
+    /// another order.
+    fn gradient(&self, theta: &[f64]) -> Result<Vec<f64>, FitError> {
+        if let Some(e) = self.last.at(theta) {
+            return Ok(e.gradient.clone());
+        }
+        let v = self.value_at(theta)?;
+        let (galaxy, offset, _) = Self::read(theta);
+        let dot = self.renderer.jacobian_dot(
+            Some(self.lattice),
+            &galaxy,
+            &self.psf,
+            offset,
+            v.weights.view(),
+        )?;
+        let mut gradient = dot.to_vec();
+        if theta.len() == 8 {
+            gradient.push(v.weights.sum());
+        }
+        finite_gradient(gradient, theta)
     }
 }
 

@@ -5,11 +5,14 @@ use std::rc::Rc;
 
 use ndarray::{Array2, ArrayView2};
 use noise_model::PixelNoise;
-use sersic_render::{GalaxyParams, Lattice, ModelPart, Psf, Renderer};
+use sersic_render::{Convolution, GalaxyParams, Lattice, ModelPart, Psf, Renderer};
 
 use super::spec::ComponentKind;
 use crate::error::FitError;
-use crate::unit_box::{gradient_and_fisher, Evaluation, LastEvaluation, UnitBox, ValueAndGradient};
+use crate::unit_box::{
+    finite_gradient, gradient_and_fisher, Evaluation, LastEvaluation, LastValue, UnitBox,
+    ValueAndGradient, ValueAt,
+};
 
 /// Width of the bulge-inside prior ([`super::Priors::bulge_inside`]) in ln(radius ratio): a bulge 10%
 /// larger than its disk costs 1.8 in −ln posterior, one twice as large about 96.
@@ -170,8 +173,11 @@ pub struct ModelNll<'r, 'd> {
     noise: &'d PixelNoise,
     lattice: Lattice,
     layout: &'r Layout,
-    /// The last evaluation (see [`ImageNll`](crate::image_fit::ImageNll)).
+    /// The last evaluation with the Jacobian and Fisher matrix (see
+    /// [`ImageNll`](crate::image_fit::ImageNll)).
     last: LastEvaluation,
+    /// The last value alone, kept for the gradient there.
+    last_value: LastValue,
 }
 
 impl<'r, 'd> ModelNll<'r, 'd> {
@@ -193,7 +199,65 @@ impl<'r, 'd> ModelNll<'r, 'd> {
             lattice,
             layout,
             last: LastEvaluation::default(),
+            last_value: LastValue::default(),
         }
+    }
+
+    /// −ln posterior at `free` from the image alone (no Jacobian), kept for the gradient there.
+    fn value_at(&self, free: &[f64]) -> Result<Rc<ValueAt>, FitError> {
+        if let Some(v) = self.last_value.at(free) {
+            return Ok(v);
+        }
+        let values = self.layout.values(free);
+        let (parts, sky) = self.layout.parts(&values);
+        let image = self
+            .renderer
+            .render_model(Some(self.lattice), &parts, &self.psf)?;
+        let model = image.mapv(|v| v + sky);
+        let (log_l, d_model) = self
+            .noise
+            .log_likelihood_with_gradient(self.data, model.view())?;
+        let (penalty, _, _) = self.layout.prior_terms(&values);
+        let v = ValueAt::new(self.noise, free, log_l - penalty, &d_model, &values)?;
+        Ok(self.last_value.keep(v))
+    }
+
+    /// The gradient at `free` as the model's Jacobian transposed onto ∂(−ln L)/∂pixel, without drawing its
+    /// planes, mapped to the free parameters as [`Self::evaluate`] maps the planes, plus the priors'.
+    fn gradient_at(&self, free: &[f64]) -> Result<Vec<f64>, FitError> {
+        let v = self.value_at(free)?;
+        let layout = self.layout;
+        let values = layout.values(free);
+        let (parts, _) = layout.parts(&values);
+        let dots = self.renderer.model_jacobian_dot(
+            Some(self.lattice),
+            &parts,
+            &self.psf,
+            v.weights.view(),
+        )?;
+        let free_slots = layout.free();
+        let mut gradient = vec![0.0; free_slots.len()];
+        let mut part = 0;
+        for (kind, slots) in &layout.components {
+            for (plane, slot) in slots.iter().enumerate() {
+                let Some(at) = slot.and_then(|s| free_slots.iter().position(|&f| f == s)) else {
+                    continue;
+                };
+                gradient[at] += if *kind == ComponentKind::Sky {
+                    v.weights.sum()
+                } else {
+                    dots[part][plane]
+                };
+            }
+            if *kind != ComponentKind::Sky {
+                part += 1;
+            }
+        }
+        let (_, prior_gradient, _) = layout.prior_terms(&values);
+        for (g, pg) in gradient.iter_mut().zip(&prior_gradient) {
+            *g += pg;
+        }
+        finite_gradient(gradient, &values)
     }
 
     /// NLL and gradient at the free parameters `free`.
@@ -263,6 +327,29 @@ impl<'r, 'd> ModelNll<'r, 'd> {
 impl ValueAndGradient for ModelNll<'_, '_> {
     fn value_and_gradient(&self, free: &[f64]) -> Result<(f64, Vec<f64>), FitError> {
         ModelNll::value_and_gradient(self, free)
+    }
+
+    /// −ln posterior from the image alone. (By discrete convolution the gradient needs the planes
+    /// anyway, so every evaluation is whole, as it always was.)
+    fn value(&self, free: &[f64]) -> Result<f64, FitError> {
+        if let Some(e) = self.last.at(free) {
+            return Ok(e.nll);
+        }
+        if self.renderer.convolution() == Convolution::Discrete {
+            return Ok(self.evaluate(free)?.nll);
+        }
+        Ok(self.value_at(free)?.nll)
+    }
+
+    /// The gradient as the model's Jacobian transposed onto ∂(−ln L)/∂pixel, without its planes.
+    fn gradient(&self, free: &[f64]) -> Result<Vec<f64>, FitError> {
+        if let Some(e) = self.last.at(free) {
+            return Ok(e.gradient.clone());
+        }
+        if self.renderer.convolution() == Convolution::Discrete {
+            return Ok(self.evaluate(free)?.gradient.clone());
+        }
+        self.gradient_at(free)
     }
 }
 

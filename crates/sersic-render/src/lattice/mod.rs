@@ -13,6 +13,7 @@
 //! that PSF; per galaxy only the Sérsic transform at |S k|·hlr is looked up, and the galaxy's offset
 //! applied ([`shift`]).
 
+mod adjoint;
 mod derivatives;
 mod extent;
 mod shift;

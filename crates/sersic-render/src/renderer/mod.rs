@@ -7,6 +7,7 @@
 //! the phase of the galaxy's offset, and (4) inverse-transforms the rows of the stamp. See
 //! docs/rendering.md for the accuracy this reaches.
 
+mod adjoint;
 mod discrete_draw;
 mod grids;
 pub(crate) mod model;
@@ -64,6 +65,18 @@ pub enum RenderError {
     /// Bad point-source flux.
     #[error("a point source's flux must be finite, got {0}")]
     PointFlux(f64),
+    /// Weights for [`Renderer::jacobian_dot`] of another shape than the stamp.
+    #[error("weights of {got_height} x {got_width} pixels for a stamp of {height} x {width} (rows x columns)")]
+    WeightsShape {
+        /// The stamp's rows.
+        height: usize,
+        /// The stamp's columns.
+        width: usize,
+        /// The weights' rows.
+        got_height: usize,
+        /// The weights' columns.
+        got_width: usize,
+    },
     /// A model discrete convolution cannot draw.
     #[error(transparent)]
     Discrete(#[from] crate::discrete::DiscreteError),

@@ -162,7 +162,7 @@ impl Renderer {
 
     /// `lattice` if the renderer can draw on it (an even period longer than the stamp by 2), else the
     /// model's own.
-    fn usable_model_lattice(
+    pub(super) fn usable_model_lattice(
         &self,
         lattice: Option<Lattice>,
         parts: &[ModelPart],
@@ -182,7 +182,7 @@ impl Renderer {
     }
 
     /// A part's draw plan on `lattice`, and its flux.
-    fn part_plan(
+    pub(super) fn part_plan(
         &self,
         part: &ModelPart,
         psf: &Psf,

@@ -1,0 +1,119 @@
+//! The Jacobian's transpose applied to a stamp of weights: Σ_pixels w · ∂image/∂θ for the seven parameters,
+//! without drawing the seven planes.
+//!
+//! A plane drawn from fold-column sums S is, pixel by pixel, Σ_c m_c Re(G_c(y) e^{2πicx/N}) with
+//! G_c(y) = Σ_j S[c][j] e^{2πijy/N} (the inverse transforms of [`crate::fft::FftPlans`]); so its sum against
+//! weights w is Σ_c m_c Σ_j Re(S[c][j] · conj R[c][j]), R the forward transform of w laid on the period
+//! ([`crate::fft::FftPlans::stamp_spectrum`]), m_c = 1 at c = 0 and N/2 and 2 between. Each S is a sum over
+//! lattice points of the point's weight times a real factor (or, for the centre, times −i·s·kx or −i·s·ky),
+//! so the seven sums are seven scalars accumulated over the lattice against z = m_c · w(k) · conj R: one
+//! forward transform and one pass over the lattice with nothing stored, where the planes take seven inverse
+//! transforms and seven grids of sums. A fitter's gradient is exactly this, with w = ∂(−ln L)/∂pixel.
+
+use super::{Column, PsfGrid, Shift};
+use crate::radial_table::RadialTable;
+use crate::shear::QuadraticForm;
+use rustfft::num_complex::Complex64;
+
+impl PsfGrid {
+    /// Σ over the lattice points within radius `k` of Re(z·D) for the seven factors D of
+    /// [`Self::accumulate_with_derivatives`] (F, ∂F/∂n, F'·x, F'·x_g1, F'·x_g2, and, through Im z, kx·F and
+    /// ky·F), z = m_c · w(k) · conj R[cell] with `spectrum` = R as [`crate::fft::FftPlans::stamp_spectrum`]
+    /// lays it out. The caller applies each plane's own factor (flux, 2·flux/hlr, the centre's scale).
+    #[allow(clippy::too_many_arguments)]
+    pub fn dot_with_derivatives(
+        &self,
+        k: f64,
+        form: &QuadraticForm,
+        [dg1, dg2]: [&QuadraticForm; 2],
+        profile: &RadialTable,
+        profile_dn: &RadialTable,
+        shift: Option<&Shift>,
+        spectrum: &[Complex64],
+    ) -> [f64; 7] {
+        let n = self.period;
+        debug_assert_eq!(spectrum.len(), (n / 2 + 1) * n);
+        let r2 = (k / self.dk).powi(2);
+        let mut sums = [0.0; 7];
+        for (fold_col, group) in self.fold_groups.iter().enumerate() {
+            let m = if fold_col == 0 || fold_col == n / 2 {
+                1.0
+            } else {
+                2.0
+            };
+            let column = &spectrum[fold_col * n..(fold_col + 1) * n];
+            for &index in group {
+                let col = &self.columns[index];
+                if let Some((j_lo, weights, row)) = self.within(col, r2) {
+                    let point = PointFactors {
+                        forms: [form, dg1, dg2],
+                        tables: [profile, profile_dn],
+                    };
+                    point.add_column(self, col, (j_lo, weights, row), shift, m, column, &mut sums);
+                }
+            }
+        }
+        sums
+    }
+}
+
+/// What every point's factors are made of.
+struct PointFactors<'a> {
+    forms: [&'a QuadraticForm; 3],
+    tables: [&'a RadialTable; 2],
+}
+
+impl PointFactors<'_> {
+    /// Adds one lattice column's points (from j_lo, fold rows from `row`, wrapping at N) to `sums`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn add_column(
+        &self,
+        grid: &PsfGrid,
+        col: &Column,
+        (j_lo, w, mut row): (i64, &[Complex64], usize),
+        shift: Option<&Shift>,
+        m: f64,
+        spectrum: &[Complex64],
+        sums: &mut [f64; 7],
+    ) {
+        let n = grid.period;
+        let dk = grid.dk;
+        let [form, dg1, dg2] = self.forms;
+        let [profile, profile_dn] = self.tables;
+        let kx = col.kx;
+        let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
+        let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
+        let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
+        let (px, py) = match shift {
+            Some(s) => (s.column(col.i) * m, s.rows_from(j_lo)),
+            None => (Complex64::new(m, 0.0), &[][..]),
+        };
+        let mut ky = j_lo as f64 * dk;
+        let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6] = *sums;
+        for (p, wt) in w.iter().enumerate() {
+            let wt = if shift.is_some() {
+                wt * (px * py[p])
+            } else {
+                wt * px
+            };
+            let z = wt * spectrum[row].conj();
+            let x = (qa * ky + qb) * ky + qc;
+            let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
+            let zs = z.re * slope;
+            s0 += z.re * f;
+            s1 += z.re * f_n;
+            s2 += zs * x;
+            s3 += zs * ((a1 * ky + b1) * ky + c1);
+            s4 += zs * ((a2 * ky + b2) * ky + c2);
+            s5 += z.im * f * kx;
+            s6 += z.im * f * ky;
+            ky += dk;
+            row += 1;
+            if row == n {
+                row = 0;
+            }
+        }
+        *sums = [s0, s1, s2, s3, s4, s5, s6];
+    }
+}
