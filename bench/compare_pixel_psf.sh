@@ -22,9 +22,10 @@ PIXEL_PSF=$psf cargo bench -q -p sersic-render --bench pixel_psf >/dev/null 2>&1
 ours() { python3 -c "import json,sys; print(json.load(open('target/criterion/pixel_psf_64/$1/new/estimates.json'))['mean']['point_estimate']*1e-9)"; }
 galsim() { echo "$galsim_out" | awk -v c="$1" '$1 == c { print $2 }'; }
 python3 - "$(galsim interpolated_varying_n)" "$(galsim moffat_varying_n)" "$(ours image_varying_n)" \
-  "$(ours image_jacobian7_varying_n)" "$(ours moffat_varying_n)" "$(ours moffat_jacobian7_varying_n)" <<'PY'
+  "$(ours image_jacobian7_varying_n)" "$(ours moffat_varying_n)" "$(ours moffat_jacobian7_varying_n)" \
+  "$(ours image_jacobian_dot_varying_n)" <<'PY'
 import sys
-gi, gm, oi, oj, om, omj = map(float, sys.argv[1:])
+gi, gm, oi, oj, om, omj, od = map(float, sys.argv[1:])
 print("64x64 Sersic (n varies every image, offsets up to 1.5 px), one thread, seconds per image (images/s):")
 print(f"  GalSim 2.8.5, 41x41 PSF image (InterpolatedImage)  : {gi:.3e} ({1/gi:8.1f}/s)")
 print(f"  GalSim 2.8.5, Moffat(2, 0.7\") x pixel              : {gm:.3e} ({1/gm:8.1f}/s)")
@@ -33,4 +34,5 @@ print(f"  sersic-render, Moffat(2, 0.7\") x pixel             : {om:.3e} ({1/om:
 print(f"  sersic-render, PSF image / Moffat                   : {oi/om:.2f}")
 print(f"  sersic-render, PSF image, image + 7-column Jacobian : {oj:.3e}  = {oj/oi:.2f} x one image")
 print(f"  sersic-render, Moffat, image + 7-column Jacobian    : {omj:.3e}  = {omj/om:.2f} x one image")
+print(f"  sersic-render, PSF image, image + J^T w (a fit step): {od:.3e}  = {od/oi:.2f} x one image")
 PY

@@ -70,6 +70,20 @@ fn bench_pixel_psf(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // What a fit's step costs: the image, then the Jacobian's transpose applied to a stamp of weights
+    // (the gradient of −ln L) without the seven planes.
+    let weights = Array2::from_shape_fn(stamp.dim(), |(r, c)| ((r * 7 + c * 3) % 11) as f64 - 5.0);
+    group.bench_function("image_jacobian_dot_varying_n", |b| {
+        b.iter(|| {
+            i = (i + 1) % galaxies.len();
+            let (g, offset) = &galaxies[i];
+            let image = renderer.render_offset(g, &pixel_psf, *offset).unwrap();
+            let dot = renderer
+                .jacobian_dot(None, g, &pixel_psf, *offset, weights.view())
+                .unwrap();
+            (image, dot)
+        })
+    });
     group.bench_function("moffat_varying_n", |b| {
         b.iter(|| {
             i = (i + 1) % galaxies.len();
