@@ -103,6 +103,15 @@ pub(crate) enum ConvolutionArg {
     Discrete,
 }
 
+impl From<StatisticArg> for Statistic {
+    fn from(arg: StatisticArg) -> Statistic {
+        match arg {
+            StatisticArg::Likelihood => Statistic::Likelihood,
+            StatisticArg::ChiSquare => Statistic::ChiSquare,
+        }
+    }
+}
+
 impl From<ConvolutionArg> for Convolution {
     fn from(arg: ConvolutionArg) -> Convolution {
         match arg {
@@ -141,10 +150,7 @@ pub(crate) fn run(job: FitsFit<'_>) -> Result<(), CliError> {
             ..ImageFitOptions::default()
         },
     )?;
-    request.statistic = match real.statistic {
-        StatisticArg::Likelihood => Statistic::Likelihood,
-        StatisticArg::ChiSquare => Statistic::ChiSquare,
-    };
+    request.statistic = real.statistic.into();
     request.convolution = real.convolution.into();
     let priors = Priors {
         shape: real.shape_prior,

@@ -8,41 +8,14 @@
 //! the pixel is used.
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::Array2;
-use rand::{RngExt, SeedableRng};
-use sersic_render::{GalaxyParams, Psf, PsfImage, Renderer, Stamp};
-use std::f64::consts::PI;
+use sersic_render::{Psf, PsfImage, Renderer, Stamp};
 
-fn prior(count: usize, seed: u64) -> Vec<(GalaxyParams, [f64; 2])> {
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-    (0..count)
-        .map(|_| {
-            let a: f64 = rng.random_range(0.0..0.67);
-            let b: f64 = rng.random_range(0.0..PI);
-            let galaxy = GalaxyParams::new(
-                1e5 * rng.random_range(0.3..4.0),
-                rng.random_range(0.5..6.0),
-                rng.random_range(0.1..0.6),
-                a * (2.0 * b).cos(),
-                a * (2.0 * b).sin(),
-            );
-            let offset = [rng.random_range(-1.5..1.5), rng.random_range(-1.5..1.5)];
-            (galaxy, offset)
-        })
-        .collect()
-}
+#[path = "common/pixel_psf_setup.rs"]
+mod setup;
+use setup::prior;
 
 fn psf_pixels(stamp: Stamp) -> Array2<f64> {
-    match std::env::var("PIXEL_PSF") {
-        Ok(path) => {
-            let a: Array2<f32> =
-                ndarray_npy::read_npy(&path).expect("a 2-D float32 .npy in $PIXEL_PSF");
-            a.mapv(f64::from)
-        }
-        Err(_) => Renderer::new(Stamp::square(41, stamp.scale))
-            .unwrap()
-            .render_psf(&Psf::moffat(3.5, 0.7).unwrap())
-            .unwrap(),
-    }
+    setup::psf_pixels(std::env::var("PIXEL_PSF").ok(), stamp)
 }
 
 fn bench_pixel_psf(c: &mut Criterion) {

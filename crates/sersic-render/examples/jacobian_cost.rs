@@ -8,39 +8,20 @@
 //! rounds). The PSF is the 41 x 41 `.npy` given (an effective PSF image), else a Moffat(3.5, 0.7") drawn
 //! with the pixel. Periods grow with the galaxy's wings (high n); the Jacobian's seven inverse FFTs weigh
 //! more there, so its ratio to one image rises with the period.
-use ndarray::Array2;
-use rand::{RngExt, SeedableRng};
 use sersic_render::{GalaxyParams, Psf, PsfImage, Renderer, Stamp};
 use std::collections::BTreeMap;
-use std::f64::consts::PI;
 use std::time::Instant;
+
+#[path = "../benches/common/pixel_psf_setup.rs"]
+mod setup;
 
 fn main() {
     let stamp = Stamp::square(64, 0.23);
     let renderer = Renderer::new(stamp).unwrap();
-    let pixels = match std::env::args().nth(1) {
-        Some(path) => {
-            let a: Array2<f32> = ndarray_npy::read_npy(&path).expect("a 2-D float32 .npy");
-            a.mapv(f64::from)
-        }
-        None => Renderer::new(Stamp::square(41, stamp.scale))
-            .unwrap()
-            .render_psf(&Psf::moffat(3.5, 0.7).unwrap())
-            .unwrap(),
-    };
+    let pixels = setup::psf_pixels(std::env::args().nth(1), stamp);
     let psf = Psf::image(PsfImage::new(pixels.view(), stamp.scale, 1, true).unwrap());
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(19);
     let mut groups: BTreeMap<usize, Vec<(GalaxyParams, [f64; 2])>> = BTreeMap::new();
-    for _ in 0..1024 {
-        let (a, b): (f64, f64) = (rng.random_range(0.0..0.67), rng.random_range(0.0..PI));
-        let galaxy = GalaxyParams::new(
-            1e5 * rng.random_range(0.3..4.0),
-            rng.random_range(0.5..6.0),
-            rng.random_range(0.1..0.6),
-            a * (2.0 * b).cos(),
-            a * (2.0 * b).sin(),
-        );
-        let offset = [rng.random_range(-1.5..1.5), rng.random_range(-1.5..1.5)];
+    for (galaxy, offset) in setup::prior(1024, 19) {
         let period = renderer
             .lattice_for_offset(&galaxy, &psf, offset)
             .unwrap()

@@ -41,6 +41,13 @@ impl QuadraticForm {
         self.a * kx * kx + 2.0 * self.b * kx * ky + self.c * ky * ky
     }
 
+    /// The form on the lattice column at kx as a quadratic in ky: (c, 2b·kx, a·kx²), so that its value
+    /// there is (c·ky + 2b·kx)·ky + a·kx² (the inner loops' Horner form, set up once per column).
+    #[inline]
+    pub fn along_column(&self, kx: f64) -> (f64, f64, f64) {
+        (self.c, 2.0 * self.b * kx, self.a * kx * kx)
+    }
+
     /// The form multiplied by s.
     pub fn scaled(&self, s: f64) -> QuadraticForm {
         QuadraticForm {

@@ -83,6 +83,27 @@ impl Layout {
         )
     }
 
+    /// What each free parameter reads, in the order a model's planes come: (its index in [`Self::free`],
+    /// `Some((part, plane))` for plane `plane` of the model's `part`-th part of light, `None` for a sky's
+    /// level, whose plane is 1 everywhere). A shared centre is read by every component without its own.
+    fn free_reads(&self) -> Vec<(usize, Option<(usize, usize)>)> {
+        let free_slots = self.free();
+        let mut reads = Vec::new();
+        let mut part = 0;
+        for (kind, slots) in &self.components {
+            for (plane, slot) in slots.iter().enumerate() {
+                let Some(at) = slot.and_then(|s| free_slots.iter().position(|&f| f == s)) else {
+                    continue;
+                };
+                reads.push((at, (*kind != ComponentKind::Sky).then_some((part, plane))));
+            }
+            if *kind != ComponentKind::Sky {
+                part += 1;
+            }
+        }
+        reads
+    }
+
     /// Every slot's value from the free ones (`free` in [`Self::free`] order).
     pub fn values(&self, free: &[f64]) -> Vec<f64> {
         let mut values: Vec<f64> = self
@@ -235,23 +256,12 @@ impl<'r, 'd> ModelNll<'r, 'd> {
             &self.psf,
             v.weights.view(),
         )?;
-        let free_slots = layout.free();
-        let mut gradient = vec![0.0; free_slots.len()];
-        let mut part = 0;
-        for (kind, slots) in &layout.components {
-            for (plane, slot) in slots.iter().enumerate() {
-                let Some(at) = slot.and_then(|s| free_slots.iter().position(|&f| f == s)) else {
-                    continue;
-                };
-                gradient[at] += if *kind == ComponentKind::Sky {
-                    v.weights.sum()
-                } else {
-                    dots[part][plane]
-                };
-            }
-            if *kind != ComponentKind::Sky {
-                part += 1;
-            }
+        let mut gradient = vec![0.0; layout.free().len()];
+        for (at, read) in layout.free_reads() {
+            gradient[at] += match read {
+                Some((part, plane)) => dots[part][plane],
+                None => v.weights.sum(),
+            };
         }
         let (_, prior_gradient, _) = layout.prior_terms(&values);
         for (g, pg) in gradient.iter_mut().zip(&prior_gradient) {
@@ -282,26 +292,18 @@ impl<'r, 'd> ModelNll<'r, 'd> {
             .log_likelihood_with_gradient(self.data, model.view())?;
         // ∂μ/∂(free parameter): the sum of the planes that read it (a shared centre is read by every
         // component that has no centre of its own); a sky level's plane is 1.
-        let free_slots = layout.free();
-        let mut planes = vec![Array2::<f64>::zeros(model.dim()); free_slots.len()];
-        let mut part = 0;
-        for (kind, slots) in &layout.components {
-            for (plane, slot) in slots.iter().enumerate() {
-                let Some(at) = slot.and_then(|s| free_slots.iter().position(|&f| f == s)) else {
-                    continue;
-                };
-                if *kind == ComponentKind::Sky {
-                    planes[at] += 1.0;
-                } else {
-                    planes[at] += &drawn.parts[part].index_axis(ndarray::Axis(0), plane);
+        let free_count = layout.free().len();
+        let mut planes = vec![Array2::<f64>::zeros(model.dim()); free_count];
+        for (at, read) in layout.free_reads() {
+            match read {
+                Some((part, plane)) => {
+                    planes[at] += &drawn.parts[part].index_axis(ndarray::Axis(0), plane)
                 }
-            }
-            if *kind != ComponentKind::Sky {
-                part += 1;
+                None => planes[at] += 1.0,
             }
         }
         let (mut gradient, mut fisher) =
-            gradient_and_fisher(self.noise, &model, &d_model, free_slots.len(), |k, d| {
+            gradient_and_fisher(self.noise, &model, &d_model, free_count, |k, d| {
                 for (v, plane) in d.iter_mut().zip(&planes) {
                     *v = plane[k];
                 }

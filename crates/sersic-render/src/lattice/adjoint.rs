@@ -82,9 +82,9 @@ impl PointFactors<'_> {
         let [form, dg1, dg2] = self.forms;
         let [profile, profile_dn] = self.tables;
         let kx = col.kx;
-        let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
-        let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
-        let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
+        let (qa, qb, qc) = form.along_column(kx);
+        let (a1, b1, c1) = dg1.along_column(kx);
+        let (a2, b2, c2) = dg2.along_column(kx);
         let (px, py) = match shift {
             Some(s) => (s.column(col.i) * m, s.rows_from(j_lo)),
             None => (Complex64::new(m, 0.0), &[][..]),

@@ -193,9 +193,9 @@ impl PsfGrid {
         let kx = col.kx;
         let alias = CENTRE && col.i != col.fold_col as i64;
         let dkx = kx - col.fold_col as f64 * dk;
-        let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
-        let (a1, b1, c1) = (dg1.c, 2.0 * dg1.b * kx, dg1.a * kx * kx);
-        let (a2, b2, c2) = (dg2.c, 2.0 * dg2.b * kx, dg2.a * kx * kx);
+        let (qa, qb, qc) = form.along_column(kx);
+        let (a1, b1, c1) = dg1.along_column(kx);
+        let (a2, b2, c2) = dg2.along_column(kx);
         let (px, py) = match draw.shift {
             Some(s) if SHIFTED => (s.column(col.i), &s.rows_from(j_lo)[points.clone()]),
             _ => (Complex64::new(1.0, 0.0), &[][..]),

@@ -270,7 +270,7 @@ impl PsfGrid {
     ) {
         let n = self.period;
         let dk = self.dk;
-        let (qa, qb, qc) = (form.c, 2.0 * form.b * col.kx, form.a * col.kx * col.kx);
+        let (qa, qb, qc) = form.along_column(col.kx);
         let value = |x: f64| match scale {
             Some(s) => s * profile.value(x),
             None => profile.value(x),

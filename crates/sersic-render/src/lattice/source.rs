@@ -204,7 +204,7 @@ pub(crate) fn draw_once(
     let rg2 = (k_galaxy / dk).powi(2);
     source.for_each_column(|i, fold_col, j_max, wx| {
         let kx = i as f64 * dk;
-        let (qa, qb, qc) = (form.c, 2.0 * form.b * kx, form.a * kx * kx);
+        let (qa, qb, qc) = form.along_column(kx);
         let i2 = (i * i) as f64;
         // The galaxy's part of this column, as PsfGrid's column walk computes it (-1: none).
         let j_gal = if i2 > rg2 {

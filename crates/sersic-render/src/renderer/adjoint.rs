@@ -2,7 +2,7 @@
 //! [`crate::lattice`]'s `adjoint` for how.
 
 use super::model::ModelPart;
-use super::{DrawPlan, RenderError, Renderer};
+use super::{plane_factors, shape_forms, DrawPlan, RenderError, Renderer};
 use crate::discrete::Convolution;
 use crate::lattice::Lattice;
 use crate::params::GalaxyParams;
@@ -111,13 +111,9 @@ impl Renderer {
         flux: f64,
         spectrum: &[Complex64],
     ) -> [f64; 7] {
-        let (hlr, (dg1, dg2)) = match galaxy {
-            Some(g) => {
-                let hlr = g.half_light_radius;
-                let (d1, d2) = g.shear().k_form_derivatives();
-                (hlr, (d1.scaled(hlr * hlr), d2.scaled(hlr * hlr)))
-            }
-            None => (1.0, (QuadraticForm::zero(), QuadraticForm::zero())),
+        let (hlr, [dg1, dg2]) = match galaxy {
+            Some(g) => (g.half_light_radius, shape_forms(g)),
+            None => (1.0, [QuadraticForm::zero(), QuadraticForm::zero()]),
         };
         let sums = plan.grid.dot_with_derivatives(
             plan.k,
@@ -131,10 +127,12 @@ impl Renderer {
             plan.shift.as_ref(),
             spectrum,
         );
-        // The planes' own factors, as the Jacobian's draw applies them: the unit-flux image, then the flux
-        // (and 2/hlr for hlr: x = hlr²|Sk|²); the centre's −i·s leaves s·Im, summed as such.
+        // The planes' own factors, as the Jacobian's draw applies them; the centre's −i·s leaves s·Im,
+        // summed as such.
         let s = self.stamp.scale;
-        let factors = [1.0, flux, 2.0 * flux / hlr, flux, flux, flux * s, flux * s];
+        let mut factors = plane_factors(flux, hlr);
+        factors[5] *= s;
+        factors[6] *= s;
         std::array::from_fn(|i| sums[i] * factors[i])
     }
 }

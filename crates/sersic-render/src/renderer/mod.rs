@@ -99,6 +99,28 @@ thread_local! {
     static PLANES: std::cell::RefCell<Vec<Vec<Complex64>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// ∂x/∂g1 and ∂x/∂g2 for x = hlr²·|Sk|², the quadratic forms of a galaxy's shear planes.
+fn shape_forms(galaxy: &GalaxyParams) -> [crate::shear::QuadraticForm; 2] {
+    let hlr2 = galaxy.half_light_radius.powi(2);
+    let (dg1, dg2) = galaxy.shear().k_form_derivatives();
+    [dg1.scaled(hlr2), dg2.scaled(hlr2)]
+}
+
+/// The real factor each of the seven planes' sums is drawn with. ∂image/∂flux is the unit-flux image (the
+/// image is that times the flux, so flux = 0 works too); x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr and plane 2
+/// holds Σ F'·x; the centre's planes also carry the column factor −i·s.
+fn plane_factors(flux: f64, half_light_radius: f64) -> [f64; 7] {
+    [
+        1.0,
+        flux,
+        2.0 * flux / half_light_radius,
+        flux,
+        flux,
+        flux,
+        flux,
+    ]
+}
+
 /// The complex unit: a column factor that changes nothing.
 const ONE: Complex64 = Complex64::new(1.0, 0.0);
 
@@ -248,9 +270,7 @@ impl Renderer {
         centre: bool,
     ) -> Result<ImageWithJacobian, RenderError> {
         let plan = self.plan(galaxy, psf, offset, true, lattice)?;
-        let hlr2 = galaxy.half_light_radius.powi(2);
-        let (dg1, dg2) = galaxy.shear().k_form_derivatives();
-        let (dg1, dg2) = (dg1.scaled(hlr2), dg2.scaled(hlr2));
+        let [dg1, dg2] = shape_forms(galaxy);
         Ok(self.draw_jacobian(
             &plan,
             [&dg1, &dg2],
@@ -316,17 +336,7 @@ impl Renderer {
         let (height, width) = self.stamp.dim();
         let fft = self.fft_plans(plan.grid.period);
         let mut values = Vec::with_capacity(wanted.len() * height * width);
-        // ∂image/∂flux is the unit-flux image; the image is that times the flux (so flux = 0 works too).
-        // x = hlr²·|Sk|², so ∂x/∂hlr = 2x/hlr: plane 2 holds Σ F'·x.
-        let factors = [
-            1.0,
-            flux,
-            2.0 * flux / half_light_radius,
-            flux,
-            flux,
-            flux,
-            flux,
-        ];
+        let factors = plane_factors(flux, half_light_radius);
         // Each plane appended in turn: no zeroed array to write over (seven planes are 230 kB).
         for &p in wanted {
             fft.rows_onto(&planes[p], (width, height), factors[p], &mut values);

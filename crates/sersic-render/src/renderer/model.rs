@@ -140,9 +140,7 @@ impl Renderer {
             let (plan, flux) = self.part_plan(part, psf, lattice, true)?;
             let drawn = match part {
                 ModelPart::Sersic { galaxy, .. } => {
-                    let hlr2 = galaxy.half_light_radius.powi(2);
-                    let (dg1, dg2) = galaxy.shear().k_form_derivatives();
-                    let (dg1, dg2) = (dg1.scaled(hlr2), dg2.scaled(hlr2));
+                    let [dg1, dg2] = super::shape_forms(galaxy);
                     self.draw_jacobian(&plan, [&dg1, &dg2], flux, galaxy.half_light_radius, true)
                 }
                 ModelPart::Point { .. } => {
