@@ -13,7 +13,7 @@ mod grids;
 pub(crate) mod model;
 mod sizing;
 
-use crate::fft::FftPlans;
+use crate::fft::{kept_stride, FftPlans};
 use crate::lattice::{self, ColumnSink, Lattice, PsfEnvelope, PsfGrid, PsfTransform, Shift};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
@@ -493,7 +493,8 @@ impl Renderer {
 
     /// Runs `fill` with a sink that finishes each fold column of each output — its factor (one per
     /// output), then the column FFT — and stores the stamp's rows of it in that output's plane; returns
-    /// the planes (N/2 + 1 columns of H rows), ready for [`Self::rows`].
+    /// the planes (the N/2 + 1 fold columns' H stamp rows, as [`FftPlans::keep_column`] lays them),
+    /// ready for [`Self::rows`].
     fn columns(
         &self,
         period: usize,
@@ -503,11 +504,10 @@ impl Renderer {
     ) -> Vec<Vec<Complex64>> {
         let fft = self.fft_plans(period);
         let mut scratch = fft.column_scratch();
-        // Only the stamp's rows of each transformed column are kept, column after column: rows
-        // y = (r − H/2) mod N for r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
+        // Only the stamp's rows of each transformed column are kept: rows y = (r − H/2) mod N for
+        // r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
         let height = self.stamp.height;
         let half = period / 2 + 1;
-        let wrapped = height / 2;
         // Every cell of every plane not skipped is written below, so recycled planes need no clearing
         // (a skipped plane is left as it was, and not read).
         let mut pool = PLANES.take();
@@ -515,13 +515,12 @@ impl Renderer {
         let mut planes: Vec<Vec<Complex64>> = (0..planes_needed)
             .map(|_| {
                 let mut plane = pool.pop().unwrap_or_default();
-                plane.resize(half * height, Complex64::default());
+                plane.resize(half * kept_stride(height), Complex64::default());
                 plane
             })
             .collect();
         PLANES.set(pool);
         fill(&mut |fold_col, buffers, copies| {
-            let at = fold_col * height;
             for (output, ((buffer, plane), &factor)) in
                 buffers.iter_mut().zip(&mut planes).zip(factors).enumerate()
             {
@@ -529,23 +528,14 @@ impl Renderer {
                     continue;
                 }
                 fft.inverse_column(buffer, &mut scratch);
-                let (low, high) = plane[at..at + height].split_at_mut(wrapped);
-                let (from_low, from_high) =
-                    (&buffer[period - wrapped..], &buffer[..height - wrapped]);
                 // The factor after the transform (it is linear), on the H kept rows rather than N.
-                if factor == ONE {
-                    low.copy_from_slice(from_low);
-                    high.copy_from_slice(from_high);
-                } else {
-                    for (to, from) in [(low, from_low), (high, from_high)] {
-                        to.iter_mut().zip(from).for_each(|(d, v)| *d = v * factor);
-                    }
-                }
+                fft.keep_column(buffer, fold_col, plane, height, factor);
             }
             // A copy's sums were the source's times `scale`, before both got their factors.
             for &(output, source, scale) in copies.iter().filter(|c| !skipped.contains(&c.0)) {
                 let ratio = factors[output] / factors[source] * scale;
                 let (lo, hi) = planes.split_at_mut(output);
+                let at = fold_col * kept_stride(height);
                 let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);
                 for (d, v) in to.iter_mut().zip(from) {
                     *d = v * ratio;
