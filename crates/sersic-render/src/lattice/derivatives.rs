@@ -213,18 +213,21 @@ impl PsfGrid {
             let wt = if SHIFTED { w[p] * (px * py[p]) } else { w[p] };
             let x = (qa * ky + qb) * ky + qc;
             let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
-            put::<WRITE>(&mut o0[p], wt * f);
+            // The weight times F and times F' once each; every sum is then one complex × real.
+            let (image, sloped) = (wt * f, wt * slope);
+            put::<WRITE>(&mut o0[p], image);
             put::<WRITE>(&mut o1[p], wt * f_n);
-            put::<WRITE>(&mut o2[p], wt * (slope * x));
-            put::<WRITE>(&mut o3[p], wt * (slope * ((a1 * ky + b1) * ky + c1)));
-            put::<WRITE>(&mut o4[p], wt * (slope * ((a2 * ky + b2) * ky + c2)));
+            put::<WRITE>(&mut o2[p], sloped * x);
+            put::<WRITE>(&mut o3[p], sloped * ((a1 * ky + b1) * ky + c1));
+            put::<WRITE>(&mut o4[p], sloped * ((a2 * ky + b2) * ky + c2));
             if CENTRE {
+                // A column i = c writes nothing here: where it is the fold column's first (written) one,
+                // no aliased column precedes it (they come first, at i = c − N), so the sink takes the
+                // column as a copy of the image's and never reads this buffer.
                 if alias {
-                    put::<WRITE>(&mut o5[p], wt * (f * dkx));
-                } else if WRITE {
-                    o5[p] = Complex64::default();
+                    put::<WRITE>(&mut o5[p], image * dkx);
                 }
-                put::<WRITE>(&mut o6[p], wt * (f * ky));
+                put::<WRITE>(&mut o6[p], image * ky);
             }
             ky += dk;
         }
