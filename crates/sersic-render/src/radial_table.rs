@@ -67,23 +67,29 @@ impl RadialTable {
         value_at_zero: f64,
         tail: Tail,
     ) -> Self {
-        let xs = grid_nodes(e_min, e_max);
+        Self::on_grid(&SplineGrid::new(e_min, e_max), values, value_at_zero, tail)
+    }
+
+    /// [`Self::from_nodes`] on a grid laid out once: what a table of many profiles on the same nodes (the
+    /// Sérsic transform at every n) builds without a division.
+    pub fn on_grid(grid: &SplineGrid, values: &[f64], value_at_zero: f64, tail: Tail) -> Self {
+        let xs = &grid.xs;
         assert_eq!(
             xs.len(),
             values.len(),
             "RadialTable: one value per grid node"
         );
-        let m = natural_spline_second_derivatives(&xs, values);
+        let m = grid.second_derivatives(values);
         let segments: Vec<[f64; 5]> = (0..xs.len() - 1)
             .map(|j| {
-                let h = xs[j + 1] - xs[j];
-                let slope = (values[j + 1] - values[j]) / h - h * (2.0 * m[j] + m[j + 1]) / 6.0;
+                let (h, inv_h) = (grid.h[j], grid.inv_h[j]);
+                let slope = (values[j + 1] - values[j]) * inv_h - h * (2.0 * m[j] + m[j + 1]) / 6.0;
                 [
                     values[j],
                     slope * h,
                     0.5 * m[j] * h * h,
                     (m[j + 1] - m[j]) * h * h / 6.0,
-                    1.0 / h,
+                    inv_h,
                 ]
             })
             .collect();
@@ -182,30 +188,75 @@ impl RadialTable {
     }
 }
 
-/// Second derivatives of the natural cubic spline through (xs, ys) (Thomas algorithm).
-fn natural_spline_second_derivatives(xs: &[f64], ys: &[f64]) -> Vec<f64> {
-    let n = xs.len();
-    let mut m = vec![0.0; n];
-    if n < 3 {
-        return m;
+/// The nodes of one octave grid and what its natural cubic splines share whatever the values: the
+/// segment widths, their reciprocals and the tridiagonal system's elimination factors. A spline on it
+/// then costs no division (six per node otherwise, most of a table's set-up).
+#[derive(Clone, Debug)]
+pub struct SplineGrid {
+    xs: Vec<f64>,
+    /// Segment widths and their reciprocals.
+    h: Vec<f64>,
+    inv_h: Vec<f64>,
+    /// Per interior node i of the Thomas algorithm: the sub-diagonal a_i = h_(i−1)/6, the eliminated
+    /// super-diagonal c'_i and 1/(b_i − a_i c'_(i−1)).
+    a: Vec<f64>,
+    c_prime: Vec<f64>,
+    inv_denom: Vec<f64>,
+}
+
+impl SplineGrid {
+    /// The grid [`grid_nodes`]`(e_min, e_max)`.
+    pub fn new(e_min: i32, e_max: i32) -> Self {
+        let xs = grid_nodes(e_min, e_max);
+        let n = xs.len();
+        let h: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+        let inv_h = h.iter().map(|h| 1.0 / h).collect();
+        let (mut a, mut c_prime, mut inv_denom) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for i in 1..n.saturating_sub(1) {
+            let (h0, h1) = (h[i - 1], h[i]);
+            a[i] = h0 / 6.0;
+            let b = (h0 + h1) / 3.0;
+            inv_denom[i] = 1.0 / (b - a[i] * c_prime[i - 1]);
+            c_prime[i] = h1 / 6.0 * inv_denom[i];
+        }
+        SplineGrid {
+            xs,
+            h,
+            inv_h,
+            a,
+            c_prime,
+            inv_denom,
+        }
     }
-    let mut c_prime = vec![0.0; n];
-    let mut d_prime = vec![0.0; n];
-    for i in 1..n - 1 {
-        let h0 = xs[i] - xs[i - 1];
-        let h1 = xs[i + 1] - xs[i];
-        let a = h0 / 6.0;
-        let b = (h0 + h1) / 3.0;
-        let c = h1 / 6.0;
-        let d = (ys[i + 1] - ys[i]) / h1 - (ys[i] - ys[i - 1]) / h0;
-        let denom = b - a * c_prime[i - 1];
-        c_prime[i] = c / denom;
-        d_prime[i] = (d - a * d_prime[i - 1]) / denom;
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.xs.len()
     }
-    for i in (1..n - 1).rev() {
-        m[i] = d_prime[i] - c_prime[i] * m[i + 1];
+
+    /// Whether the grid has no nodes (never, for a grid of at least one octave).
+    pub fn is_empty(&self) -> bool {
+        self.xs.is_empty()
     }
-    m
+
+    /// Second derivatives of the natural cubic spline through the values `ys` at the nodes (Thomas
+    /// algorithm, its value-independent factors taken from the grid).
+    fn second_derivatives(&self, ys: &[f64]) -> Vec<f64> {
+        let n = self.xs.len();
+        let mut m = vec![0.0; n];
+        if n < 3 {
+            return m;
+        }
+        let mut d_prime = vec![0.0; n];
+        for i in 1..n - 1 {
+            let d = (ys[i + 1] - ys[i]) * self.inv_h[i] - (ys[i] - ys[i - 1]) * self.inv_h[i - 1];
+            d_prime[i] = (d - self.a[i] * d_prime[i - 1]) * self.inv_denom[i];
+        }
+        for i in (1..n - 1).rev() {
+            m[i] = d_prime[i] - self.c_prime[i] * m[i + 1];
+        }
+        m
+    }
 }
 
 #[cfg(test)]

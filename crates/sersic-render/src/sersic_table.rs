@@ -13,7 +13,7 @@
 //! values, ∂F/∂n from the series is the exact n-derivative of the interpolated F: the renderer's Jacobian is
 //! the derivative of the very image it draws.
 
-use crate::radial_table::{grid_nodes, RadialTable, Tail};
+use crate::radial_table::{grid_nodes, RadialTable, SplineGrid, Tail};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -38,6 +38,8 @@ pub struct SersicTable {
     bounds: Vec<f64>,
     /// coeffs[(s * nodes + j) * (degree + 1) + c]: Chebyshev coefficient c of node j in segment s.
     coeffs: Vec<f64>,
+    /// The nodes' spline factors, shared by every n's tables.
+    grid: SplineGrid,
 }
 
 /// F(n, ·) and optionally ∂F/∂n(n, ·) on the octave grid in x = (k·hlr)², ready for lookups.
@@ -60,7 +62,7 @@ impl SersicTable {
 
     /// Number of grid nodes in x.
     pub fn nodes(&self) -> usize {
-        grid_nodes(self.e_min, self.e_max).len()
+        self.grid.len()
     }
 
     /// The x positions of the grid nodes.
@@ -111,16 +113,9 @@ impl SersicTable {
     pub fn constant_transform(&self) -> SersicTransform {
         let nodes = self.nodes();
         SersicTransform {
-            value: RadialTable::from_nodes(
-                self.e_min,
-                self.e_max,
-                &vec![1.0; nodes],
-                1.0,
-                Tail::PowerLaw(0.0),
-            ),
-            d_dn: Some(RadialTable::from_nodes(
-                self.e_min,
-                self.e_max,
+            value: RadialTable::on_grid(&self.grid, &vec![1.0; nodes], 1.0, Tail::PowerLaw(0.0)),
+            d_dn: Some(RadialTable::on_grid(
+                &self.grid,
                 &vec![0.0; nodes],
                 0.0,
                 Tail::Zero,
@@ -134,8 +129,8 @@ impl SersicTable {
         // Large-k asymptote of the Sérsic transform: F ∝ q^(-2-1/n) = x^(-1-1/(2n)).
         let tail = Tail::PowerLaw(1.0 + 0.5 / n);
         SersicTransform {
-            value: RadialTable::from_nodes(self.e_min, self.e_max, &values, 1.0, tail),
-            d_dn: dn.map(|dn| RadialTable::from_nodes(self.e_min, self.e_max, &dn, 0.0, tail)),
+            value: RadialTable::on_grid(&self.grid, &values, 1.0, tail),
+            d_dn: dn.map(|dn| RadialTable::on_grid(&self.grid, &dn, 0.0, tail)),
         }
     }
 
@@ -191,6 +186,7 @@ impl SersicTable {
             degree,
             bounds: bounds.to_vec(),
             coeffs,
+            grid: SplineGrid::new(e_min, e_max),
         }
     }
 
@@ -245,6 +241,7 @@ impl SersicTable {
             degree,
             bounds,
             coeffs,
+            grid: SplineGrid::new(e_min, e_max),
         })
     }
 }
