@@ -128,9 +128,19 @@ impl SersicTable {
         let (values, dn) = self.node_values(n, with_dn);
         // Large-k asymptote of the Sérsic transform: F ∝ q^(-2-1/n) = x^(-1-1/(2n)).
         let tail = Tail::PowerLaw(1.0 + 0.5 / n);
-        SersicTransform {
-            value: RadialTable::on_grid(&self.grid, &values, 1.0, tail),
-            d_dn: dn.map(|dn| RadialTable::on_grid(&self.grid, &dn, 0.0, tail)),
+        match dn {
+            Some(dn) => {
+                let [value, d_dn] =
+                    RadialTable::pair_on_grid(&self.grid, [&values, &dn], [1.0, 0.0], tail);
+                SersicTransform {
+                    value,
+                    d_dn: Some(d_dn),
+                }
+            }
+            None => SersicTransform {
+                value: RadialTable::on_grid(&self.grid, &values, 1.0, tail),
+                d_dn: None,
+            },
         }
     }
 
