@@ -259,6 +259,11 @@ impl SplineGrid {
         }
     }
 
+    /// The nodes' positions in x.
+    pub fn nodes(&self) -> &[f64] {
+        &self.xs
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.xs.len()

@@ -13,7 +13,7 @@
 //! values, ∂F/∂n from the series is the exact n-derivative of the interpolated F: the renderer's Jacobian is
 //! the derivative of the very image it draws.
 
-use crate::radial_table::{grid_nodes, RadialTable, SplineGrid, Tail};
+use crate::radial_table::{RadialTable, SplineGrid, Tail};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -67,7 +67,7 @@ impl SersicTable {
 
     /// The x positions of the grid nodes.
     pub fn node_positions(&self) -> Vec<f64> {
-        grid_nodes(self.e_min, self.e_max)
+        self.grid.nodes().to_vec()
     }
 
     /// The range of n covered.
@@ -155,7 +155,8 @@ impl SersicTable {
         progress: impl Fn(usize, usize) + Sync,
     ) -> SersicTable {
         use rayon::prelude::*;
-        let xs = grid_nodes(e_min, e_max);
+        let grid = SplineGrid::new(e_min, e_max);
+        let xs = grid.nodes();
         let d = degree + 1;
         let segments = bounds.len() - 1;
         let jobs: Vec<(usize, usize)> = (0..segments)
@@ -196,7 +197,7 @@ impl SersicTable {
             degree,
             bounds: bounds.to_vec(),
             coeffs,
-            grid: SplineGrid::new(e_min, e_max),
+            grid,
         }
     }
 
@@ -236,7 +237,8 @@ impl SersicTable {
         let segments = words[4] as usize;
         let degree = words[5] as usize;
         let bounds = words[6..7 + segments].to_vec();
-        let nodes = grid_nodes(e_min, e_max).len();
+        let grid = SplineGrid::new(e_min, e_max);
+        let nodes = grid.len();
         let coeffs = words[7 + segments..].to_vec();
         if coeffs.len() != segments * nodes * (degree + 1) {
             return Err(format!(
@@ -251,7 +253,7 @@ impl SersicTable {
             degree,
             bounds,
             coeffs,
-            grid: SplineGrid::new(e_min, e_max),
+            grid,
         })
     }
 }

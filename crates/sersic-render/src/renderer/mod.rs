@@ -507,15 +507,15 @@ impl Renderer {
         // Only the stamp's rows of each transformed column are kept: rows y = (r − H/2) mod N for
         // r = 0..H, i.e. the period's last H/2 rows, then its first H − H/2.
         let height = self.stamp.height;
-        let half = period / 2 + 1;
-        // Every cell of every plane not skipped is written below, so recycled planes need no clearing
-        // (a skipped plane is left as it was, and not read).
+        let (half, stride) = (period / 2 + 1, kept_stride(height));
+        // Every kept cell of every plane not skipped is written below, so recycled planes need no clearing
+        // (a skipped plane, and the padding between kept columns, are left as they were, and not read).
         let mut pool = PLANES.take();
         let planes_needed = factors.len();
         let mut planes: Vec<Vec<Complex64>> = (0..planes_needed)
             .map(|_| {
                 let mut plane = pool.pop().unwrap_or_default();
-                plane.resize(half * kept_stride(height), Complex64::default());
+                plane.resize(half * stride, Complex64::default());
                 plane
             })
             .collect();
@@ -535,7 +535,7 @@ impl Renderer {
             for &(output, source, scale) in copies.iter().filter(|c| !skipped.contains(&c.0)) {
                 let ratio = factors[output] / factors[source] * scale;
                 let (lo, hi) = planes.split_at_mut(output);
-                let at = fold_col * kept_stride(height);
+                let at = fold_col * stride;
                 let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);
                 for (d, v) in to.iter_mut().zip(from) {
                     *d = v * ratio;
