@@ -218,6 +218,74 @@ impl RadialTable {
     }
 }
 
+/// One segment of two tables on one grid, F and G: `[F0, G0, F1, G1, F2, G2, F3, G3, S0, S1, S2, 0]`, the
+/// two cubics' coefficients interleaved, so that one two-lane Horner evaluates F and G together, then F's
+/// slope as a quadratic in t, dF/dx = S0 + t·(S1 + t·S2) (its factors 2, 3 and 1/h applied once here rather
+/// than at every lookup).
+pub type PairRecord = [f64; 12];
+
+/// A profile F and its derivative G in a parameter (the Sérsic transform and ∂F/∂n) laid out for the loops
+/// that need F, dF/dx and G at every lattice point: the Jacobian's and the fit's gradient. One record per
+/// segment ([`PairRecord`]), found as [`RadialTable`] finds its segments; outside the grid the callers
+/// fall back to the two tables.
+#[derive(Clone, Debug)]
+pub struct PairedSegments {
+    records: Vec<PairRecord>,
+    key_offset: u64,
+    x_first: f64,
+    x_last: f64,
+}
+
+impl PairedSegments {
+    /// The records of `f` and `g`, two tables on the same grid.
+    pub fn new(f: &RadialTable, g: &RadialTable) -> Self {
+        assert!(
+            f.key_offset == g.key_offset && f.segments.len() == g.segments.len(),
+            "PairedSegments: the two tables must share their grid"
+        );
+        let records = f
+            .segments
+            .iter()
+            .zip(&g.segments)
+            .map(|(c, d)| {
+                [
+                    c[0],
+                    d[0],
+                    c[1],
+                    d[1],
+                    c[2],
+                    d[2],
+                    c[3],
+                    d[3],
+                    c[1] * c[4],
+                    2.0 * c[2] * c[4],
+                    3.0 * c[3] * c[4],
+                    0.0,
+                ]
+            })
+            .collect();
+        PairedSegments {
+            records,
+            key_offset: f.key_offset,
+            x_first: f.x_first,
+            x_last: f.x_last,
+        }
+    }
+
+    /// The record of the segment holding x and x's position t ∈ [0, 1) in it, or `None` outside the grid.
+    #[inline(always)]
+    pub fn segment(&self, x: f64) -> Option<(&PairRecord, f64)> {
+        if x >= self.x_first && x < self.x_last {
+            let bits = x.to_bits();
+            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
+            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
+            Some((&self.records[index], t))
+        } else {
+            None
+        }
+    }
+}
+
 /// The nodes of one octave grid and what its natural cubic splines share whatever the values: the
 /// segment widths, their reciprocals and the tridiagonal system's elimination factors. A spline on it
 /// then costs no division (six per node otherwise, most of a table's set-up).

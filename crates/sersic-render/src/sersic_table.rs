@@ -13,7 +13,7 @@
 //! values, ∂F/∂n from the series is the exact n-derivative of the interpolated F: the renderer's Jacobian is
 //! the derivative of the very image it draws.
 
-use crate::radial_table::{RadialTable, SplineGrid, Tail};
+use crate::radial_table::{PairedSegments, RadialTable, SplineGrid, Tail};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -49,6 +49,19 @@ pub struct SersicTransform {
     pub value: RadialTable,
     /// ∂F/∂n at fixed x (present when derivatives were asked for).
     pub d_dn: Option<RadialTable>,
+    /// F and ∂F/∂n together, as the derivative loops read them (present with `d_dn`).
+    pub paired: Option<PairedSegments>,
+}
+
+impl SersicTransform {
+    /// F, ∂F/∂n and their interleaved records, for the derivative loops (`None` without derivatives).
+    pub(crate) fn derivative_tables(&self) -> Option<crate::lattice::DerivativeTables<'_>> {
+        Some(crate::lattice::DerivativeTables {
+            value: &self.value,
+            d_dn: self.d_dn.as_ref()?,
+            paired: self.paired.as_ref()?,
+        })
+    }
 }
 
 impl SersicTable {
@@ -99,11 +112,20 @@ impl SersicTable {
         let block = &self.coeffs[s * nodes * d..(s + 1) * nodes * d];
         let mut values = Vec::with_capacity(nodes);
         let mut dn = with_dn.then(|| Vec::with_capacity(nodes));
-        for row in block.chunks_exact(d) {
-            values.push(dot(row, &t));
-            if let Some(dn) = dn.as_mut() {
-                dn.push(dot(row, &dt) * dz_dn);
+        match dn.as_mut() {
+            Some(dn) => {
+                // Both sums in one pass over the coefficients (each in the order `dot` takes).
+                for row in block.chunks_exact(d) {
+                    let (mut v, mut w) = (0.0, 0.0);
+                    for ((c, a), b) in row.iter().zip(&t).zip(&dt) {
+                        v += c * a;
+                        w += c * b;
+                    }
+                    values.push(v);
+                    dn.push(w * dz_dn);
+                }
             }
+            None => values.extend(block.chunks_exact(d).map(|row| dot(row, &t))),
         }
         (values, dn)
     }
@@ -112,14 +134,12 @@ impl SersicTable {
     /// profile with a zero quadratic form.
     pub fn constant_transform(&self) -> SersicTransform {
         let nodes = self.nodes();
+        let value = RadialTable::on_grid(&self.grid, &vec![1.0; nodes], 1.0, Tail::PowerLaw(0.0));
+        let d_dn = RadialTable::on_grid(&self.grid, &vec![0.0; nodes], 0.0, Tail::Zero);
         SersicTransform {
-            value: RadialTable::on_grid(&self.grid, &vec![1.0; nodes], 1.0, Tail::PowerLaw(0.0)),
-            d_dn: Some(RadialTable::on_grid(
-                &self.grid,
-                &vec![0.0; nodes],
-                0.0,
-                Tail::Zero,
-            )),
+            paired: Some(PairedSegments::new(&value, &d_dn)),
+            value,
+            d_dn: Some(d_dn),
         }
     }
 
@@ -133,6 +153,7 @@ impl SersicTable {
                 let [value, d_dn] =
                     RadialTable::pair_on_grid(&self.grid, [&values, &dn], [1.0, 0.0], tail);
                 SersicTransform {
+                    paired: Some(PairedSegments::new(&value, &d_dn)),
                     value,
                     d_dn: Some(d_dn),
                 }
@@ -140,6 +161,7 @@ impl SersicTable {
             None => SersicTransform {
                 value: RadialTable::on_grid(&self.grid, &values, 1.0, tail),
                 d_dn: None,
+                paired: None,
             },
         }
     }

@@ -1,17 +1,19 @@
 //! The Jacobian's inner loop: the image's sums and those of its derivatives, per fold column.
 //!
-//! It is the costliest loop of a fit. (Compiling it for AVX2 with FMA was tried and measured no faster:
-//! the loop is bound by its table lookups and its seven streams of sums, not by arithmetic.)
+//! Its cost is its count of floating-point instructions per lattice point, so the work that comes in
+//! pairs goes through two-lane arithmetic ([`super::lanes`]): F and ∂F/∂n from one Horner, the two shear
+//! forms from one recurrence, every complex product in one instruction. (Compiling the whole loop for
+//! AVX2 with FMA was measured no faster.)
 
-use super::{Column, ColumnCopy, ColumnSink, PsfGrid, Shift};
-use crate::radial_table::RadialTable;
+use super::lanes::{self, add, complex_mul, high, load, low, mul, pair, splat};
+use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, Shift};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 
 /// What every column of one draw shares.
 struct Draw<'a> {
     forms: [&'a QuadraticForm; 3],
-    tables: [&'a RadialTable; 2],
+    tables: DerivativeTables<'a>,
     shift: Option<&'a Shift>,
 }
 
@@ -28,15 +30,14 @@ impl PsfGrid {
         form: &QuadraticForm,
         dg1: &QuadraticForm,
         dg2: &QuadraticForm,
-        profile: &RadialTable,
-        profile_dn: &RadialTable,
+        tables: DerivativeTables<'_>,
         shift: Option<&Shift>,
         outputs: usize,
         done: &mut ColumnSink<'_>,
     ) {
         let draw = Draw {
             forms: [form, dg1, dg2],
-            tables: [profile, profile_dn],
+            tables,
             shift,
         };
         match (shift.is_some(), outputs) {
@@ -173,7 +174,6 @@ impl PsfGrid {
     ) -> f64 {
         let dk = self.dk;
         let [form, dg1, dg2] = draw.forms;
-        let [profile, profile_dn] = draw.tables;
         let run = points.len();
         let cells = row..row + run;
         let (head, centre) = out.split_at_mut(5);
@@ -192,43 +192,49 @@ impl PsfGrid {
         };
         let kx = col.kx;
         let alias = CENTRE && col.i != col.fold_col as i64;
-        let dkx = kx - col.fold_col as f64 * dk;
+        let dkx = splat(kx - col.fold_col as f64 * dk);
         let (qa, qb, qc) = form.along_column(kx);
-        let (a1, b1, c1) = dg1.along_column(kx);
-        let (a2, b2, c2) = dg2.along_column(kx);
         let (px, py) = match draw.shift {
-            Some(s) if SHIFTED => (s.column(col.i), &s.rows_from(j_lo)[points.clone()]),
-            _ => (Complex64::new(1.0, 0.0), &[][..]),
+            Some(s) if SHIFTED => (load(&s.column(col.i)), &s.rows_from(j_lo)[points.clone()]),
+            _ => (splat(0.0), &[][..]),
         };
         let w = &w[points];
-        #[inline(always)]
-        fn put<const WRITE: bool>(cell: &mut Complex64, v: Complex64) {
-            if WRITE {
-                *cell = v;
-            } else {
-                *cell += v;
-            }
-        }
+        let (dkv, kyv) = (splat(dk), splat(ky));
+        // The shear forms [x_g1, x_g2], quadratics A·ky² + B·ky + C in ky, stepped by their differences
+        // (two additions a point instead of two Horners).
+        let (a1, b1, c1) = dg1.along_column(kx);
+        let (a2, b2, c2) = dg2.along_column(kx);
+        let (ga, gb, gc) = (pair(a1, a2), pair(b1, b2), pair(c1, c2));
+        let mut g = add(mul(add(mul(ga, kyv), gb), kyv), gc);
+        let mut dg = mul(add(mul(ga, add(add(kyv, kyv), dkv)), gb), dkv);
+        let ddg = mul(add(ga, ga), mul(dkv, dkv));
         for p in 0..run {
-            let wt = if SHIFTED { w[p] * (px * py[p]) } else { w[p] };
+            let wt = if SHIFTED {
+                complex_mul(load(&w[p]), complex_mul(px, load(&py[p])))
+            } else {
+                load(&w[p])
+            };
             let x = (qa * ky + qb) * ky + qc;
-            let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
+            let (f_and_dn, slope) = draw.tables.at(x);
             // The weight times F and times F' once each; every sum is then one complex × real.
-            let (image, sloped) = (wt * f, wt * slope);
-            put::<WRITE>(&mut o0[p], image);
-            put::<WRITE>(&mut o1[p], wt * f_n);
-            put::<WRITE>(&mut o2[p], sloped * x);
-            put::<WRITE>(&mut o3[p], sloped * ((a1 * ky + b1) * ky + c1));
-            put::<WRITE>(&mut o4[p], sloped * ((a2 * ky + b2) * ky + c2));
+            let image = mul(wt, low(f_and_dn));
+            let sloped = mul(wt, splat(slope));
+            lanes::put::<WRITE>(&mut o0[p], image);
+            lanes::put::<WRITE>(&mut o1[p], mul(wt, high(f_and_dn)));
+            lanes::put::<WRITE>(&mut o2[p], mul(sloped, splat(x)));
+            lanes::put::<WRITE>(&mut o3[p], mul(sloped, low(g)));
+            lanes::put::<WRITE>(&mut o4[p], mul(sloped, high(g)));
             if CENTRE {
                 // A column i = c writes nothing here: where it is the fold column's first (written) one,
                 // no aliased column precedes it (they come first, at i = c − N), so the sink takes the
                 // column as a copy of the image's and never reads this buffer.
                 if alias {
-                    put::<WRITE>(&mut o5[p], image * dkx);
+                    lanes::put::<WRITE>(&mut o5[p], mul(image, dkx));
                 }
-                put::<WRITE>(&mut o6[p], image * ky);
+                lanes::put::<WRITE>(&mut o6[p], mul(image, splat(ky)));
             }
+            g = add(g, dg);
+            dg = add(dg, ddg);
             ky += dk;
         }
         ky

@@ -14,13 +14,16 @@
 //! applied ([`shift`]).
 
 mod adjoint;
+mod derivative_tables;
 mod derivatives;
 mod extent;
+mod lanes;
 mod shift;
 mod source;
 
 pub use extent::Lattice;
 
+pub(crate) use derivative_tables::DerivativeTables;
 pub(crate) use shift::Shift;
 pub(crate) use source::{draw_once, PsfSource, PsfTransform};
 

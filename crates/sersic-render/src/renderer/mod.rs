@@ -322,11 +322,9 @@ impl Renderer {
                     &plan.form,
                     dg1,
                     dg2,
-                    &plan.transform.value,
                     plan.transform
-                        .d_dn
-                        .as_ref()
-                        .expect("derivative table requested"),
+                        .derivative_tables()
+                        .expect("derivative tables requested"),
                     shift,
                     outputs,
                     sink,
