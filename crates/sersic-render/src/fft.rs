@@ -204,9 +204,13 @@ impl FftPlans {
                 *cell = Complex64::new(a.re, b.re);
             }
             self.columns.process_with_scratch(&mut z, &mut scratch);
-            let stamp_row = || z[n - wrapped..].iter().chain(&z[..direct]);
-            out.extend(stamp_row().map(|v| v.re * factor));
-            out.extend(stamp_row().map(|v| v.im * factor));
+            // The stamp's columns are the period's last `wrapped` samples, then its first `direct`.
+            for part in [&z[n - wrapped..], &z[..direct]] {
+                out.extend(part.iter().map(|v| v.re * factor));
+            }
+            for part in [&z[n - wrapped..], &z[..direct]] {
+                out.extend(part.iter().map(|v| v.im * factor));
+            }
             r += 2;
         }
         if r < height {

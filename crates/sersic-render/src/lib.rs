@@ -4,6 +4,7 @@ pub mod discrete;
 mod fft;
 pub mod hankel;
 mod lattice;
+pub mod paired_table;
 pub mod params;
 pub mod psf;
 pub mod psf_image;

@@ -15,9 +15,9 @@
 /// log2 of the number of grid segments per octave of x.
 pub const NODES_PER_OCTAVE_LOG2: u32 = 5;
 const PER_OCTAVE: usize = 1 << NODES_PER_OCTAVE_LOG2;
-const MANTISSA_SHIFT: u32 = 52 - NODES_PER_OCTAVE_LOG2;
-const FRACTION_MASK: u64 = (1u64 << MANTISSA_SHIFT) - 1;
-const FRACTION_SCALE: f64 = 1.0 / (1u64 << MANTISSA_SHIFT) as f64;
+pub(crate) const MANTISSA_SHIFT: u32 = 52 - NODES_PER_OCTAVE_LOG2;
+pub(crate) const FRACTION_MASK: u64 = (1u64 << MANTISSA_SHIFT) - 1;
+pub(crate) const FRACTION_SCALE: f64 = 1.0 / (1u64 << MANTISSA_SHIFT) as f64;
 
 /// The x positions of the grid's nodes for octaves [e_min, e_max): 2^e (1 + j / 32).
 pub fn grid_nodes(e_min: i32, e_max: i32) -> Vec<f64> {
@@ -50,11 +50,55 @@ pub struct RadialTable {
     key_offset: u64,
     x_first: f64,
     x_last: f64,
+    slope_last: f64,
+    /// F below and beyond the nodes.
+    extension: Extension,
+}
+
+/// A table's profile off its nodes: linear below the first node from its value at x = 0, and the tail
+/// beyond the last.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extension {
+    x_first: f64,
+    x_last: f64,
     value_at_zero: f64,
     slope_below: f64,
     value_last: f64,
-    slope_last: f64,
     tail: Tail,
+}
+
+impl Extension {
+    /// The extension of the spline through `values` at the nodes `xs`.
+    pub(crate) fn new(xs: &[f64], values: &[f64], value_at_zero: f64, tail: Tail) -> Self {
+        let x_first = xs[0];
+        Extension {
+            x_first,
+            x_last: *xs.last().expect("a grid has nodes"),
+            value_at_zero,
+            slope_below: (values[0] - value_at_zero) / x_first,
+            value_last: *values.last().expect("one value per node"),
+            tail,
+        }
+    }
+
+    /// (F(x), dF/dx) for x below the first node or at or beyond the last.
+    #[inline]
+    pub(crate) fn at(&self, x: f64) -> (f64, f64) {
+        if x < self.x_first {
+            (
+                self.value_at_zero + self.slope_below * x.max(0.0),
+                self.slope_below,
+            )
+        } else {
+            match self.tail {
+                Tail::Zero => (0.0, 0.0),
+                Tail::PowerLaw(p) => {
+                    let v = self.value_last * (x / self.x_last).powf(-p);
+                    (v, -p * v / x)
+                }
+            }
+        }
+    }
 }
 
 impl RadialTable {
@@ -82,27 +126,8 @@ impl RadialTable {
         Self::with_second_derivatives(grid, values, &m, value_at_zero, tail)
     }
 
-    /// Two tables on one grid (a profile and its derivative in a parameter), their splines solved together:
-    /// the two eliminations are independent chains, so interleaved they take the time of one.
-    pub fn pair_on_grid(
-        grid: &SplineGrid,
-        [a, b]: [&[f64]; 2],
-        [a_at_zero, b_at_zero]: [f64; 2],
-        tail: Tail,
-    ) -> [Self; 2] {
-        assert!(
-            a.len() == grid.len() && b.len() == grid.len(),
-            "RadialTable: one value per grid node"
-        );
-        let [ma, mb] = grid.second_derivatives([a, b]);
-        [
-            Self::with_second_derivatives(grid, a, &ma, a_at_zero, tail),
-            Self::with_second_derivatives(grid, b, &mb, b_at_zero, tail),
-        ]
-    }
-
     /// The table from the spline's node values and second derivatives.
-    fn with_second_derivatives(
+    pub(crate) fn with_second_derivatives(
         grid: &SplineGrid,
         values: &[f64],
         m: &[f64],
@@ -111,17 +136,7 @@ impl RadialTable {
     ) -> Self {
         let xs = &grid.xs;
         let segments: Vec<[f64; 5]> = (0..xs.len() - 1)
-            .map(|j| {
-                let (h, inv_h) = (grid.h[j], grid.inv_h[j]);
-                let slope = (values[j + 1] - values[j]) * inv_h - h * (2.0 * m[j] + m[j + 1]) / 6.0;
-                [
-                    values[j],
-                    slope * h,
-                    0.5 * m[j] * h * h,
-                    (m[j + 1] - m[j]) * h * h / 6.0,
-                    inv_h,
-                ]
-            })
+            .map(|j| grid.segment(values, m, j))
             .collect();
         let last = segments.len() - 1;
         let s = &segments[last];
@@ -131,11 +146,8 @@ impl RadialTable {
             key_offset: x_first.to_bits() >> MANTISSA_SHIFT,
             x_first,
             x_last: *xs.last().unwrap(),
-            value_at_zero,
-            slope_below: (values[0] - value_at_zero) / x_first,
-            value_last: *values.last().unwrap(),
             slope_last,
-            tail,
+            extension: Extension::new(xs, values, value_at_zero, tail),
             segments,
         }
     }
@@ -164,42 +176,14 @@ impl RadialTable {
         }
     }
 
-    /// This table's value and slope at x and `other`'s value there, for two tables on the same nodes (the
-    /// Sérsic transform and its n derivative): the node and the position in it are found once.
-    #[inline(always)]
-    pub fn value_slope_and(&self, other: &RadialTable, x: f64) -> (f64, f64, f64) {
-        if x >= self.x_first && x < self.x_last && self.key_offset == other.key_offset {
-            let bits = x.to_bits();
-            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
-            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
-            let c = &self.segments[index];
-            let d = &other.segments[index];
-            let value = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
-            let slope = (c[1] + t * (2.0 * c[2] + t * 3.0 * c[3])) * c[4];
-            let other_value = d[0] + t * (d[1] + t * (d[2] + t * d[3]));
-            (value, slope, other_value)
-        } else {
-            let (value, slope) = self.value_and_slope(x);
-            (value, slope, other.value(x))
-        }
-    }
-
     #[cold]
     fn outside(&self, x: f64) -> (f64, f64) {
-        if x < self.x_first {
-            (
-                self.value_at_zero + self.slope_below * x.max(0.0),
-                self.slope_below,
-            )
-        } else {
-            match self.tail {
-                Tail::Zero => (0.0, 0.0),
-                Tail::PowerLaw(p) => {
-                    let v = self.value_last * (x / self.x_last).powf(-p);
-                    (v, -p * v / x)
-                }
-            }
-        }
+        self.extension.at(x)
+    }
+
+    /// Per segment: the cubic's coefficients in t and 1/h (for [`crate::paired_table`]).
+    pub(crate) fn segments(&self) -> &[[f64; 5]] {
+        &self.segments
     }
 
     /// The largest x covered by nodes.
@@ -209,80 +193,12 @@ impl RadialTable {
 
     /// Value at the last node.
     pub fn value_last(&self) -> f64 {
-        self.value_last
+        self.extension.value_last
     }
 
     /// Slope at the last node (used to check tails).
     pub fn slope_last(&self) -> f64 {
         self.slope_last
-    }
-}
-
-/// One segment of two tables on one grid, F and G: `[F0, G0, F1, G1, F2, G2, F3, G3, S0, S1, S2, 0]`, the
-/// two cubics' coefficients interleaved, so that one two-lane Horner evaluates F and G together, then F's
-/// slope as a quadratic in t, dF/dx = S0 + t·(S1 + t·S2) (its factors 2, 3 and 1/h applied once here rather
-/// than at every lookup).
-pub type PairRecord = [f64; 12];
-
-/// A profile F and its derivative G in a parameter (the Sérsic transform and ∂F/∂n) laid out for the loops
-/// that need F, dF/dx and G at every lattice point: the Jacobian's and the fit's gradient. One record per
-/// segment ([`PairRecord`]), found as [`RadialTable`] finds its segments; outside the grid the callers
-/// fall back to the two tables.
-#[derive(Clone, Debug)]
-pub struct PairedSegments {
-    records: Vec<PairRecord>,
-    key_offset: u64,
-    x_first: f64,
-    x_last: f64,
-}
-
-impl PairedSegments {
-    /// The records of `f` and `g`, two tables on the same grid.
-    pub fn new(f: &RadialTable, g: &RadialTable) -> Self {
-        assert!(
-            f.key_offset == g.key_offset && f.segments.len() == g.segments.len(),
-            "PairedSegments: the two tables must share their grid"
-        );
-        let records = f
-            .segments
-            .iter()
-            .zip(&g.segments)
-            .map(|(c, d)| {
-                [
-                    c[0],
-                    d[0],
-                    c[1],
-                    d[1],
-                    c[2],
-                    d[2],
-                    c[3],
-                    d[3],
-                    c[1] * c[4],
-                    2.0 * c[2] * c[4],
-                    3.0 * c[3] * c[4],
-                    0.0,
-                ]
-            })
-            .collect();
-        PairedSegments {
-            records,
-            key_offset: f.key_offset,
-            x_first: f.x_first,
-            x_last: f.x_last,
-        }
-    }
-
-    /// The record of the segment holding x and x's position t ∈ [0, 1) in it, or `None` outside the grid.
-    #[inline(always)]
-    pub fn segment(&self, x: f64) -> Option<(&PairRecord, f64)> {
-        if x >= self.x_first && x < self.x_last {
-            let bits = x.to_bits();
-            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
-            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
-            Some((&self.records[index], t))
-        } else {
-            None
-        }
     }
 }
 
@@ -327,6 +243,21 @@ impl SplineGrid {
         }
     }
 
+    /// Segment j's cubic in t ∈ [0, 1), [c0, c1, c2, c3], and 1/h: the natural spline through `values`
+    /// with second derivatives `m` at the nodes.
+    #[inline(always)]
+    pub(crate) fn segment(&self, values: &[f64], m: &[f64], j: usize) -> [f64; 5] {
+        let (h, inv_h) = (self.h[j], self.inv_h[j]);
+        let slope = (values[j + 1] - values[j]) * inv_h - h * (2.0 * m[j] + m[j + 1]) / 6.0;
+        [
+            values[j],
+            slope * h,
+            0.5 * m[j] * h * h,
+            (m[j + 1] - m[j]) * h * h / 6.0,
+            inv_h,
+        ]
+    }
+
     /// The nodes' positions in x.
     pub fn nodes(&self) -> &[f64] {
         &self.xs
@@ -345,7 +276,7 @@ impl SplineGrid {
     /// Second derivatives of the natural cubic splines through each of the value sets `ys` at the nodes
     /// (Thomas algorithm, its value-independent factors taken from the grid; the sets' eliminations run
     /// side by side).
-    fn second_derivatives<const K: usize>(&self, ys: [&[f64]; K]) -> [Vec<f64>; K] {
+    pub(crate) fn second_derivatives<const K: usize>(&self, ys: [&[f64]; K]) -> [Vec<f64>; K] {
         let n = self.xs.len();
         let mut m = std::array::from_fn(|_| vec![0.0; n]);
         if n < 3 {
@@ -393,27 +324,6 @@ mod tests {
         assert!(worst_slope < 1e-6, "worst slope error {worst_slope}");
         assert_eq!(table.value(0.0), 1.0);
         assert_eq!(table.value(1e6), 0.0);
-    }
-
-    #[test]
-    fn a_pair_solved_together_equals_each_alone() {
-        let grid = SplineGrid::new(-6, 5);
-        let xs = grid_nodes(-6, 5);
-        let a: Vec<f64> = xs.iter().map(|x| (-0.3 * x).exp()).collect();
-        let b: Vec<f64> = xs.iter().map(|x| 1.0 / (1.0 + x * x)).collect();
-        let [pa, pb] = RadialTable::pair_on_grid(&grid, [&a, &b], [1.0, 1.0], Tail::Zero);
-        let (sa, sb) = (
-            RadialTable::on_grid(&grid, &a, 1.0, Tail::Zero),
-            RadialTable::on_grid(&grid, &b, 1.0, Tail::Zero),
-        );
-        for i in 0..2_000 {
-            let x = 10f64.powf(-2.5 + 4.0 * i as f64 / 2_000.0);
-            assert_eq!(pa.value_and_slope(x), sa.value_and_slope(x));
-            assert_eq!(pb.value_and_slope(x), sb.value_and_slope(x));
-        }
-        // And on a grid laid out once, the same table as one laid out for it.
-        let fresh = RadialTable::from_nodes(-6, 5, &b, 1.0, Tail::Zero);
-        assert_eq!(fresh.value_and_slope(0.7), sb.value_and_slope(0.7));
     }
 
     #[test]

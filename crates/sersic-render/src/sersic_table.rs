@@ -13,7 +13,8 @@
 //! values, ∂F/∂n from the series is the exact n-derivative of the interpolated F: the renderer's Jacobian is
 //! the derivative of the very image it draws.
 
-use crate::radial_table::{PairedSegments, RadialTable, SplineGrid, Tail};
+use crate::paired_table::PairedSegments;
+use crate::radial_table::{RadialTable, SplineGrid, Tail};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -47,19 +48,17 @@ pub struct SersicTable {
 pub struct SersicTransform {
     /// The unit transform F(x), x = (k·hlr)².
     pub value: RadialTable,
-    /// ∂F/∂n at fixed x (present when derivatives were asked for).
-    pub d_dn: Option<RadialTable>,
-    /// F and ∂F/∂n together, as the derivative loops read them (present with `d_dn`).
-    pub paired: Option<PairedSegments>,
+    /// ∂F/∂n at fixed x, beside F's coefficients as the derivative loops read them (present when
+    /// derivatives were asked for).
+    pub d_dn: Option<PairedSegments>,
 }
 
 impl SersicTransform {
-    /// F, ∂F/∂n and their interleaved records, for the derivative loops (`None` without derivatives).
+    /// F and its records with ∂F/∂n, for the derivative loops (`None` without derivatives).
     pub(crate) fn derivative_tables(&self) -> Option<crate::lattice::DerivativeTables<'_>> {
         Some(crate::lattice::DerivativeTables {
             value: &self.value,
-            d_dn: self.d_dn.as_ref()?,
-            paired: self.paired.as_ref()?,
+            paired: self.d_dn.as_ref()?,
         })
     }
 }
@@ -76,6 +75,12 @@ impl SersicTable {
     /// Number of grid nodes in x.
     pub fn nodes(&self) -> usize {
         self.grid.len()
+    }
+
+    /// The grid every n's tables are laid on.
+    #[cfg(test)]
+    pub(crate) fn grid(&self) -> &SplineGrid {
+        &self.grid
     }
 
     /// The x positions of the grid nodes.
@@ -134,10 +139,13 @@ impl SersicTable {
     /// profile with a zero quadratic form.
     pub fn constant_transform(&self) -> SersicTransform {
         let nodes = self.nodes();
-        let value = RadialTable::on_grid(&self.grid, &vec![1.0; nodes], 1.0, Tail::PowerLaw(0.0));
-        let d_dn = RadialTable::on_grid(&self.grid, &vec![0.0; nodes], 0.0, Tail::Zero);
+        let (value, d_dn) = PairedSegments::on_grid(
+            &self.grid,
+            [&vec![1.0; nodes], &vec![0.0; nodes]],
+            [1.0, 0.0],
+            [Tail::PowerLaw(0.0), Tail::Zero],
+        );
         SersicTransform {
-            paired: Some(PairedSegments::new(&value, &d_dn)),
             value,
             d_dn: Some(d_dn),
         }
@@ -150,10 +158,9 @@ impl SersicTable {
         let tail = Tail::PowerLaw(1.0 + 0.5 / n);
         match dn {
             Some(dn) => {
-                let [value, d_dn] =
-                    RadialTable::pair_on_grid(&self.grid, [&values, &dn], [1.0, 0.0], tail);
+                let (value, d_dn) =
+                    PairedSegments::on_grid(&self.grid, [&values, &dn], [1.0, 0.0], [tail; 2]);
                 SersicTransform {
-                    paired: Some(PairedSegments::new(&value, &d_dn)),
                     value,
                     d_dn: Some(d_dn),
                 }
@@ -161,7 +168,6 @@ impl SersicTable {
             None => SersicTransform {
                 value: RadialTable::on_grid(&self.grid, &values, 1.0, tail),
                 d_dn: None,
-                paired: None,
             },
         }
     }

@@ -10,8 +10,10 @@
 //! forward transform and one pass over the lattice with nothing stored, where the planes take seven inverse
 //! transforms and seven grids of sums. A fitter's gradient is exactly this, with w = ∂(−ln L)/∂pixel.
 
-use super::{Column, PsfGrid, Shift};
-use crate::radial_table::RadialTable;
+use super::lanes::{
+    self, add, complex_mul, conj, high, load, low, mul, pair, splat, ComplexFactor,
+};
+use super::{Column, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 
@@ -26,8 +28,7 @@ impl PsfGrid {
         k: f64,
         form: &QuadraticForm,
         [dg1, dg2]: [&QuadraticForm; 2],
-        profile: &RadialTable,
-        profile_dn: &RadialTable,
+        tables: DerivativeTables<'_>,
         shift: Option<&Shift>,
         spectrum: &[Complex64],
     ) -> [f64; 7] {
@@ -47,7 +48,7 @@ impl PsfGrid {
                 if let Some((j_lo, weights, row)) = self.within(col, r2) {
                     let point = PointFactors {
                         forms: [form, dg1, dg2],
-                        tables: [profile, profile_dn],
+                        tables,
                     };
                     point.add_column(self, col, (j_lo, weights, row), shift, m, column, &mut sums);
                 }
@@ -60,7 +61,7 @@ impl PsfGrid {
 /// What every point's factors are made of.
 struct PointFactors<'a> {
     forms: [&'a QuadraticForm; 3],
-    tables: [&'a RadialTable; 2],
+    tables: DerivativeTables<'a>,
 }
 
 impl PointFactors<'_> {
@@ -80,40 +81,51 @@ impl PointFactors<'_> {
         let n = grid.period;
         let dk = grid.dk;
         let [form, dg1, dg2] = self.forms;
-        let [profile, profile_dn] = self.tables;
         let kx = col.kx;
         let (qa, qb, qc) = form.along_column(kx);
-        let (a1, b1, c1) = dg1.along_column(kx);
-        let (a2, b2, c2) = dg2.along_column(kx);
+        // m is folded into the column's factor.
         let (px, py) = match shift {
             Some(s) => (s.column(col.i) * m, s.rows_from(j_lo)),
             None => (Complex64::new(m, 0.0), &[][..]),
         };
+        let px = ComplexFactor::new(load(&px));
         let mut ky = j_lo as f64 * dk;
-        let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6] = *sums;
-        for (p, wt) in w.iter().enumerate() {
+        let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
+        // The sums in pairs: [Σ z.re·F, Σ z.re·∂F/∂n], [Σ zs·x, —], [Σ zs·x_g1, Σ zs·x_g2] with
+        // zs = z.re·F', [Σ z.im·F·kx, Σ z.im·F·ky]; [kx, ky] steps as ky does.
+        let [s0, s1, s2, s3, s4, s5, s6] = *sums;
+        let (mut image_n, mut hlr, mut shears, mut centre) =
+            (pair(s0, s1), pair(s2, 0.0), pair(s3, s4), pair(s5, s6));
+        let (mut kxy, dky) = (pair(kx, ky), pair(0.0, dk));
+        for (p, w) in w.iter().enumerate() {
             let wt = if shift.is_some() {
-                wt * (px * py[p])
+                complex_mul(load(w), px.times(load(&py[p])))
             } else {
-                wt * px
+                px.times(load(w))
             };
-            let z = wt * spectrum[row].conj();
+            let z = complex_mul(wt, conj(load(&spectrum[row])));
             let x = (qa * ky + qb) * ky + qc;
-            let (f, slope, f_n) = profile.value_slope_and(profile_dn, x);
-            let zs = z.re * slope;
-            s0 += z.re * f;
-            s1 += z.re * f_n;
-            s2 += zs * x;
-            s3 += zs * ((a1 * ky + b1) * ky + c1);
-            s4 += zs * ((a2 * ky + b2) * ky + c2);
-            s5 += z.im * f * kx;
-            s6 += z.im * f * ky;
+            let (f_and_dn, slope) = self.tables.at(x);
+            let re = low(z);
+            let zs = mul(re, splat(slope));
+            image_n = add(image_n, mul(re, f_and_dn));
+            hlr = add(hlr, mul(zs, splat(x)));
+            shears = add(shears, mul(zs, shear.value()));
+            centre = add(centre, mul(mul(high(z), low(f_and_dn)), kxy));
+            shear.advance();
             ky += dk;
+            kxy = add(kxy, dky);
             row += 1;
             if row == n {
                 row = 0;
             }
         }
+        let ([s0, s1], [s2, _], [s3, s4], [s5, s6]) = (
+            lanes::lanes_of(image_n),
+            lanes::lanes_of(hlr),
+            lanes::lanes_of(shears),
+            lanes::lanes_of(centre),
+        );
         *sums = [s0, s1, s2, s3, s4, s5, s6];
     }
 }

@@ -1,13 +1,14 @@
 //! The tables a derivative loop reads at every lattice point: F, dF/dx and ∂F/∂n from one lookup.
 
 use super::lanes::{add, load_pair, mul, pair, splat, V2};
-use crate::radial_table::{PairedSegments, RadialTable};
+use crate::paired_table::PairedSegments;
+use crate::radial_table::RadialTable;
+use crate::shear::QuadraticForm;
 
-/// The Sérsic transform F, its n derivative, and the two interleaved ([`PairedSegments`]).
+/// The Sérsic transform F, and F with ∂F/∂n in one record per segment ([`PairedSegments`]).
 #[derive(Clone, Copy)]
 pub(crate) struct DerivativeTables<'a> {
     pub value: &'a RadialTable,
-    pub d_dn: &'a RadialTable,
     pub paired: &'a PairedSegments,
 }
 
@@ -28,9 +29,46 @@ impl DerivativeTables<'_> {
             }
             None => {
                 let (f, slope) = self.value.value_and_slope(x);
-                (pair(f, self.d_dn.value(x)), slope)
+                (pair(f, self.paired.second_off_grid(x)), slope)
             }
         }
+    }
+}
+
+/// The two shear forms [x_g1, x_g2] down one lattice column, in two lanes: quadratics A·ky² + B·ky + C
+/// stepped by their differences as ky grows by dk (two additions a point instead of two Horners).
+pub(crate) struct ShearFormSteps {
+    value: V2,
+    step: V2,
+    step_change: V2,
+}
+
+impl ShearFormSteps {
+    /// The forms `dg1`, `dg2` on the column at kx, from ky = `ky` in steps of `dk`.
+    #[inline(always)]
+    pub fn new([dg1, dg2]: [&QuadraticForm; 2], kx: f64, ky: f64, dk: f64) -> Self {
+        let (a1, b1, c1) = dg1.along_column(kx);
+        let (a2, b2, c2) = dg2.along_column(kx);
+        let (a, b, c) = (pair(a1, a2), pair(b1, b2), pair(c1, c2));
+        let (ky, dk) = (splat(ky), splat(dk));
+        ShearFormSteps {
+            value: add(mul(add(mul(a, ky), b), ky), c),
+            step: mul(add(mul(a, add(add(ky, ky), dk)), b), dk),
+            step_change: mul(add(a, a), mul(dk, dk)),
+        }
+    }
+
+    /// [x_g1, x_g2] at the current ky.
+    #[inline(always)]
+    pub fn value(&self) -> V2 {
+        self.value
+    }
+
+    /// On to ky + dk.
+    #[inline(always)]
+    pub fn advance(&mut self) {
+        self.value = add(self.value, self.step);
+        self.step = add(self.step, self.step_change);
     }
 }
 
@@ -55,6 +93,14 @@ mod tests {
                 .derivative_tables()
                 .expect("derivatives asked for");
             let d_dn = transform.d_dn.as_ref().unwrap();
+            // ∂F/∂n alone, as a table of its own: from the node values the pair was made from.
+            let (_, dn_values) = table.node_values(n, true);
+            let alone = crate::radial_table::RadialTable::on_grid(
+                table.grid(),
+                &dn_values.unwrap(),
+                0.0,
+                crate::radial_table::Tail::PowerLaw(1.0 + 0.5 / n),
+            );
             // Below, across and beyond the grid.
             let mut x = 1e-9;
             while x < 1e9 {
@@ -62,7 +108,8 @@ mod tests {
                 let (f_ref, slope_ref) = transform.value.value_and_slope(x);
                 // The same Horner, lane by lane: the same bits.
                 assert_eq!(f, f_ref, "F at n = {n}, x = {x}");
-                assert_eq!(g, d_dn.value(x), "dF/dn at n = {n}, x = {x}");
+                assert_eq!(g, alone.value(x), "dF/dn at n = {n}, x = {x}");
+                assert_eq!(g, d_dn.second(x));
                 // The slope's coefficients are pre-scaled: equal up to rounding.
                 assert!(
                     (slope - slope_ref).abs() <= 1e-12 * slope_ref.abs().max(1e-300),

@@ -5,8 +5,8 @@
 //! forms from one recurrence, every complex product in one instruction. (Compiling the whole loop for
 //! AVX2 with FMA was measured no faster.)
 
-use super::lanes::{self, add, complex_mul, high, load, low, mul, pair, splat};
-use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, Shift};
+use super::lanes::{self, complex_mul, high, load, low, mul, splat, ComplexFactor};
+use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 
@@ -195,22 +195,17 @@ impl PsfGrid {
         let dkx = splat(kx - col.fold_col as f64 * dk);
         let (qa, qb, qc) = form.along_column(kx);
         let (px, py) = match draw.shift {
-            Some(s) if SHIFTED => (load(&s.column(col.i)), &s.rows_from(j_lo)[points.clone()]),
-            _ => (splat(0.0), &[][..]),
+            Some(s) if SHIFTED => (
+                ComplexFactor::new(load(&s.column(col.i))),
+                &s.rows_from(j_lo)[points.clone()],
+            ),
+            _ => (ComplexFactor::new(splat(0.0)), &[][..]),
         };
         let w = &w[points];
-        let (dkv, kyv) = (splat(dk), splat(ky));
-        // The shear forms [x_g1, x_g2], quadratics A·ky² + B·ky + C in ky, stepped by their differences
-        // (two additions a point instead of two Horners).
-        let (a1, b1, c1) = dg1.along_column(kx);
-        let (a2, b2, c2) = dg2.along_column(kx);
-        let (ga, gb, gc) = (pair(a1, a2), pair(b1, b2), pair(c1, c2));
-        let mut g = add(mul(add(mul(ga, kyv), gb), kyv), gc);
-        let mut dg = mul(add(mul(ga, add(add(kyv, kyv), dkv)), gb), dkv);
-        let ddg = mul(add(ga, ga), mul(dkv, dkv));
+        let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
         for p in 0..run {
             let wt = if SHIFTED {
-                complex_mul(load(&w[p]), complex_mul(px, load(&py[p])))
+                complex_mul(load(&w[p]), px.times(load(&py[p])))
             } else {
                 load(&w[p])
             };
@@ -222,6 +217,7 @@ impl PsfGrid {
             lanes::put::<WRITE>(&mut o0[p], image);
             lanes::put::<WRITE>(&mut o1[p], mul(wt, high(f_and_dn)));
             lanes::put::<WRITE>(&mut o2[p], mul(sloped, splat(x)));
+            let g = shear.value();
             lanes::put::<WRITE>(&mut o3[p], mul(sloped, low(g)));
             lanes::put::<WRITE>(&mut o4[p], mul(sloped, high(g)));
             if CENTRE {
@@ -233,8 +229,7 @@ impl PsfGrid {
                 }
                 lanes::put::<WRITE>(&mut o6[p], mul(image, splat(ky)));
             }
-            g = add(g, dg);
-            dg = add(dg, ddg);
+            shear.advance();
             ky += dk;
         }
         ky

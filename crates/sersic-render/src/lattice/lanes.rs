@@ -152,6 +152,39 @@ pub(crate) fn complex_mul(a: V2, b: V2) -> V2 {
     add(mul(low(a), b), negate_low(mul(high(a), swap(b))))
 }
 
+/// A complex factor used many times, split for [`ComplexFactor::times`]: [a.re, a.re] and [−a.im, a.im].
+#[derive(Clone, Copy)]
+pub(crate) struct ComplexFactor(V2, V2);
+
+impl ComplexFactor {
+    /// The factor a.
+    #[inline(always)]
+    pub fn new(a: V2) -> Self {
+        ComplexFactor(low(a), negate_low(high(a)))
+    }
+
+    /// a·b, rounded as [`complex_mul`] rounds it ((−x)·y is −(x·y) exactly), in four instructions
+    /// instead of seven.
+    #[inline(always)]
+    pub fn times(self, b: V2) -> V2 {
+        add(mul(self.0, b), mul(self.1, swap(b)))
+    }
+}
+
+/// The two lanes, [lo, hi].
+#[inline(always)]
+pub(crate) fn lanes_of(v: V2) -> [f64; 2] {
+    let mut c = Complex64::default();
+    store(&mut c, v);
+    [c.re, c.im]
+}
+
+/// The complex conjugate, [re, −im].
+#[inline(always)]
+pub(crate) fn conj(v: V2) -> V2 {
+    swap(negate_low(swap(v)))
+}
+
 /// Writes v into `cell` (`WRITE`) or adds it.
 #[inline(always)]
 pub(crate) fn put<const WRITE: bool>(cell: &mut Complex64, v: V2) {
@@ -183,6 +216,8 @@ mod tests {
             for b in values {
                 let product = unpack(complex_mul(load(&a), load(&b)));
                 assert_eq!(product, a * b);
+                assert_eq!(unpack(ComplexFactor::new(load(&a)).times(load(&b))), a * b);
+                assert_eq!(unpack(complex_mul(load(&a), conj(load(&b)))), a * b.conj());
                 let scaled = unpack(mul(load(&a), splat(b.re)));
                 assert_eq!(scaled, a * b.re);
                 let sum = unpack(add(load(&a), load(&b)));

@@ -119,11 +119,9 @@ impl Renderer {
             plan.k,
             &plan.form,
             [&dg1, &dg2],
-            &plan.transform.value,
             plan.transform
-                .d_dn
-                .as_ref()
-                .expect("derivative table requested"),
+                .derivative_tables()
+                .expect("derivative tables requested"),
             plan.shift.as_ref(),
             spectrum,
         );
