@@ -1,5 +1,6 @@
 //! The inverse transform from a folded half-plane spectrum to the stamp, pruned to the rows it needs.
 
+use crate::lanes;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
@@ -182,14 +183,12 @@ impl FftPlans {
         while r + 1 < height {
             let mut pairs = grid
                 .chunks_exact(stride)
-                .map(|column| match column[r..r + 2] {
-                    [a, b] => (a, b),
-                    _ => unreachable!("two rows"),
-                });
+                .map(|column| (lanes::load(&column[r]), lanes::load(&column[r + 1])));
             // Columns 0 and N/2 are real after the column pass (up to rounding): say so exactly.
-            let (a, b) = pairs.next().expect("column 0");
-            z[0] = Complex64::new(a.re, b.re);
-            // z[1..=paired] from columns 1..=paired, their mirrors z[N − c] (after N/2 if N is even).
+            let real_parts = |(a, b)| lanes::unpack_low(a, b);
+            lanes::store(&mut z[0], real_parts(pairs.next().expect("column 0")));
+            // z[1..=paired] from columns 1..=paired, their mirrors z[N − c] (after N/2 if N is even):
+            // A + iB and conj A + i conj B, in lanes [a.re − b.im, a.im + b.re] and [a.re + b.im, b.re − a.im].
             let (front, back) = z[1..].split_at_mut(paired);
             let (nyquist, mirrors) = back.split_at_mut(n - 1 - 2 * paired);
             for ((to, mirror), (a, b)) in front
@@ -197,11 +196,11 @@ impl FftPlans {
                 .zip(mirrors.iter_mut().rev())
                 .zip(&mut pairs)
             {
-                *to = Complex64::new(a.re - b.im, a.im + b.re);
-                *mirror = Complex64::new(a.re + b.im, b.re - a.im);
+                lanes::store(to, lanes::add(a, lanes::times_i(b)));
+                lanes::store(mirror, lanes::add(lanes::conj(a), lanes::swap(b)));
             }
-            if let ([cell], Some((a, b))) = (nyquist, pairs.next()) {
-                *cell = Complex64::new(a.re, b.re);
+            if let ([cell], Some(pair)) = (nyquist, pairs.next()) {
+                lanes::store(cell, real_parts(pair));
             }
             self.columns.process_with_scratch(&mut z, &mut scratch);
             // The stamp's columns are the period's last `wrapped` samples, then its first `direct`.

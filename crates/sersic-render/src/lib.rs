@@ -3,6 +3,7 @@
 pub mod discrete;
 mod fft;
 pub mod hankel;
+mod lanes;
 mod lattice;
 pub mod paired_table;
 pub mod params;

@@ -10,10 +10,10 @@
 //! forward transform and one pass over the lattice with nothing stored, where the planes take seven inverse
 //! transforms and seven grids of sums. A fitter's gradient is exactly this, with w = ∂(−ln L)/∂pixel.
 
-use super::lanes::{
+use super::{Column, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
+use crate::lanes::{
     self, add, complex_mul, conj, high, load, low, mul, pair, splat, ComplexFactor,
 };
-use super::{Column, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 

@@ -1,6 +1,6 @@
 //! The tables a derivative loop reads at every lattice point: F, dF/dx and ∂F/∂n from one lookup.
 
-use super::lanes::{add, load_pair, mul, pair, splat, V2};
+use crate::lanes::{add, load_pair, mul, pair, splat, V2};
 use crate::paired_table::PairedSegments;
 use crate::radial_table::RadialTable;
 use crate::shear::QuadraticForm;
@@ -74,7 +74,7 @@ impl ShearFormSteps {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lanes::{store, V2};
+    use crate::lanes::{store, V2};
     use crate::sersic_table::SersicTable;
     use rustfft::num_complex::Complex64;
 

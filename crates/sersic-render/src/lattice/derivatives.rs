@@ -1,12 +1,12 @@
 //! The Jacobian's inner loop: the image's sums and those of its derivatives, per fold column.
 //!
 //! Its cost is its count of floating-point instructions per lattice point, so the work that comes in
-//! pairs goes through two-lane arithmetic ([`super::lanes`]): F and ∂F/∂n from one Horner, the two shear
+//! pairs goes through two-lane arithmetic ([`crate::lanes`]): F and ∂F/∂n from one Horner, the two shear
 //! forms from one recurrence, every complex product in one instruction. (Compiling the whole loop for
 //! AVX2 with FMA was measured no faster.)
 
-use super::lanes::{self, complex_mul, high, load, low, mul, splat, ComplexFactor};
 use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
+use crate::lanes::{self, complex_mul, high, load, low, mul, splat, ComplexFactor};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 

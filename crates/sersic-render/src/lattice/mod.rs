@@ -17,7 +17,6 @@ mod adjoint;
 mod derivative_tables;
 mod derivatives;
 mod extent;
-mod lanes;
 mod shift;
 mod source;
 

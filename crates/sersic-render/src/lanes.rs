@@ -1,5 +1,5 @@
-//! Two f64 lanes for the derivative loops: a complex number, or two reals computed alike (F and ∂F/∂n
-//! from one Horner, the two shear forms from one recurrence).
+//! Two f64 lanes for the inner loops: a complex number, or two reals computed alike (F and ∂F/∂n from
+//! one Horner, the two shear forms from one recurrence).
 //!
 //! Those loops are bound by their count of floating-point instructions (taking two multiplications and two
 //! additions out of a Jacobian point made it 5% faster), and the Jacobian has pairs of identical work that
@@ -54,6 +54,12 @@ mod imp {
     #[inline(always)]
     pub fn swap(a: V2) -> V2 {
         unsafe { _mm_shuffle_pd(a, a, 1) }
+    }
+
+    /// [a.lo, b.lo].
+    #[inline(always)]
+    pub fn unpack_low(a: V2, b: V2) -> V2 {
+        unsafe { _mm_unpacklo_pd(a, b) }
     }
 
     /// [−a.lo, a.hi].
@@ -122,6 +128,12 @@ mod imp {
         V2([a.0[1], a.0[0]])
     }
 
+    /// [a.lo, b.lo].
+    #[inline(always)]
+    pub fn unpack_low(a: V2, b: V2) -> V2 {
+        V2([a.0[0], b.0[0]])
+    }
+
     /// [−a.lo, a.hi].
     #[inline(always)]
     pub fn negate_low(a: V2) -> V2 {
@@ -179,6 +191,12 @@ pub(crate) fn lanes_of(v: V2) -> [f64; 2] {
     [c.re, c.im]
 }
 
+/// i·v for complex v: [−im, re].
+#[inline(always)]
+pub(crate) fn times_i(v: V2) -> V2 {
+    negate_low(swap(v))
+}
+
 /// The complex conjugate, [re, −im].
 #[inline(always)]
 pub(crate) fn conj(v: V2) -> V2 {
@@ -218,6 +236,15 @@ mod tests {
                 assert_eq!(product, a * b);
                 assert_eq!(unpack(ComplexFactor::new(load(&a)).times(load(&b))), a * b);
                 assert_eq!(unpack(complex_mul(load(&a), conj(load(&b)))), a * b.conj());
+                let i = Complex64::new(0.0, 1.0);
+                assert_eq!(
+                    unpack(add(load(&a), times_i(load(&b)))),
+                    Complex64::new(a.re - b.im, a.im + b.re)
+                );
+                assert_eq!(
+                    unpack(add(conj(load(&a)), swap(load(&b)))),
+                    a.conj() + i * b.conj()
+                );
                 let scaled = unpack(mul(load(&a), splat(b.re)));
                 assert_eq!(scaled, a * b.re);
                 let sum = unpack(add(load(&a), load(&b)));
