@@ -92,8 +92,11 @@ impl FftPlans {
             low.copy_from_slice(from_low);
             high.copy_from_slice(from_high);
         } else {
+            let factor = lanes::ComplexFactor::new(lanes::load(&factor));
             for (to, from) in [(low, from_low), (high, from_high)] {
-                to.iter_mut().zip(from).for_each(|(d, v)| *d = v * factor);
+                for (d, v) in to.iter_mut().zip(from) {
+                    lanes::store(d, factor.times(lanes::load(v)));
+                }
             }
         }
     }

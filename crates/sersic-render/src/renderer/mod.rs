@@ -14,6 +14,7 @@ pub(crate) mod model;
 mod sizing;
 
 use crate::fft::{kept_stride, FftPlans};
+use crate::lanes;
 use crate::lattice::{self, ColumnSink, Lattice, PsfEnvelope, PsfGrid, PsfTransform, Shift};
 use crate::params::{GalaxyParams, ParamError, Stamp};
 use crate::psf::{Psf, PsfError};
@@ -532,11 +533,12 @@ impl Renderer {
             // A copy's sums were the source's times `scale`, before both got their factors.
             for &(output, source, scale) in copies.iter().filter(|c| !skipped.contains(&c.0)) {
                 let ratio = factors[output] / factors[source] * scale;
+                let ratio = lanes::ComplexFactor::new(lanes::load(&ratio));
                 let (lo, hi) = planes.split_at_mut(output);
                 let at = fold_col * stride;
                 let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);
                 for (d, v) in to.iter_mut().zip(from) {
-                    *d = v * ratio;
+                    lanes::store(d, ratio.times(lanes::load(v)));
                 }
             }
         });
