@@ -62,6 +62,12 @@ mod imp {
         unsafe { _mm_unpacklo_pd(a, b) }
     }
 
+    /// The low lane (free: it is the register's scalar).
+    #[inline(always)]
+    pub fn first(a: V2) -> f64 {
+        unsafe { _mm_cvtsd_f64(a) }
+    }
+
     /// [−a.lo, a.hi].
     #[inline(always)]
     pub fn negate_low(a: V2) -> V2 {
@@ -132,6 +138,12 @@ mod imp {
     #[inline(always)]
     pub fn unpack_low(a: V2, b: V2) -> V2 {
         V2([a.0[0], b.0[0]])
+    }
+
+    /// The low lane.
+    #[inline(always)]
+    pub fn first(a: V2) -> f64 {
+        a.0[0]
     }
 
     /// [−a.lo, a.hi].

@@ -10,9 +10,10 @@ use crate::radial_table::{
     Extension, RadialTable, SplineGrid, Tail, FRACTION_MASK, FRACTION_SCALE, MANTISSA_SHIFT,
 };
 
-/// One segment of F and G: `[F0, G0, F1, G1, F2, G2, F3, G3, S0, S1, S2, 0]`, where F = F0 + t·(F1 +
-/// t·(F2 + t·F3)) on the segment (G likewise) and dF/dx = S0 + t·(S1 + t·S2).
-pub type PairRecord = [f64; 12];
+/// One segment of F and G: `[F0, G0, F1, G1, F2, G2, F3, G3, S0, S0, S1, S1, S2, S2]`, where F = F0 +
+/// t·(F1 + t·(F2 + t·F3)) on the segment (G likewise) and dF/dx = S0 + t·(S1 + t·S2) (twice, so that a
+/// two-lane Horner gives it in both lanes, ready to multiply a complex number).
+pub type PairRecord = [f64; 14];
 
 /// F and G on one octave grid ([`crate::radial_table`]), one [`PairRecord`] per segment.
 #[derive(Clone, Debug)]
@@ -47,19 +48,10 @@ impl PairedSegments {
             .enumerate()
             .map(|(j, c)| {
                 let d = grid.segment(g, &mg, j);
+                let slope = [c[1] * c[4], 2.0 * c[2] * c[4], 3.0 * c[3] * c[4]];
                 [
-                    c[0],
-                    d[0],
-                    c[1],
-                    d[1],
-                    c[2],
-                    d[2],
-                    c[3],
-                    d[3],
-                    c[1] * c[4],
-                    2.0 * c[2] * c[4],
-                    3.0 * c[3] * c[4],
-                    0.0,
+                    c[0], d[0], c[1], d[1], c[2], d[2], c[3], d[3], slope[0], slope[0], slope[1],
+                    slope[1], slope[2], slope[2],
                 ]
             })
             .collect();
@@ -125,7 +117,7 @@ mod tests {
             assert_eq!(paired.second(x), sb.value(x), "G at x = {x}");
             if let Some((r, t)) = paired.segment(x) {
                 assert_eq!(r[0] + t * (r[2] + t * (r[4] + t * r[6])), sa.value(x));
-                let slope = r[8] + t * (r[9] + t * r[10]);
+                let slope = r[8] + t * (r[10] + t * r[12]);
                 let expected = sa.value_and_slope(x).1;
                 assert!(
                     (slope - expected).abs() <= 1e-13 * expected.abs(),

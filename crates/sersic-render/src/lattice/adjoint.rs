@@ -12,7 +12,7 @@
 
 use super::{Column, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
 use crate::lanes::{
-    self, add, complex_mul, conj, high, load, low, mul, pair, splat, ComplexFactor,
+    self, add, complex_mul, conj, first, high, load, low, mul, pair, splat, ComplexFactor,
 };
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
@@ -89,8 +89,10 @@ impl PointFactors<'_> {
             None => (Complex64::new(m, 0.0), &[][..]),
         };
         let px = ComplexFactor::new(load(&px));
-        let mut ky = j_lo as f64 * dk;
+        let ky = j_lo as f64 * dk;
         let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
+        let (qa, qb, qc) = (splat(qa), splat(qb), splat(qc));
+        let (mut kyv, dkv) = (splat(ky), splat(dk));
         // The sums in pairs: [Σ z.re·F, Σ z.re·∂F/∂n], [Σ zs·x, —], [Σ zs·x_g1, Σ zs·x_g2] with
         // zs = z.re·F', [Σ z.im·F·kx, Σ z.im·F·ky]; [kx, ky] steps as ky does.
         let [s0, s1, s2, s3, s4, s5, s6] = *sums;
@@ -104,16 +106,16 @@ impl PointFactors<'_> {
                 px.times(load(w))
             };
             let z = complex_mul(wt, conj(load(&spectrum[row])));
-            let x = (qa * ky + qb) * ky + qc;
-            let (f_and_dn, slope) = self.tables.at(x);
+            let x = add(mul(add(mul(qa, kyv), qb), kyv), qc);
+            let (f_and_dn, slope) = self.tables.at(first(x));
             let re = low(z);
-            let zs = mul(re, splat(slope));
+            let zs = mul(re, slope);
             image_n = add(image_n, mul(re, f_and_dn));
-            hlr = add(hlr, mul(zs, splat(x)));
+            hlr = add(hlr, mul(zs, x));
             shears = add(shears, mul(zs, shear.value()));
             centre = add(centre, mul(mul(high(z), low(f_and_dn)), kxy));
             shear.advance();
-            ky += dk;
+            kyv = add(kyv, dkv);
             kxy = add(kxy, dky);
             row += 1;
             if row == n {

@@ -13,23 +13,21 @@ pub(crate) struct DerivativeTables<'a> {
 }
 
 impl DerivativeTables<'_> {
-    /// [F(x), ∂F/∂n(x)] in two lanes, and dF/dx. On the grid both values come from one two-lane Horner;
-    /// off it, from the tables' own extensions.
+    /// [F(x), ∂F/∂n(x)] and dF/dx in both lanes. On the grid the values come from one two-lane Horner, the
+    /// slope from another on its duplicated coefficients; off it, from the tables' own extensions.
     #[inline(always)]
-    pub fn at(&self, x: f64) -> (V2, f64) {
+    pub fn at(&self, x: f64) -> (V2, V2) {
         match self.paired.segment(x) {
             Some((r, t)) => {
                 let tv = splat(t);
-                let cubic = |c: usize| load_pair(r, c);
-                let both = add(
-                    cubic(0),
-                    mul(tv, add(cubic(2), mul(tv, add(cubic(4), mul(tv, cubic(6)))))),
-                );
-                (both, r[8] + t * (r[9] + t * r[10]))
+                let c = |at: usize| load_pair(r, at);
+                let both = add(c(0), mul(tv, add(c(2), mul(tv, add(c(4), mul(tv, c(6)))))));
+                let slope = add(c(8), mul(tv, add(c(10), mul(tv, c(12)))));
+                (both, slope)
             }
             None => {
                 let (f, slope) = self.value.value_and_slope(x);
-                (pair(f, self.paired.second_off_grid(x)), slope)
+                (pair(f, self.paired.second_off_grid(x)), splat(slope))
             }
         }
     }
@@ -104,7 +102,8 @@ mod tests {
             // Below, across and beyond the grid.
             let mut x = 1e-9;
             while x < 1e9 {
-                let ((f, g), slope) = (lanes(tables.at(x).0), tables.at(x).1);
+                let ((f, g), (slope, slope_hi)) = (lanes(tables.at(x).0), lanes(tables.at(x).1));
+                assert_eq!(slope, slope_hi);
                 let (f_ref, slope_ref) = transform.value.value_and_slope(x);
                 // The same Horner, lane by lane: the same bits.
                 assert_eq!(f, f_ref, "F at n = {n}, x = {x}");

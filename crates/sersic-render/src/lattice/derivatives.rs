@@ -6,7 +6,7 @@
 //! AVX2 with FMA was measured no faster.)
 
 use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
-use crate::lanes::{self, complex_mul, high, load, low, mul, splat, ComplexFactor};
+use crate::lanes::{self, add, complex_mul, first, high, load, low, mul, splat, ComplexFactor};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
 
@@ -170,7 +170,7 @@ impl PsfGrid {
         w: &[Complex64],
         row: usize,
         out: &mut [Vec<Complex64>],
-        (j_lo, mut ky): (i64, f64),
+        (j_lo, ky): (i64, f64),
     ) -> f64 {
         let dk = self.dk;
         let [form, dg1, dg2] = draw.forms;
@@ -203,20 +203,24 @@ impl PsfGrid {
         };
         let w = &w[points];
         let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
+        let (qa, qb, qc) = (splat(qa), splat(qb), splat(qc));
+        // ky in both lanes, stepped as the scalar was.
+        let (mut kyv, dkv) = (splat(ky), splat(dk));
         for p in 0..run {
             let wt = if SHIFTED {
                 complex_mul(load(&w[p]), px.times(load(&py[p])))
             } else {
                 load(&w[p])
             };
-            let x = (qa * ky + qb) * ky + qc;
-            let (f_and_dn, slope) = draw.tables.at(x);
+            // x in both lanes (for the product below), its low lane for the lookup: the scalar Horner's bits.
+            let x = add(mul(add(mul(qa, kyv), qb), kyv), qc);
+            let (f_and_dn, slope) = draw.tables.at(first(x));
             // The weight times F and times F' once each; every sum is then one complex × real.
             let image = mul(wt, low(f_and_dn));
-            let sloped = mul(wt, splat(slope));
+            let sloped = mul(wt, slope);
             lanes::put::<WRITE>(&mut o0[p], image);
             lanes::put::<WRITE>(&mut o1[p], mul(wt, high(f_and_dn)));
-            lanes::put::<WRITE>(&mut o2[p], mul(sloped, splat(x)));
+            lanes::put::<WRITE>(&mut o2[p], mul(sloped, x));
             let g = shear.value();
             lanes::put::<WRITE>(&mut o3[p], mul(sloped, low(g)));
             lanes::put::<WRITE>(&mut o4[p], mul(sloped, high(g)));
@@ -227,11 +231,11 @@ impl PsfGrid {
                 if alias {
                     lanes::put::<WRITE>(&mut o5[p], mul(image, dkx));
                 }
-                lanes::put::<WRITE>(&mut o6[p], mul(image, splat(ky)));
+                lanes::put::<WRITE>(&mut o6[p], mul(image, kyv));
             }
             shear.advance();
-            ky += dk;
+            kyv = add(kyv, dkv);
         }
-        ky
+        first(kyv)
     }
 }
