@@ -10,13 +10,14 @@ use crate::psf::Psf;
 use crate::radial_table::RadialTable;
 use crate::sersic::unit_profile_constants;
 
-/// The periods tried, smallest first: even sizes whose only prime factors are 2, 3 and 5.
+/// The periods tried, smallest first: even sizes 2^a·3^b with at most one factor 5 or 7
+/// ([`crate::fft::is_fast_period`]).
 fn good_periods() -> &'static [usize] {
     static SIZES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
     SIZES.get_or_init(|| {
         let mut v: Vec<usize> = (8..=16384)
             .step_by(2)
-            .filter(|&n| crate::fft::is_5_smooth(n))
+            .filter(|&n| crate::fft::is_fast_period(n))
             .collect();
         v.sort_unstable();
         v
