@@ -2,7 +2,7 @@
 //! one Horner, the two shear forms from one recurrence).
 //!
 //! Those loops are bound by their count of floating-point instructions (taking two multiplications and two
-//! additions out of a Jacobian point made it 5% faster), and the Jacobian has pairs of identical work that
+//! additions out of a Jacobian point made it 4.5% faster), and the Jacobian has pairs of identical work that
 //! one image does not: packed two to an instruction, its sums cost fewer. On x86_64 the lanes are SSE2,
 //! which every x86_64 CPU has, so no dispatch is needed; elsewhere they are a plain pair. Both round
 //! exactly like the scalar expressions they replace (no fused multiply-add), lane by lane.
