@@ -5,11 +5,12 @@
 //! additions out of a Jacobian point made it 4.5% faster), and the Jacobian has pairs of identical work that
 //! one image does not: packed two to an instruction, its sums cost fewer. On x86_64 the lanes are SSE2,
 //! which every x86_64 CPU has, so no dispatch is needed; elsewhere they are a plain pair. Both round
-//! exactly like the scalar expressions they replace (no fused multiply-add), lane by lane.
+//! exactly like the scalar expressions they replace (no fused multiply-add), lane by lane. CI also builds
+//! and tests the plain pair on x86_64 (`--cfg sersic_lanes_portable`).
 
 use rustfft::num_complex::Complex64;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(sersic_lanes_portable)))]
 mod imp {
     use rustfft::num_complex::Complex64;
     use std::arch::x86_64::*;
@@ -91,7 +92,7 @@ mod imp {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(any(not(target_arch = "x86_64"), sersic_lanes_portable))]
 mod imp {
     use rustfft::num_complex::Complex64;
 
