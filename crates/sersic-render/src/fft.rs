@@ -112,11 +112,8 @@ impl FftPlans {
             high.copy_from_slice(from_high);
         } else {
             let factor = lanes::ComplexFactor::new(lanes::load(&factor));
-            for (to, from) in [(low, from_low), (high, from_high)] {
-                for (d, v) in to.iter_mut().zip(from) {
-                    lanes::store(d, factor.times(lanes::load(v)));
-                }
-            }
+            factor.scale(low, from_low);
+            factor.scale(high, from_high);
         }
     }
 

@@ -194,6 +194,14 @@ impl ComplexFactor {
     pub fn times(self, b: V2) -> V2 {
         add(mul(self.0, b), mul(self.1, swap(b)))
     }
+
+    /// `to[i] = a·from[i]` for every cell the two share.
+    #[inline]
+    pub fn scale(self, to: &mut [Complex64], from: &[Complex64]) {
+        for (d, v) in to.iter_mut().zip(from) {
+            store(d, self.times(load(v)));
+        }
+    }
 }
 
 /// The two lanes, [lo, hi].

@@ -6,9 +6,7 @@
 //! and F's slope as a quadratic in t with its factors 2, 3 and 1/h applied once, when the record is made.
 //! G is kept only in these records: the derivative loops are its only readers.
 
-use crate::radial_table::{
-    Extension, RadialTable, SplineGrid, Tail, FRACTION_MASK, FRACTION_SCALE, MANTISSA_SHIFT,
-};
+use crate::radial_table::{Extension, RadialTable, SegmentFinder, SplineGrid, Tail};
 
 /// One segment of F and G: `[F0, G0, F1, G1, F2, G2, F3, G3, S0, S0, S1, S1, S2, S2]`, where F = F0 +
 /// t·(F1 + t·(F2 + t·F3)) on the segment (G likewise) and dF/dx = S0 + t·(S1 + t·S2) (twice, so that a
@@ -19,9 +17,8 @@ pub type PairRecord = [f64; 14];
 #[derive(Clone, Debug)]
 pub struct PairedSegments {
     records: Vec<PairRecord>,
-    key_offset: u64,
-    x_first: f64,
-    x_last: f64,
+    /// F's: the two share their grid.
+    finder: SegmentFinder,
     /// G below and beyond the nodes (F's is its own table's).
     second: Extension,
 }
@@ -55,14 +52,10 @@ impl PairedSegments {
                 ]
             })
             .collect();
-        let xs = grid.nodes();
-        let (x_first, x_last) = (xs[0], xs[xs.len() - 1]);
         let paired = PairedSegments {
             records,
-            key_offset: x_first.to_bits() >> MANTISSA_SHIFT,
-            x_first,
-            x_last,
-            second: Extension::new(xs, g, g_at_zero, g_tail),
+            finder: table.finder(),
+            second: Extension::new(grid.nodes(), g, g_at_zero, g_tail),
         };
         (table, paired)
     }
@@ -70,14 +63,8 @@ impl PairedSegments {
     /// The record of the segment holding x and x's position t ∈ [0, 1) in it, or `None` off the nodes.
     #[inline(always)]
     pub fn segment(&self, x: f64) -> Option<(&PairRecord, f64)> {
-        if x >= self.x_first && x < self.x_last {
-            let bits = x.to_bits();
-            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
-            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
-            Some((&self.records[index], t))
-        } else {
-            None
-        }
+        let (index, t) = self.finder.find(x)?;
+        Some((&self.records[index], t))
     }
 
     /// G(x) off the nodes (below the first, at or beyond the last).

@@ -15,9 +15,9 @@
 /// log2 of the number of grid segments per octave of x.
 pub const NODES_PER_OCTAVE_LOG2: u32 = 5;
 const PER_OCTAVE: usize = 1 << NODES_PER_OCTAVE_LOG2;
-pub(crate) const MANTISSA_SHIFT: u32 = 52 - NODES_PER_OCTAVE_LOG2;
-pub(crate) const FRACTION_MASK: u64 = (1u64 << MANTISSA_SHIFT) - 1;
-pub(crate) const FRACTION_SCALE: f64 = 1.0 / (1u64 << MANTISSA_SHIFT) as f64;
+const MANTISSA_SHIFT: u32 = 52 - NODES_PER_OCTAVE_LOG2;
+const FRACTION_MASK: u64 = (1u64 << MANTISSA_SHIFT) - 1;
+const FRACTION_SCALE: f64 = 1.0 / (1u64 << MANTISSA_SHIFT) as f64;
 
 /// The x positions of the grid's nodes for octaves [e_min, e_max): 2^e (1 + j / 32).
 pub fn grid_nodes(e_min: i32, e_max: i32) -> Vec<f64> {
@@ -41,15 +41,46 @@ pub enum Tail {
     PowerLaw(f64),
 }
 
+/// Where x falls on an octave grid: its segment, from the top bits of x, and its position in it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SegmentFinder {
+    /// Biased-exponent bits of the first node, shifted like a lookup key.
+    key_offset: u64,
+    x_first: f64,
+    x_last: f64,
+}
+
+impl SegmentFinder {
+    /// The finder for the grid whose nodes are `xs`.
+    pub(crate) fn new(xs: &[f64]) -> Self {
+        let x_first = xs[0];
+        SegmentFinder {
+            key_offset: x_first.to_bits() >> MANTISSA_SHIFT,
+            x_first,
+            x_last: *xs.last().expect("a grid has nodes"),
+        }
+    }
+
+    /// The segment holding x and x's position t ∈ [0, 1) in it, or `None` off the nodes (below the first,
+    /// at or beyond the last, or NaN). A segment index found maps into the grid's segments by construction.
+    #[inline(always)]
+    pub(crate) fn find(&self, x: f64) -> Option<(usize, f64)> {
+        if x >= self.x_first && x < self.x_last {
+            let bits = x.to_bits();
+            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
+            Some((index, (bits & FRACTION_MASK) as f64 * FRACTION_SCALE))
+        } else {
+            None
+        }
+    }
+}
+
 /// A radial profile tabulated on the octave grid; see the module documentation.
 #[derive(Clone, Debug)]
 pub struct RadialTable {
     /// Per segment: cubic coefficients in t ∈ [0, 1) and 1/h (h the segment's width in x).
     segments: Vec<[f64; 5]>,
-    /// Biased-exponent bits of the first node, shifted like a lookup key.
-    key_offset: u64,
-    x_first: f64,
-    x_last: f64,
+    finder: SegmentFinder,
     slope_last: f64,
     /// F below and beyond the nodes.
     extension: Extension,
@@ -141,11 +172,8 @@ impl RadialTable {
         let last = segments.len() - 1;
         let s = &segments[last];
         let slope_last = (s[1] + 2.0 * s[2] + 3.0 * s[3]) * s[4];
-        let x_first = xs[0];
         RadialTable {
-            key_offset: x_first.to_bits() >> MANTISSA_SHIFT,
-            x_first,
-            x_last: *xs.last().unwrap(),
+            finder: SegmentFinder::new(xs),
             slope_last,
             extension: Extension::new(xs, values, value_at_zero, tail),
             segments,
@@ -161,18 +189,15 @@ impl RadialTable {
     /// (F(x), dF/dx).
     #[inline(always)]
     pub fn value_and_slope(&self, x: f64) -> (f64, f64) {
-        if x >= self.x_first && x < self.x_last {
-            let bits = x.to_bits();
-            let index = ((bits >> MANTISSA_SHIFT) - self.key_offset) as usize;
-            let t = (bits & FRACTION_MASK) as f64 * FRACTION_SCALE;
-            // SAFETY of the index: x in [x_first, x_last) maps into 0..segments.len() by construction;
-            // the bounds check stays (it is cheap and predictable).
-            let c = &self.segments[index];
-            let value = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
-            let slope = (c[1] + t * (2.0 * c[2] + t * 3.0 * c[3])) * c[4];
-            (value, slope)
-        } else {
-            self.outside(x)
+        match self.finder.find(x) {
+            Some((index, t)) => {
+                // The bounds check on the index stays (it is cheap and predictable).
+                let c = &self.segments[index];
+                let value = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
+                let slope = (c[1] + t * (2.0 * c[2] + t * 3.0 * c[3])) * c[4];
+                (value, slope)
+            }
+            None => self.outside(x),
         }
     }
 
@@ -186,9 +211,14 @@ impl RadialTable {
         &self.segments
     }
 
+    /// How this table finds a segment (shared with tables on the same grid).
+    pub(crate) fn finder(&self) -> SegmentFinder {
+        self.finder
+    }
+
     /// The largest x covered by nodes.
     pub fn x_last(&self) -> f64 {
-        self.x_last
+        self.finder.x_last
     }
 
     /// Value at the last node.

@@ -10,7 +10,7 @@
 //! forward transform and one pass over the lattice with nothing stored, where the planes take seven inverse
 //! transforms and seven grids of sums. A fitter's gradient is exactly this, with w = ∂(−ln L)/∂pixel.
 
-use super::{Column, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
+use super::{Column, ColumnForm, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
 use crate::lanes::{
     self, add, complex_mul, conj, first, high, load, low, mul, pair, splat, ComplexFactor,
 };
@@ -82,7 +82,7 @@ impl PointFactors<'_> {
         let dk = grid.dk;
         let [form, dg1, dg2] = self.forms;
         let kx = col.kx;
-        let (qa, qb, qc) = form.along_column(kx);
+        let form = ColumnForm::new(form, kx);
         // m is folded into the column's factor.
         let (px, py) = match shift {
             Some(s) => (s.column(col.i) * m, s.rows_from(j_lo)),
@@ -91,7 +91,6 @@ impl PointFactors<'_> {
         let px = ComplexFactor::new(load(&px));
         let ky = j_lo as f64 * dk;
         let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
-        let (qa, qb, qc) = (splat(qa), splat(qb), splat(qc));
         let (mut kyv, dkv) = (splat(ky), splat(dk));
         // The sums in pairs: [Σ z.re·F, Σ z.re·∂F/∂n], [Σ zs·x, —], [Σ zs·x_g1, Σ zs·x_g2] with
         // zs = z.re·F', [Σ z.im·F·kx, Σ z.im·F·ky]; [kx, ky] steps as ky does.
@@ -106,7 +105,7 @@ impl PointFactors<'_> {
                 px.times(load(w))
             };
             let z = complex_mul(wt, conj(load(&spectrum[row])));
-            let x = add(mul(add(mul(qa, kyv), qb), kyv), qc);
+            let x = form.at(kyv);
             let (f_and_dn, slope) = self.tables.at(first(x));
             let re = low(z);
             let zs = mul(re, slope);

@@ -33,6 +33,27 @@ impl DerivativeTables<'_> {
     }
 }
 
+/// The galaxy's form x on one lattice column, a quadratic in ky ([`QuadraticForm::along_column`]), with
+/// its coefficients in both lanes: x in both lanes, each the scalar Horner's value bit for bit.
+#[derive(Clone, Copy)]
+pub(crate) struct ColumnForm([V2; 3]);
+
+impl ColumnForm {
+    /// `form` on the column at kx.
+    #[inline(always)]
+    pub fn new(form: &QuadraticForm, kx: f64) -> Self {
+        let (a, b, c) = form.along_column(kx);
+        ColumnForm([splat(a), splat(b), splat(c)])
+    }
+
+    /// x at ky (in both lanes).
+    #[inline(always)]
+    pub fn at(&self, ky: V2) -> V2 {
+        let [a, b, c] = self.0;
+        add(mul(add(mul(a, ky), b), ky), c)
+    }
+}
+
 /// The two shear forms [x_g1, x_g2] down one lattice column, in two lanes: quadratics A·ky² + B·ky + C
 /// stepped by their differences as ky grows by dk (two additions a point instead of two Horners).
 pub(crate) struct ShearFormSteps {
@@ -72,15 +93,8 @@ impl ShearFormSteps {
 
 #[cfg(test)]
 mod tests {
-    use crate::lanes::{store, V2};
+    use crate::lanes::lanes_of;
     use crate::sersic_table::SersicTable;
-    use rustfft::num_complex::Complex64;
-
-    fn lanes(v: V2) -> (f64, f64) {
-        let mut c = Complex64::default();
-        store(&mut c, v);
-        (c.re, c.im)
-    }
 
     #[test]
     fn one_lookup_gives_what_the_two_tables_give() {
@@ -102,7 +116,8 @@ mod tests {
             // Below, across and beyond the grid.
             let mut x = 1e-9;
             while x < 1e9 {
-                let ((f, g), (slope, slope_hi)) = (lanes(tables.at(x).0), lanes(tables.at(x).1));
+                let ([f, g], [slope, slope_hi]) =
+                    (lanes_of(tables.at(x).0), lanes_of(tables.at(x).1));
                 assert_eq!(slope, slope_hi);
                 let (f_ref, slope_ref) = transform.value.value_and_slope(x);
                 // The same Horner, lane by lane: the same bits.

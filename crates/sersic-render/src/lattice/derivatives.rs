@@ -5,7 +5,9 @@
 //! forms from one recurrence, every complex product in one instruction. (Compiling the whole loop for
 //! AVX2 with FMA was measured no faster.)
 
-use super::{Column, ColumnCopy, ColumnSink, DerivativeTables, PsfGrid, ShearFormSteps, Shift};
+use super::{
+    Column, ColumnCopy, ColumnForm, ColumnSink, DerivativeTables, PsfGrid, ShearFormSteps, Shift,
+};
 use crate::lanes::{self, add, complex_mul, first, high, load, low, mul, splat, ComplexFactor};
 use crate::shear::QuadraticForm;
 use rustfft::num_complex::Complex64;
@@ -193,7 +195,7 @@ impl PsfGrid {
         let kx = col.kx;
         let alias = CENTRE && col.i != col.fold_col as i64;
         let dkx = splat(kx - col.fold_col as f64 * dk);
-        let (qa, qb, qc) = form.along_column(kx);
+        let form = ColumnForm::new(form, kx);
         let (px, py) = match draw.shift {
             Some(s) if SHIFTED => (
                 ComplexFactor::new(load(&s.column(col.i))),
@@ -203,7 +205,6 @@ impl PsfGrid {
         };
         let w = &w[points];
         let mut shear = ShearFormSteps::new([dg1, dg2], kx, ky, dk);
-        let (qa, qb, qc) = (splat(qa), splat(qb), splat(qc));
         // ky in both lanes, stepped as the scalar was.
         let (mut kyv, dkv) = (splat(ky), splat(dk));
         for p in 0..run {
@@ -213,7 +214,7 @@ impl PsfGrid {
                 load(&w[p])
             };
             // x in both lanes (for the product below), its low lane for the lookup: the scalar Horner's bits.
-            let x = add(mul(add(mul(qa, kyv), qb), kyv), qc);
+            let x = form.at(kyv);
             let (f_and_dn, slope) = draw.tables.at(first(x));
             // The weight times F and times F' once each; every sum is then one complex × real.
             let image = mul(wt, low(f_and_dn));

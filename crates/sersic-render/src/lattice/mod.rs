@@ -22,7 +22,7 @@ mod source;
 
 pub use extent::Lattice;
 
-pub(crate) use derivative_tables::{DerivativeTables, ShearFormSteps};
+pub(crate) use derivative_tables::{ColumnForm, DerivativeTables, ShearFormSteps};
 pub(crate) use shift::Shift;
 pub(crate) use source::{draw_once, PsfSource, PsfTransform};
 

@@ -536,10 +536,7 @@ impl Renderer {
                 let ratio = lanes::ComplexFactor::new(lanes::load(&ratio));
                 let (lo, hi) = planes.split_at_mut(output);
                 let at = fold_col * stride;
-                let (to, from) = (&mut hi[0][at..at + height], &lo[source][at..at + height]);
-                for (d, v) in to.iter_mut().zip(from) {
-                    lanes::store(d, ratio.times(lanes::load(v)));
-                }
+                ratio.scale(&mut hi[0][at..at + height], &lo[source][at..at + height]);
             }
         });
         planes
